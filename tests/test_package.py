@@ -1,0 +1,33 @@
+"The package as users get it: what `import` pulls in, and what the wheel contains."
+import subprocess, sys, zipfile
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+def run(code): return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
+
+def test_import_ftkit_is_light():
+    r = run("import sys, ftkit, ftkit.core, ftkit.models; print('fastai' in sys.modules)")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == 'False'
+
+def test_star_import_gives_the_kit_and_fastai():
+    r = run("from ftkit import *; print(all(callable(o) for o in (ft_learner, image_dls, create_backbone, sample_data, train, vision_learner, Learner)))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == 'True'
+
+def test_star_import_has_no_warnings():
+    r = run("import warnings; warnings.simplefilter('error', FutureWarning)\nfrom ftkit import *")
+    assert r.returncode == 0, r.stderr
+
+def test_wheel_ships_the_sample_data(tmp_path):
+    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-w', str(tmp_path), str(ROOT)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    whl, = tmp_path.glob('ftkit-*.whl')
+    names = zipfile.ZipFile(whl).namelist()
+    pngs = [n for n in names if n.startswith('ftkit/samples/fashion_mnist_sample/') and n.endswith('.png')]
+    assert len(pngs) == 1000
+    assert 'ftkit/samples/fashion_mnist_sample/LICENSE' in names
+    assert any(n.endswith('entry_points.txt') for n in names)
