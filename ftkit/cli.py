@@ -39,7 +39,7 @@ def _versions()->dict:
 def _write_json(d, fn):
     with atomic_path(fn) as tmp: tmp.write_text(json.dumps(d, indent=2))
 
-# %% ../nbs/04_cli.ipynb #74213478
+# %% ../nbs/04_cli.ipynb #839a79e0
 def train(
     data,                        # Image folder or CSV file (see `image_dls`)
     arch:str='mobilenetv2_100',  # timm architecture
@@ -58,7 +58,7 @@ def train(
     "Fine-tune `arch` on `data`, evaluate it, and write the run folder `out`; returns the metrics"
     import matplotlib.pyplot as plt
     from ftkit.data import image_dls
-    from ftkit.learner import ft_learner, History
+    from ftkit.learner import ft_learner, History, PhaseBanner
     if isinstance(weights, str) and weights.lower()=='none': weights = None
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     seed_everything(seed)
@@ -68,8 +68,9 @@ def train(
     start = time.perf_counter()
     with ExitStack() as quiet:
         if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-        if weights is None: learn.fit_one_cycle(epochs+freeze_epochs, lr)
-        else: learn.fine_tune(epochs, base_lr=lr, freeze_epochs=freeze_epochs)
+        with learn.added_cbs(PhaseBanner() if progress else []):
+            if weights is None: learn.fit_one_cycle(epochs+freeze_epochs, lr)
+            else: learn.fine_tune(epochs, base_lr=lr, freeze_epochs=freeze_epochs)
         wall = time.perf_counter()-start
         res = learn.validate()
     metrics = dict(valid_loss=float(res[0]), **{m.name:float(v) for m,v in zip(learn.metrics, res[1:])})
