@@ -45,9 +45,9 @@ test-slow: install
 test-cuda: install
 	$(BIN)/nbdev_test --n_workers 1 --flags cuda
 
-# Re-run the notebooks and keep their outputs (what the docs and README show).
+# Re-run the notebooks in a Jupyter kernel and keep their outputs (what the docs and README show).
 outputs: install
-	cd nbs && for nb in [0-9]*.ipynb index.ipynb; do echo "$$nb"; ../$(BIN)/exec_nb "$$nb" --dest "$$nb" --exc_stop || exit 1; done
+	cd nbs && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 [0-9]*.ipynb index.ipynb
 	$(BIN)/nbdev_clean --fname nbs
 
 readme: install

@@ -1,5 +1,5 @@
 "Everything: fastai's vision API and ftkit, for `from ftkit.all import *` (which `from ftkit import *` uses)"
-from .data import *  # first: it imports fastai.vision.all with fastai's import-time warnings filtered
+from .data import *  # first: it imports fastai quietly
 from fastai.vision.all import *
 from .core import *
 from .models import *

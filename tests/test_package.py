@@ -17,8 +17,9 @@ def test_star_import_gives_the_kit_and_fastai():
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'True'
 
-def test_star_import_has_no_warnings():
-    r = run("import warnings; warnings.simplefilter('error', FutureWarning)\nfrom ftkit import *")
+@pytest.mark.parametrize('stmt', ['from ftkit import *', 'import ftkit.learner', 'from ftkit.cli import train'])
+def test_imports_have_no_warnings(stmt):
+    r = run(f"import warnings; warnings.simplefilter('error', FutureWarning)\n{stmt}")
     assert r.returncode == 0, r.stderr
 
 def test_wheel_ships_the_sample_data(tmp_path):
