@@ -15,6 +15,9 @@ from .core import atomic_path, seed_everything
 __all__ = ['write_model', 'train', 'parser', 'main']
 
 # %% ../nbs/04_cli.ipynb #05380c57
+def _write_json(d, fn):
+    with atomic_path(fn) as tmp: tmp.write_text(json.dumps(d, indent=2))
+
 def write_model(
     learn, # A trained `Learner` from `ft_learner`
     out,   # Folder to write `model.safetensors` and `config.json` into
@@ -28,16 +31,13 @@ def write_model(
     cfg = dict(ftkit_version=__version__, arch=learn.arch, num_classes=len(learn.dls.vocab), classes=list(map(str, learn.dls.vocab)),
                input_size=[3, prep['size'], prep['size']], resize_method=prep['method'], interpolation='bilinear',
                mean=prep['mean'], std=prep['std'], pretrained_weights=str(learn.weights))
-    with atomic_path(out/'config.json') as tmp: tmp.write_text(json.dumps(cfg, indent=2))
+    _write_json(cfg, out/'config.json')
     return out/'model.safetensors'
 
 # %% ../nbs/04_cli.ipynb #273018a2
 def _versions()->dict:
     import fastai, timm
     return dict(ftkit=__version__, torch=torch.__version__, fastai=fastai.__version__, timm=timm.__version__, python=platform.python_version())
-
-def _write_json(d, fn):
-    with atomic_path(fn) as tmp: tmp.write_text(json.dumps(d, indent=2))
 
 # %% ../nbs/04_cli.ipynb #839a79e0
 def train(
@@ -60,9 +60,10 @@ def train(
     from ftkit.data import image_dls
     from ftkit.learner import ft_learner, History, PhaseBanner
     if isinstance(weights, str) and weights.lower()=='none': weights = None
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    if epochs+freeze_epochs < 1: raise ValueError(f"Nothing to train: epochs={epochs} and freeze_epochs={freeze_epochs}.")
     seed_everything(seed)
     dls = image_dls(data, size=size, bs=bs, valid_pct=valid_pct, seed=seed, arch=arch, device=device)
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
     learn = ft_learner(dls, arch, weights=weights, cbs=History(out/'history.csv'))
     lr = lr or (2e-3 if weights is not None else 1e-2)
     start = time.perf_counter()
@@ -71,9 +72,9 @@ def train(
         with learn.added_cbs(PhaseBanner() if progress else []):
             if weights is None: learn.fit_one_cycle(epochs+freeze_epochs, lr)
             else: learn.fine_tune(epochs, base_lr=lr, freeze_epochs=freeze_epochs)
-        wall = time.perf_counter()-start
-        res = learn.validate()
-    metrics = dict(valid_loss=float(res[0]), **{m.name:float(v) for m,v in zip(learn.metrics, res[1:])})
+    wall = time.perf_counter()-start
+    last = learn.history.rows[-1]  # the validation pass of the last epoch: the final model's metrics
+    metrics = {k:last[k] for k in ['valid_loss', *(m.name for m in learn.metrics)]}
     write_model(learn, out)
     metrics.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=arch,
                    weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),

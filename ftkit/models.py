@@ -106,15 +106,10 @@ def _check_arch(arch):
         similar = timm.list_models(f'*{arch.split("_")[0]}*')[:8]
         raise ValueError(f"{arch!r} is not a timm architecture." + (f" Similar names: {', '.join(similar)}." if similar else " See timm.list_models()."))
 
-def _classifier_key(model)->str|None:
-    "State-dict key of the classifier's weight, if timm names it"
-    name = model.pretrained_cfg.get('classifier') if hasattr(model, 'pretrained_cfg') else None
-    return f'{name}.weight' if isinstance(name, str) else None
-
 def _from_state(arch, sd, **kwargs):
     "timm model for `arch` loaded with `sd`, its classifier sized as in `sd`"
-    probe = timm.create_model(arch, pretrained=False)
-    key = _classifier_key(probe)
+    head = getattr(timm.models.get_pretrained_cfg(arch), 'classifier', None)
+    key = f'{head}.weight' if isinstance(head, str) else None
     if key in sd and 'num_classes' not in kwargs: kwargs['num_classes'] = sd[key].shape[0]
     model = timm.create_model(arch, pretrained=False, **kwargs)
     try: model.load_state_dict(sd)
@@ -138,7 +133,9 @@ def create_backbone(
             f"Use weights='offline' (available for: {', '.join(OFFLINE_WEIGHTS)}), a local weights file, or weights=None to train from scratch.")
         model = timm.create_model(arch, pretrained=True, **kwargs)
     elif weights=='offline': model = _from_state(arch, load_file(offline_weights(arch)), **kwargs)
-    elif isinstance(weights, (str, Path)): model = _from_state(arch, load_state(weights), **kwargs)
+    elif isinstance(weights, (str, Path)):
+        if not Path(weights).exists(): raise FileNotFoundError(f"weights={str(weights)!r} is neither 'offline', 'hub' nor 'none', and no such file exists.")
+        model = _from_state(arch, load_state(weights), **kwargs)
     else: raise TypeError(f"weights must be 'offline', 'hub', a file path or None, not {weights!r}.")
     if num_classes is not None and num_classes!=model.num_classes: model.reset_classifier(num_classes)
     return model
