@@ -45,6 +45,19 @@ def _folder_items(path:Path, valid_pct, seed):
         return [train,valid],GrandparentSplitter(train_name='train', valid_name=valid.name)
     return [train if train.is_dir() else path],RandomSplitter(valid_pct, seed=seed)
 
+def _stratified(idxs, labels, frac, seed):
+    "A share `frac` of `idxs`, the same share of each class (at least one image each), drawn with `seed`"
+    rng = np.random.default_rng(seed)
+    by = groupby(idxs, lambda i: labels[i])
+    return sorted(int(i) for y in sorted(by) for i in rng.choice(by[y], max(1, round(len(by[y])*frac)), replace=False))
+
+def _subsample(splitter, labels, frac, seed):
+    "`splitter`, keeping a stratified share `frac` of its training items"
+    def _inner(items):
+        tr,va = splitter(items)
+        return (_stratified(tr, labels, frac, seed) if frac<1 else tr),va
+    return _inner
+
 def _read_table(source, path, fn_col, label_col):
     "DataFrame and base path from a CSV file or a DataFrame"
     if isinstance(source, pd.DataFrame): df,path = source,Path(path or '.')
@@ -70,6 +83,7 @@ def image_dls(
     label_col:str='label',    # Label column of a CSV/DataFrame
     valid_col:str='is_valid', # Boolean column of a CSV/DataFrame marking validation rows, used if present
     path=None,                # Folder that CSV/DataFrame file names are relative to
+    train_frac:float=1.0,     # Share of the training images kept, the same in every class (drawn with `seed`), e.g. for learning curves
     batch_tfms=None,          # Extra batch transforms (augmentation), applied before normalisation
     num_workers:int=0,        # Loader processes; 0 (load in the main process) is fastest for small images on a CPU
     device=None,              # Device of the batches (default: best available)
@@ -83,16 +97,17 @@ def image_dls(
         if not isinstance(source, pd.DataFrame) and not Path(source).is_file(): raise FileNotFoundError(f"CSV file {source} does not exist.")
         df,_ = _read_table(source, path, fn_col, label_col)
         splitter = ColSplitter(valid_col) if valid_col in df.columns else RandomSplitter(valid_pct, seed=seed)
+        items,labels = df,df[label_col].tolist()
         dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_x=ColReader(fn_col), get_y=ColReader(label_col),
-                           splitter=splitter, **tfms)
-        items = df
+                           splitter=_subsample(splitter, labels, train_frac, seed), **tfms)
     else:
         source = Path(source)
         if not source.is_dir(): raise FileNotFoundError(f"Image folder {source} does not exist.")
         roots,splitter = _folder_items(source, valid_pct, seed)
         items = L(get_image_files(r) for r in roots).concat()
         if not items: raise ValueError(f"No image files found in {source}. Expected class folders (optionally under train/ and valid/) holding .jpg/.png/... files.")
-        dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=noop, get_y=parent_label, splitter=splitter, **tfms)
+        labels = items.map(parent_label)
+        dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=noop, get_y=parent_label, splitter=_subsample(splitter, labels, train_frac, seed), **tfms)
     dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
     dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch)
     return dls
