@@ -4,4 +4,6 @@ from fastai.vision.all import *
 from .core import *
 from .models import *
 from .learner import *
-from .cli import train, write_model
+from .strategies import *
+from .compare import *
+from .cli import train, compare, write_model, make_strategy

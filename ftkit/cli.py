@@ -12,7 +12,7 @@ from . import __version__
 from .core import atomic_path, seed_everything
 
 # %% auto #0
-__all__ = ['write_model', 'train', 'parser', 'main']
+__all__ = ['write_model', 'make_strategy', 'train', 'compare', 'parser', 'main']
 
 # %% ../nbs/04_cli.ipynb #05380c57
 def _write_json(d, fn):
@@ -40,72 +40,127 @@ def _versions()->dict:
     return dict(ftkit=__version__, torch=torch.__version__, fastai=fastai.__version__, timm=timm.__version__, python=platform.python_version())
 
 # %% ../nbs/04_cli.ipynb #839a79e0
+def make_strategy(
+    name:str|None='fine_tune', # 'fine_tune', 'gradual', 'feature_extract', 'lp_ft' or 'scratch'
+    epochs:int=4,              # Epochs in all
+    freeze_epochs:int=1,       # For fine_tune: how many of them train the head alone
+    lr:float|None=None,        # The strategy's main learning rate (default: its own)
+):
+    "The strategy `ftkit train` runs: `name` with `epochs` in all"
+    from ftkit.strategies import FineTune, get_strategy
+    if name!='fine_tune': return get_strategy(name, epochs, **({'lr':lr} if lr else {}))
+    if epochs <= freeze_epochs: raise ValueError(f"fine_tune needs more epochs ({epochs}) than frozen epochs ({freeze_epochs}).")
+    return FineTune(epochs=epochs-freeze_epochs, freeze_epochs=freeze_epochs, **({'base_lr':lr} if lr else {}))
+
 def train(
     data,                        # Image folder or CSV file (see `image_dls`)
     arch:str='mobilenetv2_100',  # timm architecture
     weights='offline',           # 'offline', 'hub', a weights file, or None/'none' to train from scratch
-    epochs:int=3,                # Epochs with the whole network training
-    freeze_epochs:int=1,         # Epochs with only the head training first (pretrained weights only)
+    strategy:str|None=None,      # 'fine_tune', 'gradual', 'feature_extract', 'lp_ft', 'scratch' (default: fine_tune, or scratch without weights)
+    epochs:int=4,                # Epochs in all
+    freeze_epochs:int=1,         # For fine_tune: epochs with only the head training first
     size:int=224,                # Image side in pixels
     bs:int=64,                   # Batch size
-    lr:float|None=None,          # Learning rate (default: 2e-3 fine-tuning, 1e-2 from scratch)
+    lr:float|None=None,          # The strategy's main learning rate (default: its own)
     seed:int=42,                 # Seed for the split, the initialisation and the batches
     valid_pct:float=0.2,         # Validation share when `data` has no validation split
     out='runs/train',            # Output folder
     device=None,                 # 'cpu', 'cuda', ... (default: best available)
     progress:bool=True,          # Show progress bars and the per-epoch table
 )->dict:
-    "Fine-tune `arch` on `data`, evaluate it, and write the run folder `out`; returns the metrics"
+    "Adapt `arch` to `data` with `strategy`, evaluate it, and write the run folder `out`; returns the metrics"
     import matplotlib.pyplot as plt
     from ftkit.data import image_dls
     from ftkit.learner import ft_learner, History, PhaseBanner
     if isinstance(weights, str) and weights.lower()=='none': weights = None
-    if epochs+freeze_epochs < 1: raise ValueError(f"Nothing to train: epochs={epochs} and freeze_epochs={freeze_epochs}.")
+    s = make_strategy(strategy or ('fine_tune' if weights is not None else 'scratch'), epochs, freeze_epochs, lr)
+    if weights is not None and not s.pretrained: weights = None
     seed_everything(seed)
     dls = image_dls(data, size=size, bs=bs, valid_pct=valid_pct, seed=seed, arch=arch, device=device)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     learn = ft_learner(dls, arch, weights=weights, cbs=History(out/'history.csv'))
-    lr = lr or (2e-3 if weights is not None else 1e-2)
     start = time.perf_counter()
     with ExitStack() as quiet:
         if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-        with learn.added_cbs(PhaseBanner() if progress else []):
-            if weights is None: learn.fit_one_cycle(epochs+freeze_epochs, lr)
-            else: learn.fine_tune(epochs, base_lr=lr, freeze_epochs=freeze_epochs)
+        learn.fit_strategy(s, cbs=PhaseBanner() if progress else None)
     wall = time.perf_counter()-start
     last = learn.history.rows[-1]  # the validation pass of the last epoch: the final model's metrics
     metrics = {k:last[k] for k in ['valid_loss', *(m.name for m in learn.metrics)]}
     write_model(learn, out)
     metrics.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=arch,
                    weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
-                   epochs=epochs, freeze_epochs=freeze_epochs if weights is not None else 0, lr=lr, size=size, bs=bs, seed=seed,
-                   device=str(dls.device), versions=_versions())
+                   strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=_versions())
     _write_json(metrics, out/'metrics.json')
     ax = learn.history.plot()
     ax.figure.savefig(out/'loss.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
     return metrics
 
+# %% ../nbs/04_cli.ipynb #c1a00005
+def compare(
+    data,                        # Image folder or CSV file (see `image_dls`)
+    strategies='feature_extract,fine_tune,scratch', # Comma-separated strategy names
+    arch:str='mobilenetv2_100',  # timm architecture
+    weights='offline',           # Pretrained weights of the strategies that use them
+    epochs:int=4,                # Epoch budget of every strategy
+    seeds='0',                   # Comma-separated seeds: one run per strategy and seed
+    fractions='1.0',             # Comma-separated shares of the training images: more than one draws a learning curve
+    size:int=64,                 # Image side in pixels
+    bs:int=64,                   # Batch size
+    out='runs/compare',          # Output folder
+    device=None,                 # Device (default: best available)
+    progress:bool=True,          # Show progress bars
+)->pd.DataFrame:
+    "`compare_strategies` (and `learning_curve`) as `ftkit compare`: writes comparison.csv, summary.csv and plots to `out`"
+    import matplotlib.pyplot as plt
+    from ftkit.compare import learning_curve, summarize, plot_comparison, plot_learning_curve
+    from ftkit.strategies import get_strategy
+    names = [o.strip() for o in str(strategies).split(',') if o.strip()]
+    for n in names: get_strategy(n, epochs)  # unknown names or too few epochs fail here, before any training
+    parse = lambda s, f: [f(o) for o in str(s).split(',') if o.strip()]
+    fr = parse(fractions, float)
+    if not all(0 < f <= 1 for f in fr): raise ValueError(f"--fractions must lie in (0, 1], got {fractions}.")
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=parse(seeds, int), size=size, bs=bs,
+                        weights=weights, device=device, progress=progress)
+    with atomic_path(out/'comparison.csv') as tmp: df.to_csv(tmp, index=False)
+    with atomic_path(out/'summary.csv') as tmp: summarize(df).to_csv(tmp, index=False)
+    ax = plot_comparison(df[df.fraction==max(fr)])
+    ax.figure.savefig(out/'comparison.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
+    if len(fr) > 1:
+        ax = plot_learning_curve(df)
+        ax.figure.savefig(out/'learning_curve.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
+    return df
+
 # %% ../nbs/04_cli.ipynb #a3a227d9
 _EPILOG = """examples:
-  ftkit demo                              fine-tune on the bundled Fashion-MNIST sample
-  ftkit train photos/ --out runs/photos   photos/ holds one folder per class (or train/ and valid/)
-  ftkit train labels.csv --size 128       a CSV with fname,label columns
-  ftkit train photos/ --weights none      train from scratch, to compare with fine-tuning
+  ftkit demo                                  fine-tune on the bundled Fashion-MNIST sample
+  ftkit train photos/ --out runs/photos       photos/ holds one folder per class (or train/ and valid/)
+  ftkit train labels.csv --size 128           a CSV with fname,label columns
+  ftkit train photos/ --strategy gradual      ULMFiT-style gradual unfreezing
+  ftkit train photos/ --weights none          train from scratch, to compare with fine-tuning
+  ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
 """
+_STRATEGIES = 'fine_tune, gradual, feature_extract, lp_ft, scratch'
 
-def _train_args(p, size, out):
+def _common_args(p):
     p.add_argument('--arch', default='mobilenetv2_100', help='timm architecture (default: %(default)s; offline weights exist for mobilenetv2_100 and tf_efficientnet_lite0)')
     p.add_argument('--weights', default='offline', help="where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file (default: %(default)s)")
-    p.add_argument('--epochs', type=int, default=3, help='epochs training the whole network (default: %(default)s)')
-    p.add_argument('--freeze-epochs', type=int, default=1, help='epochs training only the new head first (default: %(default)s)')
-    p.add_argument('--size', type=int, default=size, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
     p.add_argument('--bs', type=int, default=64, help='batch size (default: %(default)s)')
-    p.add_argument('--lr', type=float, default=None, help='learning rate (default: 2e-3 when fine-tuning, 1e-2 from scratch)')
+    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+
+def _train_args(p, size, out):
+    _common_args(p)
+    p.add_argument('--strategy', default=None, help=f'how to adapt the network: {_STRATEGIES} (default: fine_tune, or scratch with --weights none)')
+    p.add_argument('--epochs', type=int, default=4, help='epochs in all (default: %(default)s)')
+    p.add_argument('--freeze-epochs', type=int, default=1, help='fine_tune only: how many of the epochs train the new head alone first (default: %(default)s)')
+    p.add_argument('--size', type=int, default=size, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
+    p.add_argument('--lr', type=float, default=None, help="the strategy's main learning rate (default: the strategy's own, e.g. 2e-3 for fine_tune, 1e-2 for scratch)")
     p.add_argument('--seed', type=int, default=42, help='random seed (default: %(default)s)')
     p.add_argument('--valid-pct', type=float, default=0.2, help='share of images held out for validation when DATA has no valid/ folder (default: %(default)s)')
-    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     p.add_argument('--out', default=out, help='output folder for the model, metrics, history and plot (default: %(default)s)')
-    p.add_argument('--quiet', action='store_true', help='no progress bars')
+
+_DATA_HELP = 'a folder of images, one sub-folder per class (optionally inside train/ and valid/), or a CSV file with fname,label columns'
 
 def parser()->argparse.ArgumentParser:
     "The `ftkit` command-line parser"
@@ -114,10 +169,21 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--version', action='version', version=f'ftkit {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     t = sub.add_parser('train', help='fine-tune a pretrained model on your images', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Fine-tune a pretrained model on DATA: first the new head alone, then the whole network with lower learning rates for earlier layers. Writes model.safetensors, config.json, metrics.json, history.csv and loss.png to --out.',
+        description='Adapt a pretrained model to DATA. The default strategy, fine_tune, trains the new head alone first, then the whole network with lower learning rates for earlier layers. Writes model.safetensors, config.json, metrics.json, history.csv and loss.png to --out.',
         epilog=_EPILOG)
-    t.add_argument('data', help='a folder of images, one sub-folder per class (optionally inside train/ and valid/), or a CSV file with fname,label columns')
+    t.add_argument('data', help=_DATA_HELP)
     _train_args(t, size=224, out='runs/train')
+    c = sub.add_parser('compare', help='compare strategies (and training-set sizes) on your images', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Run several strategies on DATA with the same split, seeds and epoch budget; write comparison.csv (one row per run), summary.csv (mean and std over seeds), comparison.png and, with several --fractions, learning_curve.png to --out.',
+        epilog=_EPILOG)
+    c.add_argument('data', help=_DATA_HELP)
+    _common_args(c)
+    c.add_argument('--strategies', default='feature_extract,fine_tune,scratch', help=f'comma-separated, from: {_STRATEGIES} (default: %(default)s)')
+    c.add_argument('--epochs', type=int, default=4, help='epoch budget of every strategy (default: %(default)s)')
+    c.add_argument('--seeds', default='0', help='comma-separated seeds; one run per strategy and seed (default: %(default)s)')
+    c.add_argument('--fractions', default='1.0', help='comma-separated shares of the training images, e.g. 0.1,0.5,1 for a learning curve (default: %(default)s)')
+    c.add_argument('--size', type=int, default=64, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
+    c.add_argument('--out', default='runs/compare', help='output folder (default: %(default)s)')
     d = sub.add_parser('demo', help='fine-tune on the bundled Fashion-MNIST sample (offline, a minute on a CPU)',
         description='Fine-tune the offline-pretrained MobileNetV2 on the Fashion-MNIST sample shipped with ftkit (1,000 product images, 10 classes) and report its metrics.')
     _train_args(d, size=64, out='runs/demo')
@@ -125,7 +191,7 @@ def parser()->argparse.ArgumentParser:
 
 # %% ../nbs/04_cli.ipynb #b4938c5f
 def _print_metrics(m, out):
-    print(f"\nValidation metrics ({m['n_valid']} images, {m['n_classes']} classes; trained on {m['n_train']} in {m['wall_time_s']:.1f} s):")
+    print(f"\nValidation metrics ({m['n_valid']} images, {m['n_classes']} classes; {m['strategy']['strategy']} on {m['n_train']} images in {m['wall_time_s']:.1f} s):")
     for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss'): print(f'  {k:<16}{m[k]:.4f}')
     print(f"\nModel saved to {Path(out)/'model.safetensors'} (run folder: {out})")
 
@@ -140,8 +206,15 @@ def main(
         from ftkit.data import sample_data
         args.data = sample_data()
     try:
-        m = train(args.data, arch=args.arch, weights=args.weights, epochs=args.epochs, freeze_epochs=args.freeze_epochs, size=args.size,
-                  bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=args.out, device=args.device, progress=not args.quiet)
+        if args.command=='compare':
+            from ftkit.compare import summary_table
+            df = compare(args.data, args.strategies, arch=args.arch, weights=args.weights, epochs=args.epochs, seeds=args.seeds,
+                         fractions=args.fractions, size=args.size, bs=args.bs, out=args.out, device=args.device, progress=not args.quiet)
+            print(summary_table(df).to_string(index=False))
+            print(f'\nResults written to {args.out}: comparison.csv, summary.csv, comparison.png' + (', learning_curve.png' if df.fraction.nunique()>1 else ''))
+            return 0
+        m = train(args.data, arch=args.arch, weights=args.weights, strategy=args.strategy, epochs=args.epochs, freeze_epochs=args.freeze_epochs,
+                  size=args.size, bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=args.out, device=args.device, progress=not args.quiet)
     except (FileNotFoundError, ValueError, ConnectionError, ModuleNotFoundError, RuntimeError, TypeError) as e:
         print(f'ftkit {args.command}: error: {e}', file=sys.stderr)
         return 2

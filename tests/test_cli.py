@@ -37,7 +37,7 @@ def test_unknown_offline_arch(tmp_path):
 def test_train_writes_a_complete_run_folder(tmp_path):
     from ftkit.data import sample_data
     out = tmp_path/'run'
-    r = ftkit('train', sample_data(), '--size', 48, '--epochs', 1, '--freeze-epochs', 1, '--out', out)
+    r = ftkit('train', sample_data(), '--size', 48, '--epochs', 2, '--out', out)
     assert r.returncode == 0, r.stderr
     assert 'Model saved to' in r.stdout and 'accuracy' in r.stdout
     assert sorted(p.name for p in out.iterdir()) == ['config.json', 'history.csv', 'loss.png', 'metrics.json', 'model.safetensors']
@@ -51,3 +51,25 @@ def test_train_writes_a_complete_run_folder(tmp_path):
     assert sd['classifier.weight'].shape == (10, 1280)
     assert (out/'loss.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert len((out/'history.csv').read_text().strip().splitlines()) == 3  # header + one row per epoch
+
+def test_compare_writes_tables_and_plots(tmp_path):
+    from ftkit.data import sample_data
+    import pandas as pd
+    out = tmp_path/'cmp'
+    r = ftkit('compare', sample_data(), '--strategies', 'feature_extract,fine_tune', '--epochs', 2, '--size', 32, '--fractions', '0.1', '--out', out)
+    assert r.returncode == 0, r.stderr
+    assert 'feature_extract' in r.stdout and '±' in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == ['comparison.csv', 'comparison.png', 'summary.csv']
+    df = pd.read_csv(out/'comparison.csv')
+    assert list(df.strategy) == ['feature_extract', 'fine_tune'] and set(df.n_train) == {80}
+    for c in ('accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'valid_loss', 'wall_time_s', 'trainable_params', 'seed'): assert c in df.columns
+    assert df.trainable_params[0] < df.trainable_params[1]
+
+def test_train_with_a_strategy(tmp_path):
+    from ftkit.data import sample_data
+    r = ftkit('train', sample_data(), '--strategy', 'gradual', '--epochs', 2, '--size', 32, '--out', tmp_path, '--quiet')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'metrics.json').read_text())
+    assert m['strategy']['strategy'] == 'gradual' and m['epochs'] == 2
+    r = ftkit('train', sample_data(), '--strategy', 'finetune', '--out', tmp_path)
+    assert r.returncode == 2 and 'Unknown strategy' in r.stderr
