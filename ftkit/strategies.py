@@ -28,10 +28,13 @@ class Phase:
     div:float=25.                 # One-cycle starts at `lr/div`
     freeze_bn:bool=False          # Frozen groups' BatchNorm layers: frozen statistics (eval mode) and affine weights; else both train
     lr_find:bool=False            # Replace `lr` by `lr_find`'s suggestion at the start of the phase
+    body_div:float=1.0            # All groups but the head get their learning rate divided by this too (fastai's `slice(lr)`: 10)
 
     def lrs(self, n:int)->np.ndarray:
         "Peak learning rate of each of `n` groups"
-        return self.lr/self.lr_factor**np.arange(n-1, -1, -1)
+        lrs = self.lr/self.lr_factor**np.arange(n-1, -1, -1)
+        lrs[:-1] /= self.body_div
+        return lrs
 
 # %% ../nbs/03a_strategies.ipynb #a6c0cada
 def _stlr(lrs, pct_start, ratio=32):
@@ -95,7 +98,7 @@ class FineTune(Strategy):
     base_lr:float=2e-3    # Head learning rate of the frozen phase; half of it for the head afterwards
     lr_mult:float=100     # The head's learning rate is this many times the first group's once unfrozen
     def phases(self, n): return [
-        Phase(self.freeze_epochs, 1, self.base_lr, pct_start=0.99),
+        Phase(self.freeze_epochs, 1, self.base_lr, body_div=10, pct_start=0.99),
         Phase(self.epochs, None, self.base_lr/2, lr_factor=self.lr_mult**(1/max(n-1, 1)), pct_start=0.3, div=5.)]
 
 @dataclass
@@ -111,7 +114,7 @@ class GradualUnfreeze(Strategy):
         if self.groups_per_phase: ks = list(range(1, n, self.groups_per_phase))[:self.epochs-1] + [n]
         else: ks = sorted(set(np.linspace(1, n, max(min(self.epochs, n), 1)).round().astype(int).tolist()))
         per = [self.epochs//len(ks) + (i < self.epochs%len(ks)) for i in range(len(ks))]
-        return [Phase(e, k, self.lr, self.lr_factor, self.schedule, pct_start=0.1 if self.schedule=='stlr' else 0.25, lr_find=self.lr_find)
+        return [Phase(e, k, self.lr, lr_factor=self.lr_factor, schedule=self.schedule, pct_start=0.1 if self.schedule=='stlr' else 0.25, lr_find=self.lr_find)
                 for k,e in zip(ks, per) if e>0]
 
 @dataclass
