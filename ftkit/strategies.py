@@ -4,9 +4,9 @@
 
 # %% ../nbs/03a_strategies.ipynb #f130ccb9
 from __future__ import annotations
-import dataclasses, math
-from dataclasses import dataclass, field, asdict
-from .data import image_dls
+import dataclasses
+from dataclasses import dataclass, asdict
+from .data import image_dls  # before fastai: ftkit.data imports it quietly
 from fastai.vision.all import *
 from fastai.callback.training import BnFreeze
 from .learner import trainable_groups
