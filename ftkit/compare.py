@@ -135,5 +135,6 @@ def plot_learning_curve(
         ax.plot(m.index, m.values, 'o-', label=s)
         ax.fill_between(m.index, m-sd, m+sd, alpha=0.2)
     ax.set_xscale('log'); ax.set_xlabel('training images (log scale)'); ax.set_ylabel(f'validation {metric}')
+    ax.set_xticks(sorted(df.n_train.unique())); ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter()); ax.minorticks_off()
     ax.set_title('What fewer labels cost'); ax.legend()
     return ax
