@@ -30,7 +30,8 @@ def write_model(
     with atomic_path(out/'model.safetensors') as tmp: save_file(sd, tmp, metadata={'format':'pt', 'arch':learn.arch})
     cfg = dict(ftkit_version=__version__, arch=learn.arch, num_classes=len(learn.dls.vocab), classes=list(map(str, learn.dls.vocab)),
                input_size=[3, prep['size'], prep['size']], resize_method=prep['method'], interpolation='bilinear',
-               mean=prep['mean'], std=prep['std'], pretrained_weights=str(learn.weights))
+               mean=prep['mean'], std=prep['std'], pretrained_weights=str(learn.weights),
+               strategy=learn.strategy.to_dict() if hasattr(learn, 'strategy') else None)
     _write_json(cfg, out/'config.json')
     return out/'model.safetensors'
 

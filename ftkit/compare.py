@@ -62,7 +62,7 @@ def compare_strategies(
     rows = []
     pb = progress_bar(runs, display=progress, leave=False)
     for s,seed in pb:
-        pb.comment = f'{get_strategy(s, epochs).name}, seed {seed}'
+        pb.comment = f"{get_strategy(s, epochs).name}, seed {seed}" + (f", {kwargs['train_frac']:.0%} of the training images" if kwargs.get('train_frac', 1)<1 else '')
         rows.append(run_strategy(source, s, arch=arch, epochs=epochs, seed=seed, **kwargs))
     return pd.DataFrame(rows)
 
@@ -114,12 +114,11 @@ def learning_curve(
     arch:str='mobilenetv2_100', # timm architecture
     strategies=('feature_extract','fine_tune','scratch'), # Strategies or their names
     fractions=(0.1,0.25,0.5,1.0), # Shares of the training images
-    progress:bool=True,         # Progress bar over the sizes
+    progress:bool=True,         # Progress bar over the runs of each size
     **kwargs,                   # Passed to `compare_strategies` (epochs, seeds, size, ...)
 )->pd.DataFrame:
     "`compare_strategies` at several training-set sizes, with a `fraction` column"
-    pb = progress_bar(L(fractions), display=progress, leave=False)
-    return pd.concat([compare_strategies(source, arch, strategies, train_frac=f, progress=False, **kwargs).assign(fraction=f) for f in pb],
+    return pd.concat([compare_strategies(source, arch, strategies, train_frac=f, progress=progress, **kwargs).assign(fraction=f) for f in L(fractions)],
                      ignore_index=True)
 
 def plot_learning_curve(
