@@ -6,4 +6,5 @@ from .models import *
 from .learner import *
 from .strategies import *
 from .compare import *
-from .cli import train, compare, write_model, make_strategy
+from .export import *
+from .cli import train, compare, make_strategy, predict

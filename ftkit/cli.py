@@ -12,28 +12,11 @@ from . import __version__
 from .core import atomic_path, seed_everything
 
 # %% auto #0
-__all__ = ['write_model', 'make_strategy', 'train', 'compare', 'parser', 'main']
+__all__ = ['make_strategy', 'train', 'compare', 'predict', 'parser', 'main']
 
 # %% ../nbs/04_cli.ipynb #05380c57
 def _write_json(d, fn):
     with atomic_path(fn) as tmp: tmp.write_text(json.dumps(d, indent=2))
-
-def write_model(
-    learn, # A trained `Learner` from `ft_learner`
-    out,   # Folder to write `model.safetensors` and `config.json` into
-)->Path:
-    "Save `learn`'s weights as safetensors and the preprocessing needed to use them as JSON"
-    from safetensors.torch import save_file
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    prep = learn.dls.prep
-    sd = {k:v.detach().cpu().contiguous() for k,v in learn.model.state_dict().items()}
-    with atomic_path(out/'model.safetensors') as tmp: save_file(sd, tmp, metadata={'format':'pt', 'arch':learn.arch})
-    cfg = dict(ftkit_version=__version__, arch=learn.arch, num_classes=len(learn.dls.vocab), classes=list(map(str, learn.dls.vocab)),
-               input_size=[3, prep['size'], prep['size']], resize_method=prep['method'], interpolation='bilinear',
-               mean=prep['mean'], std=prep['std'], pretrained_weights=str(learn.weights),
-               strategy=learn.strategy.to_dict() if hasattr(learn, 'strategy') else None)
-    _write_json(cfg, out/'config.json')
-    return out/'model.safetensors'
 
 # %% ../nbs/04_cli.ipynb #273018a2
 def _versions()->dict:
@@ -73,6 +56,7 @@ def train(
     import matplotlib.pyplot as plt
     from ftkit.data import image_dls
     from ftkit.learner import ft_learner, History, PhaseBanner
+    from ftkit.export import export_model
     if isinstance(weights, str) and weights.lower()=='none': weights = None
     s = make_strategy(strategy or ('fine_tune' if weights is not None else 'scratch'), epochs, freeze_epochs, lr)
     if weights is not None and not s.pretrained: weights = None
@@ -87,7 +71,7 @@ def train(
     wall = time.perf_counter()-start
     last = learn.history.rows[-1]  # the validation pass of the last epoch: the final model's metrics
     metrics = {k:last[k] for k in ['valid_loss', *(m.name for m in learn.metrics)]}
-    write_model(learn, out)
+    export_model(learn, out, metrics=metrics)
     metrics.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=arch,
                    weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
                    strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=_versions())
@@ -132,6 +116,36 @@ def compare(
         ax.figure.savefig(out/'learning_curve.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
     return df
 
+# %% ../nbs/04_cli.ipynb #f3c00002
+def predict(
+    model_dir,        # Folder written by `ftkit train` or `export_model`
+    paths,            # Image files and folders (searched recursively)
+    top_k:int=3,      # Most likely classes to report per image
+    device=None,      # Device (default: best available)
+)->list:
+    "One dict per image: file, label, probability and top-k, or the error that kept it from being read"
+    from PIL import Image
+    from ftkit.export import load_model
+    pred = load_model(model_dir, device=device)
+    exts = {e for e,f in Image.registered_extensions().items() if f in Image.OPEN}
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir(): files += sorted(f for f in p.rglob('*') if f.is_file() and f.suffix.lower() in exts)
+        else: files.append(p)
+    rows = []
+    for f in files:
+        try: rows.append(dict(file=str(f), **pred.predict(f, top_k=top_k)))
+        except Exception as e: rows.append(dict(file=str(f), error=f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'))
+    return rows
+
+def _print_predictions(rows, fmt):
+    if fmt=='json': print(json.dumps(rows, indent=2)); return
+    import csv
+    w = csv.writer(sys.stdout)
+    w.writerow(['file', 'label', 'prob', 'top_k', 'error'])
+    for r in rows: w.writerow([r['file'], r.get('label',''), f"{r['prob']:.4f}" if 'prob' in r else '',
+                              ' '.join(f'{l}:{p:.4f}' for l,p in r.get('top_k', [])), r.get('error','')])
+
 # %% ../nbs/04_cli.ipynb #a3a227d9
 _EPILOG = """examples:
   ftkit demo                                  fine-tune on the bundled Fashion-MNIST sample
@@ -140,6 +154,7 @@ _EPILOG = """examples:
   ftkit train photos/ --strategy gradual      ULMFiT-style gradual unfreezing
   ftkit train photos/ --weights none          train from scratch, to compare with fine-tuning
   ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
+  ftkit predict runs/photos new_photos/ --format json
 """
 _STRATEGIES = 'fine_tune, gradual, feature_extract, lp_ft, scratch'
 
@@ -185,6 +200,13 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--fractions', default='1.0', help='comma-separated shares of the training images, e.g. 0.1,0.5,1 for a learning curve (default: %(default)s)')
     c.add_argument('--size', type=int, default=64, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
     c.add_argument('--out', default='runs/compare', help='output folder (default: %(default)s)')
+    r = sub.add_parser('predict', help='classify images with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Classify image files and folders with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are classified.')
+    r.add_argument('model', help='model folder (with model.safetensors and config.json)')
+    r.add_argument('paths', nargs='+', help='image files or folders (searched recursively)')
+    r.add_argument('--top-k', type=int, default=3, help='most likely classes to report per image (default: %(default)s)')
+    r.add_argument('--format', choices=['csv','json'], default='csv', help='output format on stdout (default: %(default)s)')
+    r.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     d = sub.add_parser('demo', help='fine-tune on the bundled Fashion-MNIST sample (offline, a minute on a CPU)',
         description='Fine-tune the offline-pretrained MobileNetV2 on the Fashion-MNIST sample shipped with ftkit (1,000 product images, 10 classes) and report its metrics.')
     _train_args(d, size=64, out='runs/demo')
@@ -207,6 +229,12 @@ def main(
         from ftkit.data import sample_data
         args.data = sample_data()
     try:
+        if args.command=='predict':
+            rows = predict(args.model, args.paths, top_k=args.top_k, device=args.device)
+            _print_predictions(rows, args.format)
+            bad = sum('error' in r for r in rows)
+            if bad: print(f'{bad} of {len(rows)} file(s) could not be classified (see the error column).', file=sys.stderr)
+            return 0 if bad < len(rows) else 1
         if args.command=='compare':
             from ftkit.compare import summary_table
             df = compare(args.data, args.strategies, arch=args.arch, weights=args.weights, epochs=args.epochs, seeds=args.seeds,

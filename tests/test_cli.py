@@ -73,3 +73,28 @@ def test_train_with_a_strategy(tmp_path):
     assert m['strategy']['strategy'] == 'gradual' and m['epochs'] == 2
     r = ftkit('train', sample_data(), '--strategy', 'finetune', '--out', tmp_path)
     assert r.returncode == 2 and 'Unknown strategy' in r.stderr
+
+def test_predict_on_a_folder_with_unreadable_files(tmp_path):
+    import shutil
+    from ftkit.data import sample_data
+    run = tmp_path/'run'
+    r = ftkit('train', sample_data(), '--strategy', 'feature_extract', '--epochs', 1, '--size', 32, '--out', run, '--quiet')
+    assert r.returncode == 0, r.stderr
+    imgs = tmp_path/'new photos é'
+    (imgs/'sub').mkdir(parents=True)
+    for f in sorted((sample_data()/'valid'/'trouser').glob('*.png'))[:3]: shutil.copy(f, imgs/'sub'/f.name)
+    (imgs/'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'\0'*20)
+    (imgs/'readme.jpg').write_text('not an image')
+    r = ftkit('predict', run, imgs, '--format', 'json', '--top-k', 2)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert len(rows) == 5
+    errors = {Path(x['file']).name for x in rows if 'error' in x}
+    assert errors == {'broken.png', 'readme.jpg'}
+    assert '2 of 5 file(s) could not be classified' in r.stderr
+    good = [x for x in rows if 'label' in x]
+    assert all(len(x['top_k']) == 2 for x in good)
+    r = ftkit('predict', run, imgs/'sub')
+    assert r.returncode == 0 and r.stdout.splitlines()[0] == 'file,label,prob,top_k,error' and len(r.stdout.splitlines()) == 4
+    r = ftkit('predict', tmp_path/'nomodel', imgs)
+    assert r.returncode == 2 and 'does not exist' in r.stderr

@@ -8,12 +8,12 @@ ROOT = Path(__file__).parents[1]
 def run(code): return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
 
 def test_import_ftkit_is_light():
-    r = run("import sys, ftkit, ftkit.core, ftkit.models; print('fastai' in sys.modules)")
+    r = run("import sys, ftkit, ftkit.core, ftkit.models, ftkit.export; print('fastai' in sys.modules)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'False'
 
 def test_star_import_gives_the_kit_and_fastai():
-    r = run("from ftkit import *; print(all(callable(o) for o in (ft_learner, image_dls, create_backbone, sample_data, train, vision_learner, Learner)))")
+    r = run("from ftkit import *; print(all(callable(o) for o in (ft_learner, image_dls, create_backbone, sample_data, train, vision_learner, Learner, load_model, export_model, compare_strategies, FineTune)))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'True'
 
