@@ -122,11 +122,12 @@ def predict(
     paths,            # Image files and folders (searched recursively)
     top_k:int=3,      # Most likely classes to report per image
     device=None,      # Device (default: best available)
+    backend:str='torch', # 'torch', or 'onnx' to run `model.onnx` with ONNX Runtime
 )->list:
     "One dict per image: file, label, probability and top-k, or the error that kept it from being read"
     from PIL import Image
     from ftkit.export import load_model
-    pred = load_model(model_dir, device=device)
+    pred = load_model(model_dir, device=device, backend=backend)
     exts = {e for e,f in Image.registered_extensions().items() if f in Image.OPEN}
     files = []
     for p in map(Path, paths):
@@ -155,6 +156,7 @@ _EPILOG = """examples:
   ftkit train photos/ --weights none          train from scratch, to compare with fine-tuning
   ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
   ftkit predict runs/photos new_photos/ --format json
+  ftkit export runs/photos --onnx              add model.onnx, checked against PyTorch
 """
 _STRATEGIES = 'fine_tune, gradual, feature_extract, lp_ft, scratch'
 
@@ -207,6 +209,12 @@ def parser()->argparse.ArgumentParser:
     r.add_argument('--top-k', type=int, default=3, help='most likely classes to report per image (default: %(default)s)')
     r.add_argument('--format', choices=['csv','json'], default='csv', help='output format on stdout (default: %(default)s)')
     r.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
+    r.add_argument('--backend', choices=['torch','onnx'], default='torch', help='run the PyTorch weights or model.onnx with ONNX Runtime (default: %(default)s)')
+    e = sub.add_parser('export', help='add an ONNX file to a trained model folder',
+        description='Export MODEL (a folder from ftkit train) to ONNX: writes MODEL/model.onnx with a dynamic batch axis, after checking ONNX Runtime agrees with PyTorch on real images.')
+    e.add_argument('model', help='model folder (with model.safetensors and config.json)')
+    e.add_argument('--onnx', action='store_true', help='write model.onnx (the only format so far; the weights are already safetensors)')
+    e.add_argument('--opset', type=int, default=17, help='ONNX opset (default: %(default)s)')
     d = sub.add_parser('demo', help='fine-tune on the bundled Fashion-MNIST sample (offline, a minute on a CPU)',
         description='Fine-tune the offline-pretrained MobileNetV2 on the Fashion-MNIST sample shipped with ftkit (1,000 product images, 10 classes) and report its metrics.')
     _train_args(d, size=64, out='runs/demo')
@@ -230,11 +238,16 @@ def main(
         args.data = sample_data()
     try:
         if args.command=='predict':
-            rows = predict(args.model, args.paths, top_k=args.top_k, device=args.device)
+            rows = predict(args.model, args.paths, top_k=args.top_k, device=args.device, backend=args.backend)
             _print_predictions(rows, args.format)
             bad = sum('error' in r for r in rows)
             if bad: print(f'{bad} of {len(rows)} file(s) could not be classified (see the error column).', file=sys.stderr)
             return 0 if bad < len(rows) else 1
+        if args.command=='export':
+            if not args.onnx: p.error('ftkit export: say which format to add (--onnx)')
+            from ftkit.export import export_onnx
+            print(f'Wrote {export_onnx(args.model, opset=args.opset)}')
+            return 0
         if args.command=='compare':
             from ftkit.compare import summary_table
             df = compare(args.data, args.strategies, arch=args.arch, weights=args.weights, epochs=args.epochs, seeds=args.seeds,
@@ -244,7 +257,7 @@ def main(
             return 0
         m = train(args.data, arch=args.arch, weights=args.weights, strategy=args.strategy, epochs=args.epochs, freeze_epochs=args.freeze_epochs,
                   size=args.size, bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=args.out, device=args.device, progress=not args.quiet)
-    except (FileNotFoundError, ValueError, ConnectionError, ModuleNotFoundError, RuntimeError, TypeError) as e:
+    except (FileNotFoundError, ValueError, ConnectionError, ModuleNotFoundError, RuntimeError, TypeError, PermissionError) as e:
         print(f'ftkit {args.command}: error: {e}', file=sys.stderr)
         return 2
     _print_metrics(m, args.out)

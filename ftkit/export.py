@@ -4,7 +4,7 @@
 
 # %% ../nbs/03c_export.ipynb #5143a3ed
 from __future__ import annotations
-import hashlib, json
+import hashlib, importlib.resources, json, warnings
 from pathlib import Path
 import numpy as np, torch, timm
 from PIL import Image
@@ -14,7 +14,7 @@ from . import __version__
 from .core import atomic_path, get_device
 
 # %% auto #0
-__all__ = ['FORMAT', 'export_model', 'Predictor', 'load_model']
+__all__ = ['FORMAT', 'export_model', 'Predictor', 'load_model', 'export_onnx', 'load_learner']
 
 # %% ../nbs/03c_export.ipynb #31e5ad6d
 FORMAT = 'ftkit-model/1'
@@ -117,11 +117,69 @@ class Predictor:
                for v,i in zip(vals, idxs)]
         return res[0] if single else res
 
+class _OnnxModel:
+    "An ONNX Runtime session with the small part of a torch model's interface `Predictor` uses"
+    def __init__(self, fn):
+        import onnxruntime as ort
+        self.sess = ort.InferenceSession(str(fn), providers=['CPUExecutionProvider'])
+    def to(self, device): return self
+    def eval(self): return self
+    def __call__(self, x): return torch.from_numpy(self.sess.run(None, {'input': x.cpu().numpy()})[0])
+
 def load_model(
-    path,        # Folder written by `export_model`
-    device=None, # Device (default: best available)
+    path,                # Folder written by `export_model`
+    device=None,         # Device for the torch backend (default: best available)
+    backend:str='torch', # 'torch', or 'onnx' for ONNX Runtime on `model.onnx` (see `export_onnx`)
 )->Predictor:
     "A `Predictor` from an exported model folder; no fastai, no unpickling"
     path = Path(path)
     cfg = _load_config(path)
-    return Predictor(_load_weights(path, cfg), cfg, device=device)
+    if backend=='torch': return Predictor(_load_weights(path, cfg), cfg, device=device)
+    if backend!='onnx': raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}.")
+    if not (path/'model.onnx').is_file(): raise FileNotFoundError(f"{path} has no model.onnx: create it with export_onnx (or `ftkit export {path} --onnx`).")
+    return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu')
+
+# %% ../nbs/03c_export.ipynb #a7d00002
+def _sample_images(n:int=20)->list:
+    "`n` validation images of the bundled sample (for numerical checks)"
+    root = Path(str(importlib.resources.files('ftkit')))/'samples'/'fashion_mnist_sample'/'valid'
+    return sorted(root.glob('*/*.png'))[::max(1, len(list(root.glob('*/*.png')))//n)][:n]
+
+def _softmax(x): e = np.exp(x - x.max(1, keepdims=True)); return e/e.sum(1, keepdims=True)
+
+def export_onnx(
+    path,                # Model folder written by `export_model`
+    check_images=None,   # Images to compare ONNX Runtime and PyTorch on (default: 20 from the bundled sample)
+    opset:int=17,        # ONNX opset
+    tol:float=1e-4,      # Largest difference in probabilities accepted
+    verbose:bool=True,   # Print the check
+)->Path:
+    "Write `model.onnx` (dynamic batch axis) into the model folder `path`, checked against PyTorch with ONNX Runtime"
+    import onnxruntime as ort
+    path = Path(path)
+    pred = load_model(path, device='cpu')
+    files = list(check_images or _sample_images())
+    x = torch.stack([pred.preprocess(f) for f in files])
+    with atomic_path(path/'model.onnx') as tmp:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', category=DeprecationWarning)  # the TorchScript-based exporter, chosen above
+            torch.onnx.export(pred.model, x[:1], str(tmp), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
+                              dynamic_axes={'input':{0:'batch'}, 'logits':{0:'batch'}})
+        sess = ort.InferenceSession(str(tmp), providers=['CPUExecutionProvider'])
+        diff = float(np.abs(_softmax(sess.run(None, {'input': x.numpy()})[0]) - pred.probs(files).numpy()).max())
+        if verbose: print(f'ONNX Runtime vs PyTorch on {len(files)} images: max abs difference in probabilities {diff:.2e} (tolerance {tol:.0e})')
+        if diff > tol: raise RuntimeError(f"The ONNX model disagrees with PyTorch by {diff:.2e} (> {tol:.0e}); model.onnx was not written.")
+    return path/'model.onnx'
+
+# %% ../nbs/03c_export.ipynb #a7d00009
+def load_learner(
+    fname,             # A file written by fastai's `learn.export()`
+    trust:bool=False,  # Set to True only for files you made yourself or fully trust
+    cpu:bool=True,     # Load onto the CPU
+):
+    "fastai's `load_learner`, which unpickles: refused unless `trust=True`"
+    if not trust: raise PermissionError(
+        f"{fname} is a pickled fastai Learner; loading it runs whatever code it contains. Pass trust=True only if you made it yourself "
+        "or fully trust its source; for models to share, use export_model and load_model (safetensors + JSON, no code).")
+    from fastai.learner import load_learner as _load
+    return _load(fname, cpu=cpu)
