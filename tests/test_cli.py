@@ -98,3 +98,11 @@ def test_predict_on_a_folder_with_unreadable_files(tmp_path):
     assert r.returncode == 0 and r.stdout.splitlines()[0] == 'file,label,prob,top_k,error' and len(r.stdout.splitlines()) == 4
     r = ftkit('predict', tmp_path/'nomodel', imgs)
     assert r.returncode == 2 and 'does not exist' in r.stderr
+    r = ftkit('predict', run, imgs, '--backend', 'onnx')
+    assert r.returncode == 2 and 'has no model.onnx' in r.stderr
+    r = ftkit('export', run, '--onnx')
+    assert r.returncode == 0, r.stderr
+    assert 'max abs difference in probabilities' in r.stdout and (run/'model.onnx').is_file()
+    r = ftkit('predict', run, imgs, '--format', 'json', '--backend', 'onnx')
+    assert r.returncode == 0, r.stderr
+    assert [x.get('label') for x in json.loads(r.stdout)] == [x.get('label') for x in rows]
