@@ -37,7 +37,7 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path']+'.*']),
+    packages = setuptools.find_namespace_packages(include=[cfg['lib_path'], cfg['lib_path']+'.*']),  # the sample's folders are package data
     include_package_data = True,
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },
