@@ -142,8 +142,8 @@ def load_model(
 # %% ../nbs/03c_export.ipynb #a7d00002
 def _sample_images(n:int=20)->list:
     "`n` validation images of the bundled sample (for numerical checks)"
-    root = Path(str(importlib.resources.files('ftkit')))/'samples'/'fashion_mnist_sample'/'valid'
-    return sorted(root.glob('*/*.png'))[::max(1, len(list(root.glob('*/*.png')))//n)][:n]
+    files = sorted((Path(str(importlib.resources.files('ftkit')))/'samples'/'fashion_mnist_sample'/'valid').glob('*/*.png'))
+    return files[::max(1, len(files)//n)][:n]
 
 def _softmax(x): e = np.exp(x - x.max(1, keepdims=True)); return e/e.sum(1, keepdims=True)
 

@@ -10,7 +10,6 @@ import sklearn.metrics as skm
 from .core import atomic_path
 from .data import arch_stats
 from fastai.vision.all import *
-from fastai.callback.training import ShortEpochCallback
 from .models import create_backbone
 
 # %% auto #0

@@ -9,7 +9,6 @@ from dataclasses import dataclass, asdict
 from .data import image_dls  # before fastai: ftkit.data imports it quietly
 from fastai.vision.all import *
 from fastai.callback.training import BnFreeze
-from .learner import trainable_groups
 
 # %% auto #0
 __all__ = ['strategy_names', 'Phase', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune', 'GradualUnfreeze', 'LPFT',
