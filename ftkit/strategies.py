@@ -4,11 +4,13 @@
 
 # %% ../nbs/03a_strategies.ipynb #f130ccb9
 from __future__ import annotations
-import dataclasses
+import dataclasses, warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, asdict
 from .data import image_dls  # before fastai: ftkit.data imports it quietly
 from fastai.vision.all import *
 from fastai.callback.training import BnFreeze
+from .features import FeatureCache, is_augmented
 
 # %% auto #0
 __all__ = ['strategy_names', 'Phase', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune', 'GradualUnfreeze', 'LPFT',
@@ -40,8 +42,25 @@ def _stlr(lrs, pct_start, ratio=32):
     "Slanted triangular learning rates (ULMFiT): a short linear warm-up from `lrs/ratio`, then a long linear decay"
     return combine_scheds([pct_start, 1-pct_start], [SchedLin(lrs/ratio, lrs), SchedLin(lrs, lrs/ratio)])
 
+def _feature_cache(learn, ph, cache, views):
+    "A context that trains `learn` on cached body features during phase `ph`, if it can and should"
+    n = len(learn.opt.param_groups)
+    if cache is False or not (ph.freeze_bn and ph.groups==1 and n>1 and hasattr(learn.model, 'forward_features')): return nullcontext()
+    if is_augmented(learn.dls.train):
+        if cache is None:
+            warnings.warn("The training images are augmented, so the head-only phase runs on the images, not on cached features. "
+                          "Pass cache=True to cache `views` augmented passes instead (e.g. views=4), or cache=False to silence this.")
+            return nullcontext()
+    else: views = 1
+    fc = getattr(learn, 'feature_cache', None)
+    if fc is None or not fc.matches(learn, views): fc = learn.feature_cache = FeatureCache(learn, views, progress=hasattr(learn, 'progress'))
+    return learn.on_features(fc)
+
 @patch
-def fit_phase(self:Learner, ph:Phase, cbs=None):
+def fit_phase(self:Learner, ph:Phase, cbs=None,
+    cache:bool|None=None, # Train a head-only phase with frozen BatchNorm on cached features; None: unless the data is augmented
+    views:int=1,          # Augmented passes cached over the training set, when `cache` and augmentation are both on
+):
     "Train `ph.groups` groups of `self` for `ph.epochs` epochs, on `ph`'s schedule"
     self.train_bn = not ph.freeze_bn
     self.create_opt()
@@ -49,13 +68,14 @@ def fit_phase(self:Learner, ph:Phase, cbs=None):
     if ph.groups is None or ph.groups>=n: self.unfreeze()
     else: self.freeze_to(-ph.groups)
     cbs = L(cbs) + (L(BnFreeze()) if ph.freeze_bn else L())
-    if ph.lr_find:
-        with self.no_bar(), self.no_logging(): ph = dataclasses.replace(ph, lr=float(self.lr_find(show_plot=False).valley))
-    lrs = ph.lrs(n)
-    if ph.schedule=='one_cycle': self.fit_one_cycle(ph.epochs, lrs, pct_start=ph.pct_start, div=ph.div, cbs=cbs)
-    elif ph.schedule=='stlr': self.fit(ph.epochs, cbs=cbs+ParamScheduler({'lr': _stlr(lrs, ph.pct_start)}))
-    elif ph.schedule=='flat': self.fit(ph.epochs, lrs, cbs=cbs)
-    else: raise ValueError(f"Unknown schedule {ph.schedule!r}: use 'one_cycle', 'stlr' or 'flat'.")
+    with _feature_cache(self, ph, cache, views):
+        if ph.lr_find:
+            with self.no_bar(), self.no_logging(): ph = dataclasses.replace(ph, lr=float(self.lr_find(show_plot=False).valley))
+        lrs = ph.lrs(n)
+        if ph.schedule=='one_cycle': self.fit_one_cycle(ph.epochs, lrs, pct_start=ph.pct_start, div=ph.div, cbs=cbs)
+        elif ph.schedule=='stlr': self.fit(ph.epochs, cbs=cbs+ParamScheduler({'lr': _stlr(lrs, ph.pct_start)}))
+        elif ph.schedule=='flat': self.fit(ph.epochs, lrs, cbs=cbs)
+        else: raise ValueError(f"Unknown schedule {ph.schedule!r}: use 'one_cycle', 'stlr' or 'flat'.")
     return ph
 
 # %% ../nbs/03a_strategies.ipynb #73215856
@@ -96,8 +116,9 @@ class FineTune(Strategy):
     freeze_epochs:int=1   # Epochs with the head (and BatchNorm) training first
     base_lr:float=2e-3    # Head learning rate of the frozen phase; half of it for the head afterwards
     lr_mult:float=100     # The head's learning rate is this many times the first group's once unfrozen
+    freeze_bn:bool=False  # Keep BatchNorm frozen during the warm-up too: the warm-up then runs on cached features
     def phases(self, n): return [
-        Phase(self.freeze_epochs, 1, self.base_lr, body_div=10, pct_start=0.99),
+        Phase(self.freeze_epochs, 1, self.base_lr, body_div=10, pct_start=0.99, freeze_bn=self.freeze_bn),
         Phase(self.epochs, None, self.base_lr/2, lr_factor=self.lr_mult**(1/max(n-1, 1)), pct_start=0.3, div=5.)]
 
 @dataclass
@@ -109,11 +130,12 @@ class GradualUnfreeze(Strategy):
     groups_per_phase:int|None=None # Groups unfrozen per phase; None spreads all groups over `epochs` phases
     schedule:str='stlr'       # 'stlr' (slanted triangular, as ULMFiT) or 'one_cycle'
     lr_find:bool=False        # Pick each phase's learning rate with `lr_find`
+    freeze_bn:bool=False      # Keep the BatchNorm layers of frozen groups frozen: the head-only phase then runs on cached features
     def phases(self, n):
         if self.groups_per_phase: ks = list(range(1, n, self.groups_per_phase))[:self.epochs-1] + [n]
         else: ks = sorted(set(np.linspace(1, n, max(min(self.epochs, n), 1)).round().astype(int).tolist()))
         per = [self.epochs//len(ks) + (i < self.epochs%len(ks)) for i in range(len(ks))]
-        return [Phase(e, k, self.lr, lr_factor=self.lr_factor, schedule=self.schedule, pct_start=0.1 if self.schedule=='stlr' else 0.25, lr_find=self.lr_find)
+        return [Phase(e, k, self.lr, lr_factor=self.lr_factor, schedule=self.schedule, pct_start=0.1 if self.schedule=='stlr' else 0.25, lr_find=self.lr_find, freeze_bn=self.freeze_bn)
                 for k,e in zip(ks, per) if e>0]
 
 @dataclass
@@ -148,7 +170,10 @@ strategy_names = list(_names.values())
 
 # %% ../nbs/03a_strategies.ipynb #9463056a
 @patch
-def fit_strategy(self:Learner, s:Strategy, cbs=None):
+def fit_strategy(self:Learner, s:Strategy, cbs=None,
+    cache:bool|None=None, # Head-only phases with frozen BatchNorm on cached features (see `fit_phase`)
+    views:int=1,          # Augmented passes cached when `cache=True` and the data is augmented
+):
     "Run every phase of strategy `s`"
     s = get_strategy(s)
     if s.pretrained != (getattr(self, 'weights', 'unknown') is not None): raise ValueError(
@@ -156,7 +181,7 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None):
         f", but this learner was built with weights={getattr(self, 'weights', None)!r}. Build it with " + ("weights='offline' (or 'hub', or a file)." if s.pretrained else "weights=None."))
     if self.opt is None: self.create_opt()
     self.strategy = s
-    self.phases_run = [self.fit_phase(ph, cbs=cbs) for ph in s.phases(len(self.opt.param_groups))]
+    self.phases_run = [self.fit_phase(ph, cbs=cbs, cache=cache, views=views) for ph in s.phases(len(self.opt.param_groups))]
     return self
 
 # %% ../nbs/03a_strategies.ipynb #1e2cbbc6
