@@ -25,7 +25,7 @@ def _versions()->dict:
 
 # %% ../nbs/04_cli.ipynb #839a79e0
 def make_strategy(
-    name:str|None='fine_tune', # 'fine_tune', 'gradual', 'feature_extract', 'lp_ft' or 'scratch'
+    name:str|None='lp_ft',     # 'lp_ft', 'fine_tune', 'gradual', 'feature_extract' or 'scratch'
     epochs:int=4,              # Epochs in all
     freeze_epochs:int=1,       # For fine_tune: how many of them train the head alone
     lr:float|None=None,        # The strategy's main learning rate (default: its own)
@@ -40,7 +40,7 @@ def train(
     data,                        # Image folder or CSV file (see `image_dls`)
     arch:str='mobilenetv2_100',  # timm architecture
     weights='offline',           # 'offline', 'hub', a weights file, or None/'none' to train from scratch
-    strategy:str|None=None,      # 'fine_tune', 'gradual', 'feature_extract', 'lp_ft', 'scratch' (default: fine_tune, or scratch without weights)
+    strategy:str|None=None,      # 'lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch' (default: lp_ft, or scratch without weights)
     epochs:int=4,                # Epochs in all
     freeze_epochs:int=1,         # For fine_tune: epochs with only the head training first
     size:int=224,                # Image side in pixels
@@ -51,6 +51,7 @@ def train(
     out='runs/train',            # Output folder
     device=None,                 # 'cpu', 'cuda', ... (default: best available)
     progress:bool=True,          # Show progress bars and the per-epoch table
+    cache:bool|None=None,        # Head-only phases on cached body features (None: unless the data is augmented; see `Learner.fit_phase`)
 )->dict:
     "Adapt `arch` to `data` with `strategy`, evaluate it, and write the run folder `out`; returns the metrics"
     import matplotlib.pyplot as plt
@@ -58,7 +59,7 @@ def train(
     from ftkit.learner import ft_learner, History, PhaseBanner
     from ftkit.export import export_model
     if isinstance(weights, str) and weights.lower()=='none': weights = None
-    s = make_strategy(strategy or ('fine_tune' if weights is not None else 'scratch'), epochs, freeze_epochs, lr)
+    s = make_strategy(strategy or ('lp_ft' if weights is not None else 'scratch'), epochs, freeze_epochs, lr)
     if weights is not None and not s.pretrained: weights = None
     seed_everything(seed)
     dls = image_dls(data, size=size, bs=bs, valid_pct=valid_pct, seed=seed, arch=arch, device=device)
@@ -67,14 +68,14 @@ def train(
     start = time.perf_counter()
     with ExitStack() as quiet:
         if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-        learn.fit_strategy(s, cbs=PhaseBanner() if progress else None)
+        learn.fit_strategy(s, cbs=PhaseBanner() if progress else None, cache=cache)
     wall = time.perf_counter()-start
     last = learn.history.rows[-1]  # the validation pass of the last epoch: the final model's metrics
     metrics = {k:last[k] for k in ['valid_loss', *(m.name for m in learn.metrics)]}
     export_model(learn, out, metrics=metrics)
     metrics.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=arch,
                    weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
-                   strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=_versions())
+                   cached_features=hasattr(learn, 'feature_cache'), strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=_versions())
     _write_json(metrics, out/'metrics.json')
     ax = learn.history.plot()
     ax.figure.savefig(out/'loss.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
@@ -158,7 +159,7 @@ _EPILOG = """examples:
   ftkit predict runs/photos new_photos/ --format json
   ftkit export runs/photos --onnx              add model.onnx, checked against PyTorch
 """
-_STRATEGIES = 'fine_tune, gradual, feature_extract, lp_ft, scratch'
+_STRATEGIES = 'lp_ft, fine_tune, gradual, feature_extract, scratch'
 
 def _common_args(p):
     p.add_argument('--arch', default='mobilenetv2_100', help='timm architecture (default: %(default)s; offline weights exist for mobilenetv2_100 and tf_efficientnet_lite0)')
@@ -169,14 +170,15 @@ def _common_args(p):
 
 def _train_args(p, size, out):
     _common_args(p)
-    p.add_argument('--strategy', default=None, help=f'how to adapt the network: {_STRATEGIES} (default: fine_tune, or scratch with --weights none)')
+    p.add_argument('--strategy', default=None, help=f'how to adapt the network: {_STRATEGIES} (default: lp_ft, or scratch with --weights none)')
     p.add_argument('--epochs', type=int, default=4, help='epochs in all (default: %(default)s)')
     p.add_argument('--freeze-epochs', type=int, default=1, help='fine_tune only: how many of the epochs train the new head alone first (default: %(default)s)')
     p.add_argument('--size', type=int, default=size, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
-    p.add_argument('--lr', type=float, default=None, help="the strategy's main learning rate (default: the strategy's own, e.g. 2e-3 for fine_tune, 1e-2 for scratch)")
+    p.add_argument('--lr', type=float, default=None, help="the strategy's main learning rate (default: the strategy's own, e.g. 1e-4 for lp_ft's fine-tuning, 2e-3 for fine_tune, 1e-2 for scratch)")
     p.add_argument('--seed', type=int, default=42, help='random seed (default: %(default)s)')
     p.add_argument('--valid-pct', type=float, default=0.2, help='share of images held out for validation when DATA has no valid/ folder (default: %(default)s)')
     p.add_argument('--out', default=out, help='output folder for the model, metrics, history and plot (default: %(default)s)')
+    p.add_argument('--no-cache', dest='cache', action='store_false', default=None, help="run head-only phases on the images, not on the frozen body's cached features")
 
 _DATA_HELP = 'a folder of images, one sub-folder per class (optionally inside train/ and valid/), or a CSV file with fname,label columns'
 
@@ -187,7 +189,7 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--version', action='version', version=f'ftkit {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     t = sub.add_parser('train', help='fine-tune a pretrained model on your images', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Adapt a pretrained model to DATA. The default strategy, fine_tune, trains the new head alone first, then the whole network with lower learning rates for earlier layers. Writes model.safetensors, config.json, metrics.json, history.csv and loss.png to --out.',
+        description="Adapt a pretrained model to DATA. The default strategy, lp_ft, trains the new head alone first, on the frozen network's features computed once, then fine-tunes the whole network at a low learning rate, keeping the pretrained BatchNorm statistics. Writes model.safetensors, config.json, metrics.json, history.csv and loss.png to --out.",
         epilog=_EPILOG)
     t.add_argument('data', help=_DATA_HELP)
     _train_args(t, size=224, out='runs/train')
@@ -256,7 +258,7 @@ def main(
             print(f'\nResults written to {args.out}: comparison.csv, summary.csv, comparison.png' + (', learning_curve.png' if df.fraction.nunique()>1 else ''))
             return 0
         m = train(args.data, arch=args.arch, weights=args.weights, strategy=args.strategy, epochs=args.epochs, freeze_epochs=args.freeze_epochs,
-                  size=args.size, bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=args.out, device=args.device, progress=not args.quiet)
+                  size=args.size, bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=args.out, device=args.device, progress=not args.quiet, cache=args.cache)
     except (FileNotFoundError, ValueError, ConnectionError, ModuleNotFoundError, RuntimeError, TypeError, PermissionError) as e:
         print(f'ftkit {args.command}: error: {e}', file=sys.stderr)
         return 2

@@ -30,6 +30,7 @@ def run_strategy(
     data_seed:int=42,           # Seed of the validation split and of the `train_frac` subset
     device=None,                # Device (default: best available)
     progress:bool=False,        # Show fastai's progress bars
+    cache:bool|None=None,       # Head-only phases on cached body features (see `Learner.fit_phase`)
 )->dict:
     "Train one strategy on `source` and return its validation metrics, wall time and size"
     s = get_strategy(strategy, epochs)
@@ -40,7 +41,7 @@ def run_strategy(
     with ExitStack() as quiet:
         quiet.enter_context(learn.no_logging())
         if not progress: quiet.enter_context(learn.no_bar())
-        learn.fit_strategy(s)
+        learn.fit_strategy(s, cache=cache)
     wall = time.perf_counter()-start
     last = learn.history.rows[-1]
     return dict(strategy=s.name, seed=seed, **{k:last[k] for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss')},

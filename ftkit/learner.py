@@ -85,6 +85,7 @@ def ft_learner(
     coarse:bool=True,       # Layer groups per stage (True) or per block (False)
     metrics=None,           # Metrics (default: `default_metrics()`)
     freeze:bool=True,       # Freeze all groups but the head when the weights are pretrained
+    channels_last:bool=True, # Keep the model's weights and activations in channels-last memory layout (faster convolutions on CPUs)
     **kwargs
 )->Learner:
     "A fastai `Learner` fine-tuning a timm `arch` on `dls`, with timm's layer groups"
@@ -100,6 +101,7 @@ def ft_learner(
     learn.arch,learn.weights = arch,weights
     if not hasattr(learn, 'history'): learn.add_cb(History())
     if weights is not None and freeze: learn.freeze()
+    if channels_last: learn.to_channelslast(use_amp=False)
     return learn
 
 # %% ../nbs/03_learner.ipynb #a3146aba

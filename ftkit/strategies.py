@@ -13,7 +13,7 @@ from fastai.callback.training import BnFreeze
 from .features import FeatureCache, is_augmented
 
 # %% auto #0
-__all__ = ['strategy_names', 'Phase', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune', 'GradualUnfreeze', 'LPFT',
+__all__ = ['strategy_names', 'Phase', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune', 'GradualUnfreeze', 'LPFT',
            'get_strategy', 'param_groups_by_name']
 
 # %% ../nbs/03a_strategies.ipynb #10d636d3
@@ -30,6 +30,7 @@ class Phase:
     freeze_bn:bool=False          # Frozen groups' BatchNorm layers: frozen statistics (eval mode) and affine weights; else both train
     lr_find:bool=False            # Replace `lr` by `lr_find`'s suggestion at the start of the phase
     body_div:float=1.0            # All groups but the head get their learning rate divided by this too (fastai's `slice(lr)`: 10)
+    bn_stats:bool=True            # BatchNorm layers of training groups update their running statistics; False keeps all of them in eval mode
 
     def lrs(self, n:int)->np.ndarray:
         "Peak learning rate of each of `n` groups"
@@ -56,6 +57,13 @@ def _feature_cache(learn, ph, cache, views):
     if fc is None or not fc.matches(learn, views): fc = learn.feature_cache = FeatureCache(learn, views, progress=hasattr(learn, 'progress'))
     return learn.on_features(fc)
 
+class BnEval(Callback):
+    "Every BatchNorm layer in eval mode while training: running statistics stay as they are, affine weights may still train"
+    run_after = TrainEvalCallback
+    def before_train(self):
+        for m in self.model.modules():
+            if isinstance(m, bn_types): m.eval()
+
 @patch
 def fit_phase(self:Learner, ph:Phase, cbs=None,
     cache:bool|None=None, # Train a head-only phase with frozen BatchNorm on cached features; None: unless the data is augmented
@@ -67,7 +75,7 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
     n = len(self.opt.param_groups)
     if ph.groups is None or ph.groups>=n: self.unfreeze()
     else: self.freeze_to(-ph.groups)
-    cbs = L(cbs) + (L(BnFreeze()) if ph.freeze_bn else L())
+    cbs = L(cbs) + (L(BnFreeze()) if ph.freeze_bn else L()) + (L() if ph.bn_stats else L(BnEval()))
     with _feature_cache(self, ph, cache, views):
         if ph.lr_find:
             with self.no_bar(), self.no_logging(): ph = dataclasses.replace(ph, lr=float(self.lr_find(show_plot=False).valley))
@@ -145,7 +153,8 @@ class LPFT(Strategy):
     epochs:int=2          # Epochs of full fine-tuning afterwards
     probe_lr:float=1e-2   # Peak learning rate of the probe
     lr:float=1e-4         # Learning rate of every group during fine-tuning (flat)
-    def phases(self, n): return [Phase(self.probe_epochs, 1, self.probe_lr, freeze_bn=True), Phase(self.epochs, None, self.lr, schedule='flat')]
+    bn_stats:bool=False   # Let BatchNorm statistics follow the new data during fine-tuning (False keeps the pretrained ones, which the probe was trained on)
+    def phases(self, n): return [Phase(self.probe_epochs, 1, self.probe_lr, freeze_bn=True), Phase(self.epochs, None, self.lr, schedule='flat', bn_stats=self.bn_stats)]
 
 _names = {Scratch:'scratch', FeatureExtract:'feature_extract', FineTune:'fine_tune', GradualUnfreeze:'gradual', LPFT:'lp_ft'}
 

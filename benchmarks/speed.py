@@ -1,0 +1,206 @@
+"""Speed and memory of ftkit against plain fastai and a hand-written PyTorch loop, side by side in one run, on the same
+data (the bundled Fashion-MNIST sample, 800 training and 200 validation images), model (the offline ImageNet MobileNetV2),
+image size and batch size.
+
+1. head-only: 5 epochs training only a new head over the frozen body: ftkit's cached features (the cache's computation
+   included) vs plain fastai `freeze()` + `fit_one_cycle(5)` (and ftkit without the cache, for reference);
+2. full epoch: one fine-tuning epoch (train + validate) of the whole network: ftkit vs plain fastai vs a minimal
+   hand-written PyTorch loop (torchvision `ImageFolder`, `DataLoader`, `AdamW`);
+3. time-to-accuracy: plain fastai `vision_learner(...).fine_tune(3)` (1 frozen + 3 epochs) sets the target, its final
+   accuracy; ftkit's default recipe (`ftkit train`'s default strategy, same 4-epoch budget) is timed to the end of the first
+   epoch at which its validation accuracy reaches that target;
+4. peak memory: every measurement runs in a fresh process; its peak resident set size is reported.
+
+Run: .venv/bin/python benchmarks/speed.py [--size 64] [--bs 64] [--repeats 3] [--seeds 0 1 2]
+Prints a table and the ratios, and writes them as CSV and JSON next to this script (speed.csv, speed.json).
+Timings are best-of-`repeats` (the settings interleaved, so that drift on a shared machine hits them alike).
+"""
+import argparse, json, resource, subprocess, sys, time
+from pathlib import Path
+
+def _rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024
+
+def _setup(a):
+    "Imports (outside the timed region), data and the helpers every measurement needs"
+    global torch, F, np, seed_everything, image_dls, sample_data, ft_learner, offline_weights, load_state, fastai_all, strategies
+    import torch, numpy as np, torch.nn.functional as F
+    from ftkit.core import seed_everything
+    from ftkit.data import image_dls, sample_data
+    from ftkit.learner import ft_learner
+    from ftkit.models import offline_weights, load_state
+    import ftkit.strategies as strategies
+    import fastai.vision.all as fastai_all
+    offline_weights('mobilenetv2_100')
+
+def _dls(a, seed):
+    seed_everything(seed)
+    return image_dls(sample_data(), size=a.size, bs=a.bs, arch='mobilenetv2_100')
+
+def _fastai_learner(dls):
+    "Plain fastai: `vision_learner` on the timm architecture, body loaded with the same offline ImageNet weights"
+    learn = fastai_all.vision_learner(dls, 'mobilenetv2_100', pretrained=False, metrics=fastai_all.accuracy)
+    sd = load_state(offline_weights('mobilenetv2_100'))
+    learn.model[0].model.load_state_dict({k:v for k,v in sd.items() if not k.startswith('classifier.')})
+    learn.freeze()
+    return learn
+
+def _acc(learn):
+    with learn.no_bar(), learn.no_logging(): return float(learn.validate()[1])
+
+def m_head_ftkit(a, seed, cache=True):
+    learn = ft_learner(_dls(a, seed))
+    start = time.perf_counter()
+    with learn.no_bar(), learn.no_logging(): learn.fit_phase(strategies.Phase(5, 1, 1e-2, freeze_bn=True), cache=cache)
+    return dict(seconds=time.perf_counter()-start, accuracy=_acc(learn))
+
+def m_head_ftkit_nocache(a, seed): return m_head_ftkit(a, seed, cache=False)
+
+def m_head_fastai(a, seed):
+    learn = _fastai_learner(_dls(a, seed))
+    start = time.perf_counter()
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(5, 1e-2)
+    return dict(seconds=time.perf_counter()-start, accuracy=_acc(learn))
+
+def _full_epoch(learn):
+    learn.unfreeze()
+    start = time.perf_counter()
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-4)  # fit validates at the end of the epoch
+    return dict(seconds=time.perf_counter()-start, accuracy=float(learn.recorder.values[-1][2]))
+
+def m_epoch_ftkit(a, seed): return _full_epoch(ft_learner(_dls(a, seed)))
+def m_epoch_fastai(a, seed): return _full_epoch(_fastai_learner(_dls(a, seed)))
+def m_epoch_ftkit_contiguous(a, seed): return _full_epoch(ft_learner(_dls(a, seed), channels_last=False))
+
+def m_epoch_hand(a, seed, channels_last=False):
+    "A minimal PyTorch loop: torchvision ImageFolder + DataLoader, AdamW, one epoch, then validation accuracy"
+    import torchvision, torchvision.transforms as T
+    from ftkit.data import arch_stats
+    from ftkit.models import create_backbone
+    seed_everything(seed)
+    mean,std = arch_stats('mobilenetv2_100')
+    tf = T.Compose([T.Lambda(lambda im: im.convert('RGB')), T.Resize((a.size, a.size)), T.ToTensor(), T.Normalize(mean, std)])
+    root = sample_data()
+    tr = torch.utils.data.DataLoader(torchvision.datasets.ImageFolder(root/'train', tf), batch_size=a.bs, shuffle=True, drop_last=True)
+    va = torch.utils.data.DataLoader(torchvision.datasets.ImageFolder(root/'valid', tf), batch_size=a.bs*2)
+    model = create_backbone('mobilenetv2_100', num_classes=10)
+    if channels_last: model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    start = time.perf_counter()
+    model.train()
+    for x,y in tr:
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+    model.eval(); correct = 0
+    with torch.no_grad():
+        for x,y in va: correct += (model(x).argmax(1)==y).sum().item()
+    return dict(seconds=time.perf_counter()-start, accuracy=correct/len(va.dataset))
+
+def m_epoch_hand_channels_last(a, seed): return m_epoch_hand(a, seed, channels_last=True)
+
+class _Clock:
+    "Seconds since `start` and validation accuracy at the end of every epoch"
+    def __init__(self): self.rows = []
+    def cb(self, start):
+        clock = self
+        class Clock(fastai_all.Callback):
+            order = fastai_all.Recorder.order+1
+            def after_epoch(self):
+                if 'accuracy' in self.recorder.metric_names:
+                    clock.rows.append((time.perf_counter()-start, float(self.recorder.log[self.recorder.metric_names.index('accuracy')])))
+        return Clock()
+
+def m_tta_fastai(a, seed):
+    learn = _fastai_learner(_dls(a, seed))
+    clock = _Clock(); start = time.perf_counter()
+    with learn.no_bar(), learn.no_logging(): learn.fine_tune(3, cbs=clock.cb(start))
+    return dict(seconds=time.perf_counter()-start, accuracy=clock.rows[-1][1], curve=clock.rows)
+
+def m_tta_ftkit(a, seed):
+    from ftkit.cli import make_strategy
+    learn = ft_learner(_dls(a, seed))
+    s = make_strategy(epochs=4)
+    clock = _Clock(); start = time.perf_counter()
+    with learn.no_bar(), learn.no_logging(): learn.fit_strategy(s, cbs=clock.cb(start))
+    return dict(seconds=time.perf_counter()-start, accuracy=clock.rows[-1][1], curve=clock.rows, strategy=s.name)
+
+MEASURES = {
+    'head-only, 5 epochs': ['head_ftkit', 'head_fastai', 'head_ftkit_nocache'],
+    'full fine-tuning epoch': ['epoch_ftkit', 'epoch_fastai', 'epoch_hand', 'epoch_hand_channels_last', 'epoch_ftkit_contiguous'],
+}
+LABELS = dict(head_ftkit='ftkit, cached features', head_fastai='plain fastai, freeze() + fit_one_cycle',
+              head_ftkit_nocache='ftkit, cache=False', epoch_ftkit='ftkit (ft_learner)', epoch_fastai='plain fastai (vision_learner)',
+              epoch_hand='hand-written PyTorch loop', epoch_hand_channels_last='hand-written loop, channels_last',
+              epoch_ftkit_contiguous='ftkit, channels_last=False', tta_fastai='plain fastai fine_tune(3)', tta_ftkit="ftkit's default recipe")
+
+def _one(a, name, seed):
+    "Run measurement `name` in a fresh process; its result and peak RSS"
+    out = subprocess.run([sys.executable, __file__, '--one', name, '--seed', str(seed), '--size', str(a.size), '--bs', str(a.bs)],
+                         capture_output=True, text=True)
+    if out.returncode: raise RuntimeError(f'{name} failed:\n{out.stderr[-3000:]}')
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+def main(a):
+    import pandas as pd, torch
+    rows = []
+    for r in range(a.repeats):
+        for sec,names in MEASURES.items():
+            for n in names: rows.append(dict(section=sec, name=n, repeat=r, **_one(a, n, 0)))
+            print('.', end='', flush=True)
+    for seed in a.seeds:
+        for n in ('tta_fastai', 'tta_ftkit'): rows.append(dict(section='time-to-accuracy', name=n, repeat=seed, **_one(a, n, seed)))
+        print('.', end='', flush=True)
+    print()
+    df = pd.DataFrame(rows)
+    res = []
+    for (sec,n),g in df[df.section!='time-to-accuracy'].groupby(['section','name'], sort=False):
+        res.append(dict(section=sec, run=LABELS[n], best_s=g.seconds.min(), median_s=g.seconds.median(),
+                        accuracy=g.accuracy.iloc[0], peak_rss_mb=g.rss_mb.max()))
+    tta = df[df.section=='time-to-accuracy']
+    reach = []
+    for seed in a.seeds:
+        base = tta[(tta.name=='tta_fastai') & (tta.repeat==seed)].iloc[0]
+        ours = tta[(tta.name=='tta_ftkit') & (tta.repeat==seed)].iloc[0]
+        t = next((s for s,acc in ours.curve if acc >= base.accuracy), float('nan'))
+        reach.append(dict(seed=seed, target=base.accuracy, fastai_s=base.seconds, ftkit_s=t, ftkit_final=ours.accuracy,
+                          ratio=t/base.seconds, strategy=ours.strategy))
+    reach = pd.DataFrame(reach)
+    for n,lbl,sec_col in (('tta_fastai', LABELS['tta_fastai'], 'fastai_s'), ('tta_ftkit', LABELS['tta_ftkit']+f" ({reach.strategy.iloc[0]}), to the target", 'ftkit_s')):
+        g = tta[tta.name==n]
+        res.append(dict(section='time-to-accuracy', run=lbl, best_s=reach[sec_col].min(), median_s=reach[sec_col].median(),
+                        accuracy=g.accuracy.mean(), peak_rss_mb=g.rss_mb.max()))
+    res = pd.DataFrame(res)
+    b = res.set_index('run').best_s
+    ratios = {
+        'head-only: plain fastai / ftkit cached (target >= 5)': b[LABELS['head_fastai']]/b[LABELS['head_ftkit']],
+        'full epoch: ftkit / hand-written loop (target <= 1.10)': b[LABELS['epoch_ftkit']]/b[LABELS['epoch_hand']],
+        'full epoch: ftkit / plain fastai': b[LABELS['epoch_ftkit']]/b[LABELS['epoch_fastai']],
+        'full epoch: ftkit / hand-written loop with channels_last': b[LABELS['epoch_ftkit']]/b[LABELS['epoch_hand_channels_last']],
+        'time-to-accuracy: ftkit / plain fastai, median over seeds (target <= 0.6)': reach.ratio.median(),
+    }
+    print(f'MobileNetV2 (offline ImageNet weights), {a.size} px, bs {a.bs}, {torch.get_num_threads()} torch threads, best of {a.repeats}:')
+    print(res.round(3).to_string(index=False))
+    print('\nTime-to-accuracy per seed:')
+    print(reach.round(3).to_string(index=False))
+    print('\nRatios:')
+    for k,v in ratios.items(): print(f'  {k}: {v:.2f}')
+    out = Path(__file__).with_suffix('')
+    res.to_csv(f'{out}.csv', index=False)
+    Path(f'{out}.json').write_text(json.dumps(dict(size=a.size, bs=a.bs, repeats=a.repeats, threads=torch.get_num_threads(),
+        results=res.to_dict(orient='records'), time_to_accuracy=reach.to_dict(orient='records'),
+        ratios={k:round(v, 3) for k,v in ratios.items()}), indent=2))
+
+if __name__=='__main__':
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--size', type=int, default=64)
+    p.add_argument('--bs', type=int, default=64)
+    p.add_argument('--repeats', type=int, default=3)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--one', help=argparse.SUPPRESS)
+    p.add_argument('--seed', type=int, default=0, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.one:
+        import warnings; warnings.simplefilter('ignore')
+        _setup(a)
+        res = globals()[f'm_{a.one}'](a, a.seed)
+        print(json.dumps(dict(res, rss_mb=_rss_mb())))
+    else: main(a)
