@@ -1,17 +1,16 @@
 """Build the documentation website from the notebooks, without Quarto (which `nbdev_docs` needs). Run: make docs
 
-nbdev processes the notebooks into `_proc/` exactly as `nbdev_proc_nbs` does for Quarto (hidden cells dropped,
-directives applied, doclinks added, frontmatter written), and Sphinx renders them with myst-nb and the book theme.
-nbdev would run each notebook's imports and exported cells to render its `show_doc` entries afresh; here they are
-rendered from the package itself (settings.ini skips nbdev's `exec_show_docs`), so that building the docs runs no
-notebook code.
-In between, this adapter turns the few things Quarto reads into what Sphinx reads:
+nbdev processes the notebooks into `_proc/` as `nbdev_proc_nbs` does for Quarto (hidden cells dropped, directives
+applied, doclinks added, frontmatter written), Sphinx renders them with myst-nb and the book theme, and this adapter
+turns what Quarto would read into what Sphinx reads:
 - the raw frontmatter cell: `title` and `description` become the page's heading and summary, `output-file` its name;
 - `#| include: false` drops a cell, `#| echo: false` hides its input, `#| output: false` its outputs, and
   `#| output: asis` makes its markdown output part of the page (as `show_doc` entries are);
 - Quarto callouts (`::: {.callout-note}`) become admonitions, Pandoc link attributes (`[source](url){target=...}`)
-  become HTML links, doclinks inside code blocks go back to plain names; links to notebooks, and doclinks to the site's own address, become relative links to pages;
+  HTML links; links to notebooks, and doclinks to the site's own address, become relative links to pages;
 - `sidebar.yml` gives the pages and their order: each section becomes a captioned table of contents.
+The `show_doc` entries are rendered from the package itself, where nbdev would run each notebook's imports and exported
+cells (settings.ini skips its `exec_show_docs`): building the docs runs no notebook code.
 """
 import posixpath, re, shutil, sys
 from configparser import ConfigParser
@@ -34,12 +33,16 @@ def proc_nbs():
     refresh_quarto_yml()
     return proc_nbs(force=True, n_workers=0)
 
+def _leaves(o):
+    "The notebooks of a `sidebar.yml` entry, in order"
+    if isinstance(o, str): return [o]
+    return ([o['href']] if 'href' in o else []) + [f for c in o.get('contents', []) for f in _leaves(c)]
+
 def sidebar(path):
-    "`[(caption, [notebook, ...]), ...]` from nbdev's `sidebar.yml`; top-level entries have no caption"
-    res = [(None, [])]
-    for o in yaml.safe_load(path.read_text())['website']['sidebar']['contents']:
-        if isinstance(o, str): res[0][1].append(o)
-        else: res.append((o['section'], [c if isinstance(c, str) else c['href'] for c in o['contents']]))
+    "`[(caption, [notebook, ...]), ...]` from nbdev's `sidebar.yml`: its top-level entries (no caption), then its sections"
+    contents = yaml.safe_load(path.read_text())['website']['sidebar']['contents']
+    res = [(None, [o for o in contents if isinstance(o, str)])]
+    res += [(o['section'], _leaves(o)) for o in contents if not isinstance(o, str)]
     return [o for o in res if o[1]]
 
 _callout_re = re.compile(r'^(:{3,})\s*\{\.callout-(\w+)([^}]*)\}\s*\n(?:#+\s+(.*)\n)?', flags=re.M)
@@ -78,7 +81,7 @@ def md(s, site_url, here, names):
         if nb not in names: return m.group(0)
         return f"]({posixpath.relpath(names[nb]+'.html', d or '.')}{m.group(2) or ''})"
     s = _nb_link_re.sub(_nb_link, s)
-    return re.sub(re.escape(site_url.rstrip('/')) + r'/', '../'*d.count('/') + ('../' if d else ''), s)
+    return re.sub(re.escape(site_url.rstrip('/')) + r'/', '../'*len(Path(d).parts), s)
 
 def _directives(src): return dict(re.findall(r'^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$', src, flags=re.M))
 
@@ -152,7 +155,7 @@ def _toctree(caption, docs):
     return nbformat.v4.new_markdown_cell(f'```{{toctree}}\n{opts}\n' + '\n'.join(docs) + '\n```')
 
 def convert(proc=PROC, src=SRC):
-    "Write the notebooks in `proc` (nbdev's output) to `src` as Sphinx sources; return the docnames in sidebar order"
+    "Write the notebooks in `proc` (nbdev's output) to `src` as Sphinx sources"
     from nbdev.doclinks import NbdevLookup
     cfg = _settings()
     site_url, lookup = cfg['doc_host'] + cfg['doc_baseurl'], NbdevLookup()
@@ -161,11 +164,11 @@ def convert(proc=PROC, src=SRC):
     unlisted = sorted(str(p.relative_to(proc)) for p in proc.rglob('*.ipynb') if str(p.relative_to(proc)) not in listed)
     if unlisted: sys.exit(f"Not in nbs/sidebar.yml, so not on the website: {', '.join(unlisted)}. Add them to it.")
     if src.exists(): shutil.rmtree(src)
-    nbs = {f: nbformat.read(proc/f, as_version=4) for f in listed}
-    fms = {f: _frontmatter(nb) for f,nb in nbs.items()}
-    names = {f: posixpath.join(posixpath.dirname(f), Path(fms[f].get('output-file', f)).stem) for f in nbs}
+    books = {f: nbformat.read(proc/f, as_version=4) for f in listed}
+    fms = {f: _frontmatter(nb) for f,nb in books.items()}
+    names = {f: posixpath.join(posixpath.dirname(f), Path(fms[f].get('output-file', f)).stem) for f in books}
     mods = {v[0].split('#')[0]: k for k,syms in import_module(f"{cfg['lib_path']}._modidx").d['syms'].items() for v in syms.values()}
-    for f,nb in nbs.items():
+    for f,nb in books.items():
         if names[f]+'.html' in mods: show_docs(nb, import_module(mods[names[f]+'.html']), f)
         head = f"# {fms[f].get('title', names[f])}"
         if fms[f].get('description'): head += '\n\n> ' + md(lookup.linkify(fms[f]['description']), site_url, f, names)
@@ -178,7 +181,6 @@ def convert(proc=PROC, src=SRC):
     tocs = [(cap, [names[f] for f in nbs if names[f]!='index']) for cap,nbs in sections]
     root.cells += [_toctree(cap, docs) for cap,docs in tocs if docs]
     nbformat.write(root, src/'index.ipynb')
-    return [names[f] for _,nbs in sections for f in nbs]
 
 def sphinx(src=SRC, out=BUILD):
     "Render `src` into `out` with the settings in `scripts/sphinx/conf.py`; warnings are errors"
@@ -187,8 +189,13 @@ def sphinx(src=SRC, out=BUILD):
     args = ['-b', 'html', '-q', '-W', '--keep-going', '-j', '1', '-c', str(ROOT/'scripts'/'sphinx'), '-d', str(out.parent/'doctrees'), str(src), str(out)]
     if build_main(args): sys.exit('Sphinx could not build the website: see the warnings above')
 
+def _check_dest(dest):
+    if dest.exists() and {p.name for p in dest.iterdir()} - {'README.md'} and not (dest/'searchindex.js').exists():
+        sys.exit(f'{dest} holds files other than a website: give an empty or new folder')
+
 def publish(out, dest):
     "Replace the site in `dest` by `out`, keeping `dest`'s README.md"
+    _check_dest(dest)
     keep = (dest/'README.md').read_text() if (dest/'README.md').exists() else None
     if dest.exists(): shutil.rmtree(dest)
     shutil.copytree(out, dest)
@@ -196,9 +203,10 @@ def publish(out, dest):
     if keep is not None: (dest/'README.md').write_text(keep)
 
 def main(dest='docs'):
+    _check_dest(ROOT/dest)
     proc_nbs()
     convert()
     sphinx()
-    publish(BUILD, ROOT/dest if not Path(dest).is_absolute() else Path(dest))
+    publish(BUILD, ROOT/dest)
 
 if __name__=='__main__': main(*sys.argv[1:2])

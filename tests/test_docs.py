@@ -81,18 +81,18 @@ def browser(tmp_path_factory):
 def js(b, code, *args): return b.execute_script(code, *args)
 
 # Visible text of the page's article, code blocks left out: what must not show Quarto or markdown syntax
-ARTICLE_TEXT = """const a = document.querySelector('article').cloneNode(true);
+ARTICLE = "(document.querySelector('article') || document.querySelector('main'))"
+ARTICLE_TEXT = f"""const a = {ARTICLE}.cloneNode(true);
 a.querySelectorAll('pre, code, .highlight').forEach(e => e.remove());
 document.body.appendChild(a); const t = a.innerText; a.remove(); return t;"""
 
 # The section a (Quarto-style) id belongs to: docutils gives a section its own id and writes the others as spans in it
 SECTION = "const e = document.getElementById(arguments[0]); const s = e && e.closest('section');"
 
-def check_page(b, base, site, page, title):
-    "Load `page`: title, links, images, syntax leaks and a screenshot, as a reader would see them"
+def check_reads_well(b, base, site, page):
+    "On `page`, open in `b`: links lead somewhere, images load, nothing comes from elsewhere, no source syntax shows"
     b.get(base + page)
     assert js(b, 'return document.readyState') == 'complete'
-    assert b.find_element('css selector', 'article h1').text.strip().rstrip('#').strip() == title
     # Every link inside the site leads to a page that exists, and to an anchor on it that exists
     hrefs = set(js(b, "return [...document.querySelectorAll('a[href]')].map(a => a.href)"))
     assert not [h for h in hrefs if h.startswith(SITE_URL)], 'doclinks to the site\'s address were not made relative'
@@ -108,7 +108,6 @@ def check_page(b, base, site, page, title):
     # Nothing is loaded from elsewhere: the site works from any static server, at any path
     srcs = js(b, "return [...document.querySelectorAll('[src], link[href]')].map(e => e.src || e.href)")
     assert all(s.startswith(base) for s in srcs), [s for s in srcs if not s.startswith(base)]
-    # Images: every one loaded
     missing = js(b, "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
     assert not missing, f'images that did not load on {page}: {missing}'
     # No Quarto or markdown source shows as text
@@ -116,18 +115,21 @@ def check_page(b, base, site, page, title):
     for leak in (':::', '{target=', '{.callout', '#| ', 'output-file:', '```', '<div', '<a href', '<table'):
         assert leak not in text, f'{leak!r} shows as text on {page}'
     assert not re.search(r'^---\s*\n\s*(title|description):', text, flags=re.M), f'frontmatter shows as text on {page}'
-    code_links = re.findall(r'\[`[^`]+`\]\([^)]+\)', js(b, "return document.querySelector('article').innerText"))
+    code_links = re.findall(r'\[`[^`]+`\]\([^)]+\)', js(b, f"return {ARTICLE}.innerText"))
     assert not code_links, f'markdown links show as text on {page}: {code_links[:3]}'
     rows = [l for l in text.splitlines() if re.match(r'^\s*\|.*\|\s*$', l)]
     assert not rows, f'markdown table rows show as text on {page}: {rows[:3]}'
-    # A screenshot that shows something
+
+def check_page(b, base, site, page, title):
+    "`check_reads_well`, the page's title, and a screenshot that shows something (kept in tests/artefacts/)"
+    check_reads_well(b, base, site, page)
+    assert b.find_element('css selector', 'article h1').text.strip().rstrip('#').strip() == title
     ART.mkdir(exist_ok=True)
     png = ART/(page.replace('/', '_').replace('.html', '.png'))
     b.save_screenshot(str(png))
     from PIL import Image, ImageStat
     img = Image.open(png).convert('L')
     assert ImageStat.Stat(img).stddev[0] > 20 and len(img.getcolors(1<<16)) > 50, f'{png} looks blank'
-    return text
 
 @functools.cache
 def page_of_module(mod):
@@ -189,8 +191,10 @@ def test_search(browser, base, site):
     hits = js(browser, "return [...document.querySelectorAll('#search-results li a')].map(a => a.getAttribute('href'))")
     assert any(h.startswith('data.html') for h in hits), hits
 
-def test_every_page_is_built(site):
-    for nb in [ROOT/'nbs'/'index.ipynb', *api_nbs(), *tutorial_nbs()]: assert (site/page_of(nb)).is_file(), nb
+def test_every_page_reads_well(browser, base, site):
+    pages = [page_of(nb) for nb in [ROOT/'nbs'/'index.ipynb', *api_nbs(), *tutorial_nbs()]]
+    for p in pages: assert (site/p).is_file(), p
+    for p in pages + ['search.html', 'genindex.html']: check_reads_well(browser, base, site, p)
     assert (site/'.nojekyll').is_file()
 
 def test_every_public_name_is_documented(browser, base, site):
