@@ -1,6 +1,7 @@
 """The documentation website as a reader sees it: built as `make docs` builds it, served over HTTP, opened in headless
 Chromium. Screenshots are kept in tests/artefacts/."""
-import functools, http.server, importlib, json, re, subprocess, sys, threading, urllib.request
+import functools, http.server, importlib, json, re, subprocess, sys, threading
+from configparser import ConfigParser
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag
@@ -9,7 +10,8 @@ import pytest
 ROOT = Path(__file__).parents[1]
 ART = ROOT/'tests'/'artefacts'
 CHROMIUM, CHROMEDRIVER = Path('/usr/bin/chromium'), Path('/usr/bin/chromedriver')
-SITE_URL = 'https://ftkit.github.io/ftkit'  # doc_host + doc_baseurl: nbdev's doclinks to it must become relative
+_cfg = ConfigParser(delimiters=['=']); _cfg.read(ROOT/'settings.ini')
+SITE_URL = _cfg['DEFAULT']['doc_host'] + _cfg['DEFAULT']['doc_baseurl']  # nbdev's doclinks to it must become relative
 
 # Public names (module.name) with no entry on the website yet: constants, which nbdev gives no `show_doc` entry of its
 # own. Remove each one once its notebook mentions it in prose (as `name`): the test fails while this list is out of date.
