@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat, yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # document this checkout's package, whichever one is installed
 PROC, SRC, BUILD = ROOT/'_proc', ROOT/'_docs'/'src', ROOT/'_docs'/'html'
 
 def _settings():

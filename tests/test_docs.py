@@ -8,6 +8,7 @@ from urllib.parse import urldefrag
 import pytest
 
 ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))  # the package the site documents: this checkout's
 ART = ROOT/'tests'/'artefacts'
 CHROMIUM, CHROMEDRIVER = Path('/usr/bin/chromium'), Path('/usr/bin/chromedriver')
 _cfg = ConfigParser(delimiters=['=']); _cfg.read(ROOT/'settings.ini')
