@@ -37,7 +37,7 @@ def make_strategy(
     return FineTune(epochs=epochs-freeze_epochs, freeze_epochs=freeze_epochs, **({'base_lr':lr} if lr else {}))
 
 def train(
-    data,                        # Image folder or CSV file (see `image_dls`)
+    data=None,                   # Image folder or CSV file (see `image_dls`); not needed with `resume`
     arch:str='mobilenetv2_100',  # timm architecture
     weights='offline',           # 'offline', 'hub', a weights file, or None/'none' to train from scratch
     strategy:str|None=None,      # 'lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch' (default: lp_ft, or scratch without weights)
@@ -52,30 +52,53 @@ def train(
     device=None,                 # 'cpu', 'cuda', ... (default: best available)
     progress:bool=True,          # Show progress bars and the per-epoch table
     cache:bool|None=None,        # Head-only phases on cached body features (None: unless the data is augmented; see `Learner.fit_phase`)
+    resume=None,                 # The run folder of an interrupted `train`: continue it from its checkpoint, with its own settings
 )->dict:
     "Adapt `arch` to `data` with `strategy`, evaluate it, and write the run folder `out`; returns the metrics"
     import matplotlib.pyplot as plt
     from ftkit.data import image_dls
-    from ftkit.learner import ft_learner, History, PhaseBanner
+    from ftkit.learner import ft_learner, History, PhaseBanner, NonFiniteLoss
     from ftkit.export import export_model
-    if isinstance(weights, str) and weights.lower()=='none': weights = None
+    from ftkit.checkpoint import Checkpoint, load_checkpoint, graceful_stop, TrainingInterrupted
+    ck = None
+    if resume is not None:
+        ck = load_checkpoint(Path(resume)/'checkpoint.pt')
+        settings = ck['extra']['settings']
+        if data is not None and Path(data).resolve()!=Path(settings['data']): raise ValueError(f"The run in {resume} trained on {settings['data']}, not on {data}: resume it with its own data (or leave DATA out).")
+        out = resume
+    else:
+        if data is None: raise ValueError("Say what to train on (an image folder or CSV file), or which run folder to --resume.")
+        if isinstance(weights, str) and weights.lower()=='none': weights = None
+        settings = dict(data=str(Path(data).resolve()), arch=arch, weights=str(weights) if isinstance(weights, Path) else weights, strategy=strategy,
+                        epochs=epochs, freeze_epochs=freeze_epochs, size=size, bs=bs, lr=lr, seed=seed, valid_pct=valid_pct, cache=cache)
+    data,arch,weights,strategy,epochs,freeze_epochs,size,bs,lr,seed,valid_pct,cache = (settings[k] for k in
+        'data arch weights strategy epochs freeze_epochs size bs lr seed valid_pct cache'.split())
     s = make_strategy(strategy or ('lp_ft' if weights is not None else 'scratch'), epochs, freeze_epochs, lr)
     if weights is not None and not s.pretrained: weights = None
     seed_everything(seed)
     dls = image_dls(data, size=size, bs=bs, valid_pct=valid_pct, seed=seed, arch=arch, device=device)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    ckpt = out/'checkpoint.pt'
     learn = ft_learner(dls, arch, weights=weights, cbs=History(out/'history.csv'))
     start = time.perf_counter()
-    with ExitStack() as quiet:
-        if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-        learn.fit_strategy(s, cbs=PhaseBanner() if progress else None, cache=cache)
+    try:
+        with graceful_stop() as stop, ExitStack() as quiet:
+            if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
+            learn.fit_strategy(s, cbs=[Checkpoint(ckpt, extra=dict(settings=settings)), stop, *([PhaseBanner()] if progress else [])], cache=cache, resume=ck)
+    except TrainingInterrupted as e:
+        e.hint = (f"The last complete epoch ({len(learn.history.rows)} of {s.total_epochs}) is saved in {ckpt}; continue with: ftkit train --resume {out}"
+                  if ckpt.exists() else "No epoch had finished, so there is nothing to resume: run the same command again.")
+        raise
+    except NonFiniteLoss as e:
+        raise NonFiniteLoss(f"{e} " + (f"The checkpoint of the last complete epoch is kept in {ckpt}." if ckpt.exists() else "No epoch had finished.")) from None
     wall = time.perf_counter()-start
+    ckpt.unlink(missing_ok=True)  # the run is complete: the model folder is what stays
     last = learn.history.rows[-1]  # the validation pass of the last epoch: the final model's metrics
     metrics = {k:last[k] for k in ['valid_loss', *(m.name for m in learn.metrics)]}
-    export_model(learn, out, metrics=metrics)
+    export_model(learn, out, metrics=metrics, extra=dict(seed=seed, versions=_versions()))
     metrics.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=arch,
                    weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
-                   cached_features=hasattr(learn, 'feature_cache'), strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=_versions())
+                   cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=_versions())
     _write_json(metrics, out/'metrics.json')
     ax = learn.history.plot()
     ax.figure.savefig(out/'loss.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
@@ -191,8 +214,9 @@ def parser()->argparse.ArgumentParser:
     t = sub.add_parser('train', help='fine-tune a pretrained model on your images', formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Adapt a pretrained model to DATA. The default strategy, lp_ft, trains the new head alone first, on the frozen network's features computed once, then fine-tunes the whole network at a low learning rate, keeping the pretrained BatchNorm statistics. Writes model.safetensors, config.json, metrics.json, history.csv and loss.png to --out.",
         epilog=_EPILOG)
-    t.add_argument('data', help=_DATA_HELP)
+    t.add_argument('data', nargs='?', help=_DATA_HELP + ' (not needed with --resume)')
     _train_args(t, size=224, out='runs/train')
+    t.add_argument('--resume', metavar='DIR', default=None, help='continue the interrupted run in DIR (its --out) from its last complete epoch, with its own settings')
     c = sub.add_parser('compare', help='compare strategies (and training-set sizes) on your images', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Run several strategies on DATA with the same split, seeds and epoch budget; write comparison.csv (one row per run), summary.csv (mean and std over seeds), comparison.png and, with several --fractions, learning_curve.png to --out.',
         epilog=_EPILOG)
@@ -257,10 +281,18 @@ def main(
             print(summary_table(df).to_string(index=False))
             print(f'\nResults written to {args.out}: comparison.csv, summary.csv, comparison.png' + (', learning_curve.png' if df.fraction.nunique()>1 else ''))
             return 0
+        resume = getattr(args, 'resume', None)
         m = train(args.data, arch=args.arch, weights=args.weights, strategy=args.strategy, epochs=args.epochs, freeze_epochs=args.freeze_epochs,
-                  size=args.size, bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=args.out, device=args.device, progress=not args.quiet, cache=args.cache)
+                  size=args.size, bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=resume or args.out, device=args.device,
+                  progress=not args.quiet, cache=args.cache, resume=resume)
+        args.out = resume or args.out
     except (FileNotFoundError, ValueError, ConnectionError, ModuleNotFoundError, RuntimeError, TypeError, PermissionError) as e:
         print(f'ftkit {args.command}: error: {e}', file=sys.stderr)
         return 2
+    except Exception as e:
+        from ftkit.checkpoint import TrainingInterrupted  # training ran, so this costs no import time
+        if not isinstance(e, TrainingInterrupted): raise
+        print(f'\nftkit {args.command}: {e} {getattr(e, "hint", "")}', file=sys.stderr)
+        return 128+e.signum
     _print_metrics(m, args.out)
     return 0

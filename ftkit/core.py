@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['cache_dir', 'atomic_path', 'get_device', 'seed_everything']
+__all__ = ['cache_dir', 'atomic_path', 'get_device', 'seed_everything', 'rng_states', 'set_rng_states']
 
 # %% ../nbs/00_core.ipynb #058a91f6
 def cache_dir(
@@ -71,3 +71,27 @@ def seed_everything(
         torch.backends.cudnn.deterministic,torch.backends.cudnn.benchmark = True,False
         torch.use_deterministic_algorithms(True, warn_only=True)
     return seed
+
+# %% ../nbs/00_core.ipynb #045c79fa
+def rng_states(
+    *dls, # Data loaders whose own `rng` (a `random.Random`) to capture too
+)->dict:
+    "The state of every random number generator a run uses, in a form that loads without unpickling objects"
+    kind,keys,pos,has_gauss,gauss = np.random.get_state()
+    res = dict(python=random.getstate(), numpy=[kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+               torch=torch.get_rng_state(), loaders=[dl.rng.getstate() for dl in dls])
+    if torch.cuda.is_available(): res['cuda'] = torch.cuda.get_rng_state_all()
+    return res
+
+def set_rng_states(
+    states:dict, # From `rng_states`
+    *dls,        # The loaders given to `rng_states`, in the same order
+):
+    "Put every random number generator back in the state `states` recorded"
+    random.setstate(tuple(o if not isinstance(o, list) else tuple(o) for o in states['python']))
+    kind,keys,pos,has_gauss,gauss = states['numpy']
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(states['torch'])
+    if 'cuda' in states and torch.cuda.is_available(): torch.cuda.set_rng_state_all(states['cuda'])
+    if len(dls) != len(states['loaders']): raise ValueError(f"{len(states['loaders'])} loader states were saved, but {len(dls)} loaders given.")
+    for dl,s in zip(dls, states['loaders']): dl.rng.setstate(tuple(o if not isinstance(o, list) else tuple(o) for o in s))

@@ -29,6 +29,7 @@ def export_model(
     learn,            # A trained `Learner` from `ft_learner` (built on `image_dls` data)
     path,             # Folder to write the two files into (created if needed; other files in it are left alone)
     metrics:dict|None=None, # Summary to record (default: the last epoch of `learn.history`)
+    extra:dict|None=None,   # More to record in config.json, e.g. the seed and library versions of the run
 )->Path:
     "Write `learn`'s model to the folder `path`: `model.safetensors` and `config.json`"
     path = Path(path)
@@ -38,7 +39,7 @@ def export_model(
     cfg = dict(format=FORMAT, ftkit_version=__version__, arch=learn.arch, num_classes=len(learn.dls.vocab),
                classes=[str(o) for o in learn.dls.vocab], input_size=[3, prep['size'], prep['size']], resize_method=prep['method'],
                interpolation='bilinear', mean=prep['mean'], std=prep['std'], pretrained_weights=str(learn.weights),
-               strategy=learn.strategy.to_dict() if hasattr(learn, 'strategy') else None, metrics=metrics)
+               strategy=learn.strategy.to_dict() if hasattr(learn, 'strategy') else None, metrics=metrics, **(extra or {}))
     sd = {k:v.detach().cpu().contiguous() for k,v in learn.model.state_dict().items()}
     path.mkdir(parents=True, exist_ok=True)
     with atomic_path(path/'model.safetensors') as tmp:

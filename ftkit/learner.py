@@ -13,7 +13,8 @@ from fastai.vision.all import *
 from .models import create_backbone
 
 # %% auto #0
-__all__ = ['timm_splitter', 'default_metrics', 'History', 'ft_learner', 'trainable_groups', 'PhaseBanner']
+__all__ = ['timm_splitter', 'default_metrics', 'History', 'NonFiniteLoss', 'NanGuard', 'ft_learner', 'trainable_groups',
+           'PhaseBanner']
 
 # %% ../nbs/03_learner.ipynb #c76ccbbe
 def timm_splitter(
@@ -48,7 +49,9 @@ class History(Callback):
     def after_train(self): self.trained = True
     def after_epoch(self):
         if not self.trained: return  # `validate` runs an epoch with no training: not part of the history
-        if self.new_phase: self.phase,self.new_phase = (self.rows[-1]['phase']+1 if self.rows else 0),False
+        if self.new_phase:  # a strategy numbers its phases (and a resumed run continues one); a plain `fit` is a phase of its own
+            idx = getattr(self.learn, 'phase_idx', None)
+            self.phase,self.new_phase = (idx if idx is not None else self.rows[-1]['phase']+1 if self.rows else 0),False
         names = self.recorder.metric_names[1:]
         n = len(self.opt.param_groups)
         row = dict(phase=self.phase, epoch=len(self.rows), trainable_groups=n-self.opt.frozen_idx,
@@ -73,6 +76,21 @@ class History(Callback):
         ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.legend()
         ax.set_title('Training history (dashed: new phase)')
         return ax
+
+# %% ../nbs/03_learner.ipynb #6ae52594
+class NonFiniteLoss(RuntimeError):
+    "Training stopped because the loss became NaN or infinite"
+
+class NanGuard(Callback):
+    "Stop training, before the weights are updated, as soon as a training loss is NaN or infinite"
+    order = Recorder.order-1
+    def after_loss(self):
+        if not self.training or bool(torch.isfinite(self.loss).all()): return
+        lr = self.opt.hypers[-1]['lr']
+        phase = getattr(self.learn, 'phase_idx', None)
+        raise NonFiniteLoss(f"The training loss became {float(self.loss)} at epoch {self.epoch+1} of {self.n_epoch}" + (f" of phase {phase+1}" if phase is not None else '') +
+            f", batch {self.iter+1} of {self.n_iter}; the weights were not updated with it. The usual cause is a learning rate too high "
+            f"(the head's is {lr:.1e} at this step): try one ten times lower, or let lr_find pick one.")
 
 # %% ../nbs/03_learner.ipynb #25eeaa25
 @delegates(Learner.__init__)
@@ -102,6 +120,7 @@ def ft_learner(
     if not hasattr(learn, 'history'): learn.add_cb(History())
     if weights is not None and freeze: learn.freeze()
     if channels_last: learn.to_channelslast(use_amp=False)
+    if not hasattr(learn, 'nan_guard'): learn.add_cb(NanGuard())
     return learn
 
 # %% ../nbs/03_learner.ipynb #a3146aba

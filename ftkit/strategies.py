@@ -10,11 +10,12 @@ from dataclasses import dataclass, asdict
 from .data import image_dls  # before fastai: ftkit.data imports it quietly
 from fastai.vision.all import *
 from fastai.callback.training import BnFreeze
+from .core import set_rng_states
 from .features import FeatureCache, is_augmented
 
 # %% auto #0
-__all__ = ['strategy_names', 'Phase', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune', 'GradualUnfreeze', 'LPFT',
-           'get_strategy', 'param_groups_by_name']
+__all__ = ['strategy_names', 'Phase', 'BnEval', 'image_loaders', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune',
+           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name']
 
 # %% ../nbs/03a_strategies.ipynb #10d636d3
 @dataclass
@@ -57,6 +58,12 @@ def _feature_cache(learn, ph, cache, views):
     if fc is None or not fc.matches(learn, views): fc = learn.feature_cache = FeatureCache(learn, views, progress=hasattr(learn, 'progress'))
     return learn.on_features(fc)
 
+class _SmoothLossFrom(Callback):
+    "Continue the recorder's smoothed training loss from a checkpoint (fastai resets it at every `fit`)"
+    order = Recorder.order+1
+    def __init__(self, val, count): self.val,self.count = val,count
+    def before_fit(self): self.recorder.smooth_loss.val,self.recorder.smooth_loss.count = self.val,self.count
+
 class BnEval(Callback):
     "Every BatchNorm layer in eval mode while training: running statistics stay as they are, affine weights may still train"
     run_after = TrainEvalCallback
@@ -64,25 +71,37 @@ class BnEval(Callback):
         for m in self.model.modules():
             if isinstance(m, bn_types): m.eval()
 
+def image_loaders(dls)->list:
+    "The training and validation image loaders behind `dls` (behind the cached-feature loaders during a cached phase)"
+    return [getattr(dl, 'src', dl) for dl in (dls.train, dls.valid)]
+
 @patch
 def fit_phase(self:Learner, ph:Phase, cbs=None,
     cache:bool|None=None, # Train a head-only phase with frozen BatchNorm on cached features; None: unless the data is augmented
     views:int=1,          # Augmented passes cached over the training set, when `cache` and augmentation are both on
+    resume:dict|None=None, # Continue this phase: `epoch` (epochs already done), `opt` (optimizer state) and `rng` (`rng_states`)
 ):
     "Train `ph.groups` groups of `self` for `ph.epochs` epochs, on `ph`'s schedule"
+    if resume is not None: set_rng_states(resume['rng'], *image_loaders(self.dls))
     self.train_bn = not ph.freeze_bn
     self.create_opt()
     n = len(self.opt.param_groups)
     if ph.groups is None or ph.groups>=n: self.unfreeze()
     else: self.freeze_to(-ph.groups)
     cbs = L(cbs) + (L(BnFreeze()) if ph.freeze_bn else L()) + (L() if ph.bn_stats else L(BnEval()))
+    start = resume['epoch'] if resume else 0
     with _feature_cache(self, ph, cache, views):
-        if ph.lr_find:
-            with self.no_bar(), self.no_logging(): ph = dataclasses.replace(ph, lr=float(self.lr_find(show_plot=False).valley))
+        if ph.lr_find:  # the phase as it runs, learning rate found, is what `phase` holds (and a checkpoint records)
+            with self.no_bar(), self.no_logging(): ph = dataclasses.replace(ph, lr=float(self.lr_find(show_plot=False).valley), lr_find=False)
+        self.phase = ph
+        if resume is not None and resume.get('opt') is not None:
+            if resume['frozen_idx'] != self.opt.frozen_idx: raise ValueError(f"The checkpoint's optimizer had {resume['frozen_idx']} frozen groups, this phase has {self.opt.frozen_idx}: it belongs to another strategy or architecture.")
+            self.opt.load_state_dict(resume['opt'])
+            if resume.get('smooth_loss') is not None and hasattr(self, 'recorder'): cbs = cbs + _SmoothLossFrom(*resume['smooth_loss'])
         lrs = ph.lrs(n)
-        if ph.schedule=='one_cycle': self.fit_one_cycle(ph.epochs, lrs, pct_start=ph.pct_start, div=ph.div, cbs=cbs)
-        elif ph.schedule=='stlr': self.fit(ph.epochs, cbs=cbs+ParamScheduler({'lr': _stlr(lrs, ph.pct_start)}))
-        elif ph.schedule=='flat': self.fit(ph.epochs, lrs, cbs=cbs)
+        if ph.schedule=='one_cycle': self.fit_one_cycle(ph.epochs, lrs, pct_start=ph.pct_start, div=ph.div, cbs=cbs, start_epoch=start)
+        elif ph.schedule=='stlr': self.fit(ph.epochs, cbs=cbs+ParamScheduler({'lr': _stlr(lrs, ph.pct_start)}), start_epoch=start)
+        elif ph.schedule=='flat': self.fit(ph.epochs, lrs, cbs=cbs, start_epoch=start)
         else: raise ValueError(f"Unknown schedule {ph.schedule!r}: use 'one_cycle', 'stlr' or 'flat'.")
     return ph
 
@@ -182,6 +201,7 @@ strategy_names = list(_names.values())
 def fit_strategy(self:Learner, s:Strategy, cbs=None,
     cache:bool|None=None, # Head-only phases with frozen BatchNorm on cached features (see `fit_phase`)
     views:int=1,          # Augmented passes cached when `cache=True` and the data is augmented
+    resume:dict|None=None, # A checkpoint (see `Checkpoint`) of an interrupted run of `s` on this learner's data: continue it
 ):
     "Run every phase of strategy `s`"
     s = get_strategy(s)
@@ -190,8 +210,28 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None,
         f", but this learner was built with weights={getattr(self, 'weights', None)!r}. Build it with " + ("weights='offline' (or 'hub', or a file)." if s.pretrained else "weights=None."))
     if self.opt is None: self.create_opt()
     self.strategy = s
-    self.phases_run = [self.fit_phase(ph, cbs=cbs, cache=cache, views=views) for ph in s.phases(len(self.opt.param_groups))]
+    phases = s.phases(len(self.opt.param_groups))
+    start,res,self.phases_run = 0,None,[]
+    if resume is not None: start,res = _resume(self, s, phases, resume)
+    try:
+        for i in range(start, len(phases)):
+            self.phase_idx = i
+            self.phases_run.append(self.fit_phase(phases[i], cbs=cbs, cache=cache, views=views, resume=res if i==start else None))
+    finally: self.phase_idx = None
     return self
+
+def _resume(learn, s, phases, ck):
+    "Load checkpoint `ck` into `learn`; the phase to start from and what `fit_phase` needs to continue it"
+    if ck['strategy'] != s.to_dict(): raise ValueError(f"The checkpoint is of a run of {ck['strategy']}, not of {s.to_dict()}: resume it with the same settings.")
+    learn.model.load_state_dict(ck['model'])
+    if hasattr(learn, 'history'): learn.history.rows = [dict(r) for r in ck['history']]
+    learn.phases_run = [Phase(**d) for d in ck['phases_run']]
+    i,e = ck['phase'],ck['epoch']
+    if e >= ck['phase_spec']['epochs']:  # the checkpoint closed its phase: start the next one afresh
+        learn.phases_run.append(Phase(**ck['phase_spec']))
+        return i+1,dict(epoch=0, rng=ck['rng'])
+    phases[i] = Phase(**ck['phase_spec'])
+    return i,dict(epoch=e, opt=ck['opt'], rng=ck['rng'], frozen_idx=ck['frozen_idx'], smooth_loss=ck.get('smooth_loss'))
 
 # %% ../nbs/03a_strategies.ipynb #1e2cbbc6
 def param_groups_by_name(learn:Learner)->dict:
