@@ -99,6 +99,7 @@ def train(
     metrics.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=arch,
                    weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
                    cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=_versions())
+    metrics['skipped'] = dls.skipped  # the files left out, each with the reason
     _write_json(metrics, out/'metrics.json')
     ax = learn.history.plot()
     ax.figure.savefig(out/'loss.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)

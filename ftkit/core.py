@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['cache_dir', 'atomic_path', 'get_device', 'seed_everything', 'rng_states', 'set_rng_states']
+__all__ = ['cache_dir', 'atomic_path', 'get_device', 'seed_everything', 'rng_states', 'set_rng_states', 'to_rgb']
 
 # %% ../nbs/00_core.ipynb #058a91f6
 def cache_dir(
@@ -95,3 +95,14 @@ def set_rng_states(
     if 'cuda' in states and torch.cuda.is_available(): torch.cuda.set_rng_state_all(states['cuda'])
     if len(dls) != len(states['loaders']): raise ValueError(f"{len(states['loaders'])} loader states were saved, but {len(dls)} loaders given.")
     for dl,s in zip(dls, states['loaders']): dl.rng.setstate(tuple(o if not isinstance(o, list) else tuple(o) for o in s))
+
+# %% ../nbs/00_core.ipynb #1dda30f9
+from PIL import Image
+
+# %% ../nbs/00_core.ipynb #ec8d8b9e
+def to_rgb(
+    img:Image.Image, # A Pillow image, in any mode
+)->Image.Image:
+    "`img` as 8-bit RGB: 16- and 32-bit integer images scaled by 1/257 (Pillow alone would clip them at 255), other modes converted by Pillow"
+    if img.mode.startswith('I'): img = Image.fromarray(np.clip(np.asarray(img, dtype=np.float32)/257, 0, 255).round().astype(np.uint8))
+    return img.convert('RGB')

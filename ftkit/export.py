@@ -11,7 +11,7 @@ from PIL import Image
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from . import __version__
-from .core import atomic_path, get_device
+from .core import atomic_path, get_device, to_rgb
 
 # %% auto #0
 __all__ = ['FORMAT', 'export_model', 'Predictor', 'load_model', 'export_onnx', 'load_learner']
@@ -89,8 +89,8 @@ class Predictor:
     def preprocess(self, img)->torch.Tensor:
         "Tensor the model takes from a path or PIL image: RGB, resized, scaled to [0, 1], normalised"
         if not isinstance(img, Image.Image):
-            with Image.open(img) as f: img = f.convert('RGB')
-        else: img = img.convert('RGB')
+            with Image.open(img) as f: img = to_rgb(f)
+        else: img = to_rgb(img)
         if self.cfg['resize_method']=='crop':
             w,h = img.size; s = min(w,h)
             img = img.crop(((w-s)//2, (h-s)//2, (w-s)//2+s, (h-s)//2+s))
