@@ -41,7 +41,7 @@ class Checkpoint(Callback):
         if not self.trained: return  # an epoch skipped on resume, or a `validate`
         learn = self.learn
         if getattr(learn, 'phase_idx', None) is None: raise ValueError("Checkpoint records runs of `fit_strategy`; pass it in its `cbs`.")
-        state = dict(format=1, phase=learn.phase_idx, epoch=self.epoch+1, phase_spec=asdict(learn.phase),
+        state = dict(format=1, phase=learn.phase_idx, epoch=self.epoch+1, phase_spec=asdict(learn.running_phase),
                      phases_run=[asdict(p) for p in learn.phases_run], strategy=learn.strategy.to_dict(),
                      model=learn.model.state_dict(), opt=_plain(self.opt.state_dict()), n_groups=len(self.opt.param_groups),
                      frozen_idx=self.opt.frozen_idx, rng=rng_states(*image_loaders(learn.dls)),

@@ -119,7 +119,7 @@ def compare(
     out='runs/compare',          # Output folder
     device=None,                 # Device (default: best available)
     progress:bool=True,          # Show progress bars
-)->pd.DataFrame:
+):
     "`compare_strategies` (and `learning_curve`) as `ftkit compare`: writes comparison.csv, summary.csv and plots to `out`"
     import matplotlib.pyplot as plt
     from ftkit.compare import learning_curve, summarize, plot_comparison, plot_learning_curve
@@ -179,6 +179,7 @@ _EPILOG = """examples:
   ftkit train labels.csv --size 128           a CSV with fname,label columns
   ftkit train photos/ --strategy gradual      ULMFiT-style gradual unfreezing
   ftkit train photos/ --weights none          train from scratch, to compare with fine-tuning
+  ftkit train --resume runs/photos            continue a run stopped with Ctrl-C, from its last complete epoch
   ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
   ftkit predict runs/photos new_photos/ --format json
   ftkit export runs/photos --onnx              add model.onnx, checked against PyTorch

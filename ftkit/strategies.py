@@ -91,9 +91,9 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
     cbs = L(cbs) + (L(BnFreeze()) if ph.freeze_bn else L()) + (L() if ph.bn_stats else L(BnEval()))
     start = resume['epoch'] if resume else 0
     with _feature_cache(self, ph, cache, views):
-        if ph.lr_find:  # the phase as it runs, learning rate found, is what `phase` holds (and a checkpoint records)
+        if ph.lr_find:  # the phase as it runs, learning rate found, is what `running_phase` holds (and a checkpoint records)
             with self.no_bar(), self.no_logging(): ph = dataclasses.replace(ph, lr=float(self.lr_find(show_plot=False).valley), lr_find=False)
-        self.phase = ph
+        self.running_phase = ph
         if resume is not None and resume.get('opt') is not None:
             if resume['frozen_idx'] != self.opt.frozen_idx: raise ValueError(f"The checkpoint's optimizer had {resume['frozen_idx']} frozen groups, this phase has {self.opt.frozen_idx}: it belongs to another strategy or architecture.")
             self.opt.load_state_dict(resume['opt'])
