@@ -65,8 +65,8 @@ def load_checkpoint(
 class TrainingInterrupted(Exception):
     "Training stopped on a signal (SIGINT or SIGTERM), at the end of a batch"
     def __init__(self, signum:int):
-        self.signum = signum
-        super().__init__(f"Training interrupted by {signal.Signals(signum).name}.")
+        self.signum,self.msg = signum,f"Training interrupted by {signal.Signals(signum).name}."  # `msg`: without fastai's callback prefix
+        super().__init__(self.msg)
 
 class StopOnSignal(Callback):
     "Raise `TrainingInterrupted` after the running batch once `signum` is set (by `graceful_stop`'s signal handler)"

@@ -90,7 +90,7 @@ def train(
                   if ckpt.exists() else "No epoch had finished, so there is nothing to resume: run the same command again.")
         raise
     except NonFiniteLoss as e:
-        raise NonFiniteLoss(f"{e} " + (f"The checkpoint of the last complete epoch is kept in {ckpt}." if ckpt.exists() else "No epoch had finished.")) from None
+        raise NonFiniteLoss(f"{e.msg} " + (f"The checkpoint of the last complete epoch is kept in {ckpt}." if ckpt.exists() else "No epoch had finished.")) from None
     wall = time.perf_counter()-start
     ckpt.unlink(missing_ok=True)  # the run is complete: the model folder is what stays
     last = learn.history.rows[-1]  # the validation pass of the last epoch: the final model's metrics
@@ -294,7 +294,7 @@ def main(
     except Exception as e:
         from ftkit.checkpoint import TrainingInterrupted  # training ran, so this costs no import time
         if not isinstance(e, TrainingInterrupted): raise
-        print(f'\nftkit {args.command}: {e} {getattr(e, "hint", "")}', file=sys.stderr)
+        print(f'\nftkit {args.command}: {e.msg} {getattr(e, "hint", "")}', file=sys.stderr)
         return 128+e.signum
     _print_metrics(m, args.out)
     return 0

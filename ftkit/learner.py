@@ -79,7 +79,8 @@ class History(Callback):
 
 # %% ../nbs/03_learner.ipynb #6ae52594
 class NonFiniteLoss(RuntimeError):
-    "Training stopped because the loss became NaN or infinite"
+    "Training stopped because the loss became NaN or infinite (`msg`: the message, without fastai's callback prefix)"
+    def __init__(self, msg): super().__init__(msg); self.msg = msg
 
 class NanGuard(Callback):
     "Stop training, before the weights are updated, as soon as a training loss is NaN or infinite"
