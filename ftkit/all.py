@@ -4,7 +4,10 @@ from fastai.vision.all import *
 from .core import *
 from .models import *
 from .learner import *
+from .features import *
 from .strategies import *
 from .compare import *
 from .export import *
+from .checkpoint import *
+from .evaluate import *
 from .cli import train, compare, make_strategy, predict

@@ -13,7 +13,7 @@ def test_import_ftkit_is_light():
     assert r.stdout.strip() == 'False'
 
 def test_star_import_gives_the_kit_and_fastai():
-    r = run("from ftkit import *; print(all(callable(o) for o in (ft_learner, image_dls, create_backbone, sample_data, train, vision_learner, Learner, load_model, export_model, compare_strategies, FineTune)))")
+    r = run("from ftkit import *; print(all(callable(o) for o in (ft_learner, image_dls, create_backbone, sample_data, train, vision_learner, Learner, load_model, export_model, compare_strategies, FineTune, FeatureCache, Checkpoint, graceful_stop)))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'True'
 
