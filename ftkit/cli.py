@@ -95,10 +95,11 @@ def train(
     ckpt.unlink(missing_ok=True)  # the run is complete: the model folder is what stays
     last = learn.history.rows[-1]  # the validation pass of the last epoch: the final model's metrics
     metrics = {k:last[k] for k in ['valid_loss', *(m.name for m in learn.metrics)]}
-    export_model(learn, out, metrics=metrics, extra=dict(seed=seed, versions=_versions()))
+    versions = _versions()
+    export_model(learn, out, metrics=metrics, extra=dict(seed=seed, versions=versions))
     metrics.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=arch,
                    weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
-                   cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=_versions())
+                   cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=versions)
     metrics['skipped'] = dls.skipped  # the files left out, each with the reason
     _write_json(metrics, out/'metrics.json')
     ax = learn.history.plot()
