@@ -10,11 +10,12 @@ from dataclasses import asdict
 from .core import atomic_path, rng_states
 from .data import image_dls  # before fastai: ftkit.data imports it quietly
 from fastai.vision.all import *
+from safetensors.torch import save_file, load_file
 from .learner import History
 from .strategies import image_loaders
 
 # %% auto #0
-__all__ = ['Checkpoint', 'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop']
+__all__ = ['Checkpoint', 'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
 
 # %% ../nbs/03d_checkpoint.ipynb #07a724c2
 def _plain(o):
@@ -89,3 +90,67 @@ def graceful_stop(
     try: yield cb
     finally:
         for s,h in old.items(): signal.signal(s, h)
+
+# %% ../nbs/03d_checkpoint.ipynb #5e331d0c
+class BestModel(TrackerCallback):
+    "Keep the best epoch's weights across all phases, stop after `patience` epochs without improvement, restore the best at the end"
+    order = TrackerCallback.order
+    def __init__(self,
+        monitor:str='valid_loss', # History column to watch: a loss (lower is better) or a metric (higher is better)
+        patience:int|None=3,      # Epochs in a row without improvement before training stops; None: never stop early
+        min_delta:float=0.,       # Smallest change that counts as an improvement
+        restore:bool=True,        # Load the best epoch's weights when training ends
+        fname=None,               # Also write the best weights to this file (safetensors), for runs that may be resumed
+    ):
+        super().__init__(monitor=monitor, min_delta=min_delta, reset_on_fit=False)
+        store_attr('patience,restore')
+        self.fname = None if fname is None else Path(fname)
+        self.state,self.best_epoch,self.wait,self.stopped_epoch = None,None,0,None
+
+    def before_fit(self):
+        names = list(self.recorder.metric_names[1:])
+        if self.monitor not in names: raise ValueError(f"BestModel cannot watch {self.monitor!r}: the history has {', '.join(n for n in names if n!='time')}.")
+        rows = getattr(getattr(self.learn, 'history', None), 'rows', [])
+        if self.best is None and rows:  # a resumed run: what came before is in the history
+            vals = np.array([r[self.monitor] for r in rows])
+            i = int(np.argmin(vals) if self.comp==np.less else np.argmax(vals))
+            self.best,self.best_epoch,self.wait = float(vals[i]),i,len(rows)-1-i
+        super().before_fit()
+        self.learn.stopped_epoch = self.stopped_epoch
+
+    def _epoch(self)->int:
+        "Index of the epoch that just ended, counted over all phases"
+        h = getattr(self.learn, 'history', None)
+        return len(h.rows)-1 if h is not None else self.epoch
+
+    def after_epoch(self):
+        super().after_epoch()
+        if self.new_best:
+            self.best_epoch,self.wait = self._epoch(),0
+            self.state = {k:v.detach().clone() for k,v in self.model.state_dict().items()}
+            if self.fname is not None:
+                with atomic_path(self.fname) as tmp: save_file({k:v.contiguous().cpu() for k,v in self.state.items()}, tmp)
+        else: self.wait += 1
+        if self.patience is not None and self.wait >= self.patience:
+            self.stopped_epoch = self.learn.stopped_epoch = self._epoch()
+            raise CancelFitException()
+
+    def after_fit(self):
+        super().after_fit()
+        n,i = getattr(self.learn, 'n_phases', None),getattr(self.learn, 'phase_idx', None)
+        if self.restore and (self.stopped_epoch is not None or i is None or n is None or i==n-1): self.load_best()
+
+    def load_best(self):
+        "Load the best epoch's weights into the model (from memory, or from `fname` after a resume)"
+        state = self.state
+        if state is None and self.fname is not None and self.fname.exists(): state = load_file(self.fname)
+        if state is None: return
+        self.model.load_state_dict({k:v.to(self.model.state_dict()[k].device) for k,v in state.items()})
+        self.learn.restored_epoch = self.best_epoch
+
+    @property
+    def summary(self)->str:
+        "What happened, in a sentence"
+        if self.best_epoch is None: return 'No epoch finished.'
+        res = f"Stopped early after epoch {self.stopped_epoch+1}: {self.monitor} had not improved for {self.wait} epochs. " if self.stopped_epoch is not None else ''
+        return res + f"Best {self.monitor}: {self.best:.4f} at epoch {self.best_epoch+1}" + (', whose weights are restored.' if self.restore else '.')

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 from .core import cache_dir, get_device, to_rgb
 
 # %% auto #0
-__all__ = ['sample_data', 'arch_stats', 'RGBImage', 'check_images', 'skip_summary', 'image_dls']
+__all__ = ['AUG_PRESETS', 'sample_data', 'arch_stats', 'RGBImage', 'check_images', 'skip_summary', 'aug_tfms', 'image_dls']
 
 # %% ../nbs/01_data.ipynb #bcea6599
 def sample_data()->Path:
@@ -199,6 +199,29 @@ def _read_table(source, path, fn_col, label_col, valid_col):
     return df.assign(**{fn_col:[Path(fns[i]) for i in keep]}),path,skipped
 
 # %% ../nbs/01_data.ipynb #3dcbf6f5
+AUG_PRESETS = {
+    'none':     None,
+    'light':    dict(max_rotate=0., max_zoom=1., max_warp=0., max_lighting=0.1),  # flips and a little brightness/contrast
+    'standard': dict(),  # fastai's defaults: flips, rotations to 10°, zoom to 1.1x, brightness/contrast 0.2, warp 0.2
+    'strong':   dict(max_rotate=20., max_zoom=1.3, max_warp=0.3, max_lighting=0.4, p_lighting=0.9),  # and random erasing
+}
+
+def aug_tfms(
+    preset:str|None='standard', # 'none', 'light', 'standard' or 'strong' (see `AUG_PRESETS`)
+)->list:
+    "Batch transforms for an augmentation preset, built on fastai's `aug_transforms`"
+    if preset is None or preset=='none': return []
+    if preset not in AUG_PRESETS: raise ValueError(f"Unknown augmentation preset {preset!r}: choose from {', '.join(AUG_PRESETS)}.")
+    return aug_transforms(**AUG_PRESETS[preset]) + ([RandomErasing(p=0.25)] if preset=='strong' else [])
+
+def _skew_note(counts:Counter, skew:float)->str|None:
+    "A warning when the largest training class has at least `skew` times the images of the smallest"
+    (big,nb),(small,ns) = max(counts.items(), key=lambda kv: kv[1]),min(counts.items(), key=lambda kv: kv[1])
+    if nb < skew*ns: return None
+    return (f"The classes are imbalanced: {str(big)!r} has {_plural(nb, 'training image')}, {str(small)!r} {ns:,} ({nb/ns:.0f}x fewer). "
+            "A model can score well on accuracy while it neglects the small classes: watch macro F1, and consider oversample=True here "
+            "or class_weights='balanced' in ft_learner (--balance oversample|weights in the CLI).")
+
 def _no_images(source, what, n, skipped):
     "The error for a source none of whose `n` files can be used"
     if skipped and all(o['reason']=='missing' for o in skipped): return FileNotFoundError(
@@ -221,7 +244,10 @@ def image_dls(
     valid_col:str='is_valid', # Boolean column of a CSV/DataFrame marking validation rows, used if present
     path=None,                # Folder that CSV/DataFrame file names are relative to
     train_frac:float=1.0,     # Share of the training images kept, the same in every class (drawn with `seed`), e.g. for learning curves
+    aug:str|None=None,        # Augmentation preset for the training images: 'none', 'light', 'standard' or 'strong' (see `aug_tfms`)
     batch_tfms=None,          # Extra batch transforms (augmentation), applied before normalisation
+    oversample:bool=False,    # Draw training images with replacement, each class equally often in expectation (fastai's `WeightedDL`)
+    skew:float=3.,            # Warn when the largest training class has this many times the images of the smallest
     num_workers:int=0,        # Loader processes; 0 (load in the main process) is fastest for small images on a CPU
     device=None,              # Device of the batches (default: best available)
     check:bool=True,          # Decode every file first, and leave out (and report) those that can't be read; see `check_images`
@@ -231,7 +257,7 @@ def image_dls(
     "`DataLoaders` for image classification from a folder, a CSV file or a DataFrame; files that can't be used are in `dls.skipped`"
     if stats is None: stats = arch_stats(arch) if arch is not None else imagenet_stats
     mean,std = (tuple(float(x) for x in o) for o in stats)
-    tfms = dict(item_tfms=Resize(size, method=method), batch_tfms=[*L(batch_tfms), Normalize.from_stats(mean, std)])
+    tfms = dict(item_tfms=Resize(size, method=method), batch_tfms=[*aug_tfms(aug), *L(batch_tfms), Normalize.from_stats(mean, std)])
     notes = []
     if isinstance(source, pd.DataFrame) or Path(source).suffix.lower()=='.csv':
         if not isinstance(source, pd.DataFrame) and not Path(source).is_file(): raise FileNotFoundError(f"CSV file {source} does not exist.")
@@ -266,10 +292,14 @@ def image_dls(
     if bs > len(splits[0]):  # the training loader drops incomplete batches: it would train on nothing
         notes.append(f"Batch size lowered from {bs} to {len(splits[0])}, the number of training images.")
         bs = len(splits[0])
+    counts = Counter(str(labels[i]) for i in splits[0])
+    if skew and (o := _skew_note(counts, skew)): warnings.warn(o, stacklevel=2)
+    if oversample: kwargs.update(dl_type=WeightedDL, dl_kwargs=[dict(wgts=[1/counts[str(labels[i])] for i in splits[0]]), {}])
     if verbose:
         for o in notes: print(o)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), CategoryBlock), splitter=lambda _: splits, **getters, **tfms)
     dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
-    dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch)
+    dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=oversample)
     dls.skipped = skipped
+    dls.class_counts = {str(c):counts.get(str(c), 0) for c in dls.vocab}  # training images per class
     return dls

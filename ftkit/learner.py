@@ -13,8 +13,8 @@ from fastai.vision.all import *
 from .models import create_backbone
 
 # %% auto #0
-__all__ = ['timm_splitter', 'default_metrics', 'History', 'NonFiniteLoss', 'NanGuard', 'ft_learner', 'trainable_groups',
-           'PhaseBanner']
+__all__ = ['timm_splitter', 'default_metrics', 'History', 'NonFiniteLoss', 'NanGuard', 'balanced_weights', 'ft_learner',
+           'trainable_groups', 'PhaseBanner']
 
 # %% ../nbs/03_learner.ipynb #c76ccbbe
 def timm_splitter(
@@ -65,16 +65,23 @@ class History(Callback):
         "The history as a DataFrame"
         return pd.DataFrame(self.rows)
 
-    def plot(self, ax=None):
-        "Train and valid loss per epoch, phase boundaries marked"
+    def plot(self, ax=None,
+        metrics=None, # Metric columns to draw on a second panel, e.g. ['accuracy','f1_macro']; None: losses only
+    ):
+        "Train and valid loss per epoch (and `metrics` beside them), phase boundaries marked"
         df = self.df
-        if ax is None: _,ax = plt.subplots(figsize=(6,3.5))
-        ax.plot(df.epoch, df.train_loss, 'o-', label='train loss')
-        ax.plot(df.epoch, df.valid_loss, 'o-', label='valid loss')
-        for e in df.epoch[df.phase.diff()>0]: ax.axvline(e-0.5, color='grey', ls='--', lw=1)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.legend()
-        ax.set_title('Training history (dashed: new phase)')
+        if ax is None: _,ax = plt.subplots(1, 2 if metrics else 1, figsize=(11 if metrics else 6,3.5))
+        axs = list(np.atleast_1d(ax))
+        axs[0].plot(df.epoch, df.train_loss, 'o-', label='train loss')
+        axs[0].plot(df.epoch, df.valid_loss, 'o-', label='valid loss')
+        axs[0].set_ylabel('loss'); axs[0].set_title('Training history (dashed: new phase)')
+        if metrics:
+            for m in metrics: axs[1].plot(df.epoch, df[m], 'o-', label=m)
+            axs[1].set_ylabel('validation metric'); axs[1].set_title('Validation metrics')
+        for a in axs:
+            for e in df.epoch[df.phase.diff()>0]: a.axvline(e-0.5, color='grey', ls='--', lw=1)
+            a.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+            a.set_xlabel('epoch'); a.legend()
         return ax
 
 # %% ../nbs/03_learner.ipynb #6ae52594
@@ -94,6 +101,17 @@ class NanGuard(Callback):
             f"(the head's is {lr:.1e} at this step): try one ten times lower, or let lr_find pick one.")
 
 # %% ../nbs/03_learner.ipynb #25eeaa25
+def balanced_weights(
+    dls:DataLoaders, # From `image_dls` (which counts the training images per class)
+)->list:
+    "One loss weight per class, inverse to its number of training images and averaging 1 over classes (scikit-learn's 'balanced')"
+    counts = getattr(dls, 'class_counts', None)
+    if counts is None: counts = Counter(int(y) for _,y in dls.train_ds)
+    else: counts = {i:counts[str(c)] for i,c in enumerate(dls.vocab)}
+    n = np.array([counts.get(i, 0) for i in range(len(dls.vocab))], dtype=float)
+    if (n==0).any(): raise ValueError(f"Class(es) {[str(dls.vocab[i]) for i in np.flatnonzero(n==0)]} have no training images: they cannot be weighted.")
+    return (n.sum()/(len(n)*n)).tolist()
+
 @delegates(Learner.__init__)
 def ft_learner(
     dls:DataLoaders,        # Data, e.g. from `image_dls`
@@ -101,6 +119,11 @@ def ft_learner(
     weights='offline',      # 'offline', 'hub', a weights file, or None (train from scratch)
     n_out:int|None=None,    # Number of classes (default: `dls.c`)
     ps:float=0.0,           # Dropout before the classifier
+    wd:float|None=None,     # Weight decay, decoupled from the gradient (fastai's `true_wd`, as AdamW); None: fastai's default, 0.01
+    label_smoothing:float=0.0, # Share of each target spread evenly over all classes
+    class_weights=None,     # None, 'balanced' (each class's loss weighted inversely to its training images; mean weight 1), or one weight per class
+    mix:str|None=None,      # 'mixup' or 'cutmix': blend pairs of training images and their labels (fastai's `MixUp`/`CutMix`)
+    mix_alpha:float=0.4,    # Beta distribution parameter of the blend
     coarse:bool=True,       # Layer groups per stage (True) or per block (False)
     metrics=None,           # Metrics (default: `default_metrics()`)
     freeze:bool=True,       # Freeze all groups but the head when the weights are pretrained
@@ -116,7 +139,16 @@ def ft_learner(
             f"The data is normalised with mean={prep['mean']}, std={prep['std']}, but {arch} was pretrained with mean={list(mean)}, std={list(std)}. "
             f"Build the data with image_dls(..., arch={arch!r}) so the pretrained features see what they were trained on.")
     model = create_backbone(arch, weights=weights, num_classes=n_out, drop_rate=ps)
-    learn = Learner(dls, model, splitter=partial(timm_splitter, coarse=coarse), metrics=ifnone(metrics, default_metrics()), **kwargs)
+    w = balanced_weights(dls) if isinstance(class_weights, str) and class_weights=='balanced' else class_weights
+    if isinstance(class_weights, str) and class_weights!='balanced': raise ValueError(f"class_weights must be None, 'balanced' or one weight per class, not {class_weights!r}.")
+    if w is not None:
+        w = torch.as_tensor(w, dtype=torch.float32, device=dls.device)
+        if w.shape!=(n_out,) or not bool((w>0).all()): raise ValueError(f"class_weights needs one positive weight per class ({n_out}), got {tuple(w.tolist())}.")
+    if (w is not None or label_smoothing) and 'loss_func' not in kwargs: kwargs['loss_func'] = CrossEntropyLossFlat(weight=w, label_smoothing=label_smoothing)
+    mixers = {'mixup':MixUp, 'cutmix':CutMix}
+    if mix is not None and mix not in mixers: raise ValueError(f"mix must be None, 'mixup' or 'cutmix', not {mix!r}.")
+    if mix is not None: kwargs['cbs'] = L(kwargs.get('cbs'))+mixers[mix](mix_alpha)
+    learn = Learner(dls, model, splitter=partial(timm_splitter, coarse=coarse), metrics=ifnone(metrics, default_metrics()), wd=wd, **kwargs)
     learn.arch,learn.weights = arch,weights
     if not hasattr(learn, 'history'): learn.add_cb(History())
     if weights is not None and freeze: learn.freeze()

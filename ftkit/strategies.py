@@ -44,10 +44,11 @@ def _stlr(lrs, pct_start, ratio=32):
     "Slanted triangular learning rates (ULMFiT): a short linear warm-up from `lrs/ratio`, then a long linear decay"
     return combine_scheds([pct_start, 1-pct_start], [SchedLin(lrs/ratio, lrs), SchedLin(lrs, lrs/ratio)])
 
-def _feature_cache(learn, ph, cache, views):
+def _feature_cache(learn, ph, cache, views, cbs=None):
     "A context that trains `learn` on cached body features during phase `ph`, if it can and should"
     n = len(learn.opt.param_groups)
     if cache is False or not (ph.freeze_bn and ph.groups==1 and n>1 and hasattr(learn.model, 'forward_features')): return nullcontext()
+    if any(isinstance(c, MixHandler) for c in [*learn.cbs, *L(cbs)]): return nullcontext()  # MixUp/CutMix blend images, not pooled features
     if is_augmented(learn.dls.train):
         if cache is None:
             warnings.warn("The training images are augmented, so the head-only phase runs on the images, not on cached features. "
@@ -90,7 +91,7 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
     else: self.freeze_to(-ph.groups)
     cbs = L(cbs) + (L(BnFreeze()) if ph.freeze_bn else L()) + (L() if ph.bn_stats else L(BnEval()))
     start = resume['epoch'] if resume else 0
-    with _feature_cache(self, ph, cache, views):
+    with _feature_cache(self, ph, cache, views, cbs):
         if ph.lr_find:  # the phase as it runs, learning rate found, is what `running_phase` holds (and a checkpoint records)
             with self.no_bar(), self.no_logging(): ph = dataclasses.replace(ph, lr=float(self.lr_find(show_plot=False).valley), lr_find=False)
         self.running_phase = ph
@@ -211,12 +212,13 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None,
     if self.opt is None: self.create_opt()
     self.strategy = s
     phases = s.phases(len(self.opt.param_groups))
-    start,res,self.phases_run = 0,None,[]
+    start,res,self.phases_run,self.n_phases,self.stopped_epoch = 0,None,[],len(phases),None
     if resume is not None: start,res = _resume(self, s, phases, resume)
     try:
         for i in range(start, len(phases)):
             self.phase_idx = i
             self.phases_run.append(self.fit_phase(phases[i], cbs=cbs, cache=cache, views=views, resume=res if i==start else None))
+            if self.stopped_epoch is not None: break  # early stopping (`BestModel`) ends the strategy, not only the phase
     finally: self.phase_idx = None
     return self
 
