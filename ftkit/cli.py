@@ -52,14 +52,23 @@ def train(
     device=None,                 # 'cpu', 'cuda', ... (default: best available)
     progress:bool=True,          # Show progress bars and the per-epoch table
     cache:bool|None=None,        # Head-only phases on cached body features (None: unless the data is augmented; see `Learner.fit_phase`)
+    aug:str|None=None,           # Augmentation preset: 'none', 'light', 'standard' or 'strong' (see `aug_tfms`)
+    mix:str|None=None,           # 'mixup' or 'cutmix'
+    balance:str|None=None,       # Counter class imbalance: 'weights' (a class-weighted loss) or 'oversample' (see `image_dls`)
+    ps:float=0.0,                # Dropout before the classifier
+    wd:float|None=None,          # Decoupled weight decay (default: fastai's, 0.01)
+    label_smoothing:float=0.0,   # Label smoothing of the cross-entropy
+    patience:int|None=3,         # Stop after this many epochs without a better `monitor` (None or 0: never stop early)
+    monitor:str='valid_loss',    # What "better" means: valid_loss (lower) or a metric such as f1_macro (higher)
+    restore_best:bool=True,      # End with the weights of the best epoch rather than the last
     resume=None,                 # The run folder of an interrupted `train`: continue it from its checkpoint, with its own settings
 )->dict:
     "Adapt `arch` to `data` with `strategy`, evaluate it, and write the run folder `out`; returns the metrics"
-    import matplotlib.pyplot as plt
     from ftkit.data import image_dls
     from ftkit.learner import ft_learner, History, PhaseBanner, NonFiniteLoss
     from ftkit.export import export_model
-    from ftkit.checkpoint import Checkpoint, load_checkpoint, graceful_stop, TrainingInterrupted
+    from ftkit.checkpoint import Checkpoint, BestModel, load_checkpoint, graceful_stop, TrainingInterrupted
+    from ftkit.evaluate import save_report
     ck = None
     if resume is not None:
         ck = load_checkpoint(Path(resume)/'checkpoint.pt')
@@ -69,22 +78,28 @@ def train(
     else:
         if data is None: raise ValueError("Say what to train on (an image folder or CSV file), or which run folder to --resume.")
         if isinstance(weights, str) and weights.lower()=='none': weights = None
+        if balance not in (None, 'none', 'weights', 'oversample'): raise ValueError(f"balance must be 'none', 'weights' or 'oversample', not {balance!r}.")
         settings = dict(data=str(Path(data).resolve()), arch=arch, weights=str(weights) if isinstance(weights, Path) else weights, strategy=strategy,
-                        epochs=epochs, freeze_epochs=freeze_epochs, size=size, bs=bs, lr=lr, seed=seed, valid_pct=valid_pct, cache=cache)
+                        epochs=epochs, freeze_epochs=freeze_epochs, size=size, bs=bs, lr=lr, seed=seed, valid_pct=valid_pct, cache=cache,
+                        aug=aug, mix=mix, balance=balance, ps=ps, wd=wd, label_smoothing=label_smoothing, patience=patience or None, monitor=monitor, restore_best=restore_best)
     data,arch,weights,strategy,epochs,freeze_epochs,size,bs,lr,seed,valid_pct,cache = (settings[k] for k in
         'data arch weights strategy epochs freeze_epochs size bs lr seed valid_pct cache'.split())
+    aug,mix,balance,ps,wd,label_smoothing,patience,monitor,restore_best = (settings.get(k, d) for k,d in
+        dict(aug=None, mix=None, balance=None, ps=0., wd=None, label_smoothing=0., patience=None, monitor='valid_loss', restore_best=False).items())
     s = make_strategy(strategy or ('lp_ft' if weights is not None else 'scratch'), epochs, freeze_epochs, lr)
     if weights is not None and not s.pretrained: weights = None
     seed_everything(seed)
-    dls = image_dls(data, size=size, bs=bs, valid_pct=valid_pct, seed=seed, arch=arch, device=device)
+    dls = image_dls(data, size=size, bs=bs, valid_pct=valid_pct, seed=seed, arch=arch, device=device, aug=aug, oversample=balance=='oversample')
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    ckpt = out/'checkpoint.pt'
-    learn = ft_learner(dls, arch, weights=weights, cbs=History(out/'history.csv'))
+    ckpt,best_file = out/'checkpoint.pt',out/'best.safetensors'
+    learn = ft_learner(dls, arch, weights=weights, cbs=History(out/'history.csv'), ps=ps, wd=wd, label_smoothing=label_smoothing,
+                       class_weights='balanced' if balance=='weights' else None, mix=mix)
+    best = BestModel(monitor, patience=patience, restore=restore_best, fname=best_file)
     start = time.perf_counter()
     try:
         with graceful_stop() as stop, ExitStack() as quiet:
             if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-            learn.fit_strategy(s, cbs=[Checkpoint(ckpt, extra=dict(settings=settings)), stop, *([PhaseBanner()] if progress else [])], cache=cache, resume=ck)
+            learn.fit_strategy(s, cbs=[best, Checkpoint(ckpt, extra=dict(settings=settings)), stop, *([PhaseBanner()] if progress else [])], cache=cache, resume=ck)
     except TrainingInterrupted as e:
         e.hint = (f"The last complete epoch ({len(learn.history.rows)} of {s.total_epochs}) is saved in {ckpt}; continue with: ftkit train --resume {out}"
                   if ckpt.exists() else "No epoch had finished, so there is nothing to resume: run the same command again.")
@@ -92,18 +107,23 @@ def train(
     except NonFiniteLoss as e:
         raise NonFiniteLoss(f"{e.msg} " + (f"The checkpoint of the last complete epoch is kept in {ckpt}." if ckpt.exists() else "No epoch had finished.")) from None
     wall = time.perf_counter()-start
-    ckpt.unlink(missing_ok=True)  # the run is complete: the model folder is what stays
-    last = learn.history.rows[-1]  # the validation pass of the last epoch: the final model's metrics
-    metrics = {k:last[k] for k in ['valid_loss', *(m.name for m in learn.metrics)]}
+    ev = learn.evaluate()  # the final model (the best epoch's, when restored) on the validation set
+    metrics = {k:ev[k] for k in ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro','precision_weighted','recall_weighted','f1_weighted')}
     versions = _versions()
     export_model(learn, out, metrics=metrics, extra=dict(seed=seed, versions=versions))
+    save_report(learn, out, ev)
+    ep = lambda i: None if i is None else i+1  # epochs counted from 1, as printed
     metrics.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=arch,
                    weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
-                   cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=s.to_dict(), epochs=s.total_epochs, size=size, bs=bs, seed=seed, device=str(dls.device), versions=versions)
+                   cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=s.to_dict(),
+                   epochs=s.total_epochs, epochs_run=len(learn.history.rows), monitor=monitor, best_epoch=ep(best.best_epoch),
+                   restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=patience,
+                   size=size, bs=bs, seed=seed, aug=aug, mix=mix, balance=balance, ps=ps, wd=wd, label_smoothing=label_smoothing,
+                   class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     metrics['skipped'] = dls.skipped  # the files left out, each with the reason
+    metrics['summary'] = best.summary
     _write_json(metrics, out/'metrics.json')
-    ax = learn.history.plot()
-    ax.figure.savefig(out/'loss.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
+    ckpt.unlink(missing_ok=True); best_file.unlink(missing_ok=True)  # the run is complete: the model folder is what stays
     return metrics
 
 # %% ../nbs/04_cli.ipynb #c1a00005
@@ -180,6 +200,8 @@ _EPILOG = """examples:
   ftkit train labels.csv --size 128           a CSV with fname,label columns
   ftkit train photos/ --strategy gradual      ULMFiT-style gradual unfreezing
   ftkit train photos/ --weights none          train from scratch, to compare with fine-tuning
+  ftkit train photos/ --aug standard --balance weights --epochs 10 --patience 3
+                                              augment, weight the loss by class, stop when it stops improving
   ftkit train --resume runs/photos            continue a run stopped with Ctrl-C, from its last complete epoch
   ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
   ftkit predict runs/photos new_photos/ --format json
@@ -205,6 +227,16 @@ def _train_args(p, size, out):
     p.add_argument('--valid-pct', type=float, default=0.2, help='share of images held out for validation when DATA has no valid/ folder (default: %(default)s)')
     p.add_argument('--out', default=out, help='output folder for the model, metrics, history and plot (default: %(default)s)')
     p.add_argument('--no-cache', dest='cache', action='store_false', default=None, help="run head-only phases on the images, not on the frozen body's cached features")
+    g = p.add_argument_group('regularisation and balance')
+    g.add_argument('--aug', choices=['none','light','standard','strong'], default='none', help='augmentation of the training images: light (flips, brightness), standard (fastai\'s aug_transforms), strong (wider, plus random erasing) (default: %(default)s)')
+    g.add_argument('--mix', choices=['mixup','cutmix'], default=None, help='blend pairs of training images and their labels')
+    g.add_argument('--balance', choices=['none','weights','oversample'], default='none', help='counter class imbalance with a class-weighted loss or by oversampling the small classes (default: %(default)s)')
+    g.add_argument('--ps', type=float, default=0.0, help='dropout before the classifier (default: %(default)s)')
+    g.add_argument('--wd', type=float, default=None, help='decoupled weight decay (default: 0.01)')
+    g.add_argument('--label-smoothing', type=float, default=0.0, help='label smoothing, e.g. 0.1 (default: %(default)s)')
+    g.add_argument('--patience', type=int, default=3, help='stop after this many epochs without improvement; 0 never stops early (default: %(default)s)')
+    g.add_argument('--monitor', default='valid_loss', help='what improvement means: valid_loss, or a metric such as f1_macro or accuracy (default: %(default)s)')
+    g.add_argument('--no-restore-best', dest='restore_best', action='store_false', help='keep the last epoch\'s weights, not the best epoch\'s')
 
 _DATA_HELP = 'a folder of images, one sub-folder per class (optionally inside train/ and valid/), or a CSV file with fname,label columns'
 
@@ -253,7 +285,8 @@ def parser()->argparse.ArgumentParser:
 def _print_metrics(m, out):
     print(f"\nValidation metrics ({m['n_valid']} images, {m['n_classes']} classes; {m['strategy']['strategy']} on {m['n_train']} images in {m['wall_time_s']:.1f} s):")
     for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss'): print(f'  {k:<16}{m[k]:.4f}')
-    print(f"\nModel saved to {Path(out)/'model.safetensors'} (run folder: {out})")
+    print(m['summary'])
+    print(f"\nModel saved to {Path(out)/'model.safetensors'}; report, confusion matrix, worst mistakes and curves in {out}")
 
 def main(
     argv:list|None=None, # Arguments (default: `sys.argv[1:]`)
@@ -287,7 +320,9 @@ def main(
         resume = getattr(args, 'resume', None)
         m = train(args.data, arch=args.arch, weights=args.weights, strategy=args.strategy, epochs=args.epochs, freeze_epochs=args.freeze_epochs,
                   size=args.size, bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=resume or args.out, device=args.device,
-                  progress=not args.quiet, cache=args.cache, resume=resume)
+                  progress=not args.quiet, cache=args.cache, aug=None if args.aug=='none' else args.aug, mix=args.mix,
+                  balance=None if args.balance=='none' else args.balance, ps=args.ps, wd=args.wd, label_smoothing=args.label_smoothing,
+                  patience=args.patience or None, monitor=args.monitor, restore_best=args.restore_best, resume=resume)
         args.out = resume or args.out
     except (FileNotFoundError, ValueError, ConnectionError, ModuleNotFoundError, RuntimeError, TypeError, PermissionError) as e:
         print(f'ftkit {args.command}: error: {e}', file=sys.stderr)

@@ -2,6 +2,7 @@
 import json, os, subprocess, sys
 from pathlib import Path
 import pytest
+import pandas as pd
 from safetensors.torch import load_file
 
 BIN = Path(sys.executable).parent
@@ -40,7 +41,8 @@ def test_train_writes_a_complete_run_folder(tmp_path):
     r = ftkit('train', sample_data(), '--size', 48, '--epochs', 2, '--out', out)
     assert r.returncode == 0, r.stderr
     assert 'Model saved to' in r.stdout and 'accuracy' in r.stdout
-    assert sorted(p.name for p in out.iterdir()) == ['config.json', 'history.csv', 'loss.png', 'metrics.json', 'model.safetensors']
+    assert sorted(p.name for p in out.iterdir()) == ['class_f1.png', 'config.json', 'confusion.png', 'history.csv', 'history.png', 'metrics.json',
+                                                      'model.safetensors', 'report.csv', 'top_losses.png']
     m = json.loads((out/'metrics.json').read_text())
     for k in ('accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'valid_loss', 'wall_time_s', 'n_train', 'n_valid', 'arch'): assert k in m
     assert (m['n_train'], m['n_valid'], m['arch'], m['weights']) == (800, 200, 'mobilenetv2_100', 'offline')
@@ -49,7 +51,8 @@ def test_train_writes_a_complete_run_folder(tmp_path):
     assert cfg['num_classes'] == 10 and len(cfg['classes']) == 10 and cfg['input_size'] == [3, 48, 48]
     sd = load_file(out/'model.safetensors')
     assert sd['classifier.weight'].shape == (10, 1280)
-    assert (out/'loss.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    for f in ('history.png', 'confusion.png', 'class_f1.png', 'top_losses.png'): assert (out/f).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert 'Best valid_loss' in r.stdout and m['restored_epoch'] == m['best_epoch'] and m['stopped_epoch'] is None
     assert len((out/'history.csv').read_text().strip().splitlines()) == 3  # header + one row per epoch
 
 def test_compare_writes_tables_and_plots(tmp_path):
@@ -73,6 +76,25 @@ def test_train_with_a_strategy(tmp_path):
     assert m['strategy']['strategy'] == 'gradual' and m['epochs'] == 2
     r = ftkit('train', sample_data(), '--strategy', 'finetune', '--out', tmp_path)
     assert r.returncode == 2 and 'Unknown strategy' in r.stderr
+
+def test_regularisation_balance_and_early_stopping_options(tmp_path):
+    from ftkit.data import sample_data
+    r = ftkit('train', sample_data(), '--strategy', 'fine_tune', '--epochs', 4, '--size', 32, '--lr', 0.5, '--aug', 'light', '--mix', 'mixup',
+              '--balance', 'oversample', '--ps', 0.2, '--wd', 0.05, '--label-smoothing', 0.1, '--patience', 1, '--monitor', 'f1_macro', '--out', tmp_path, '--quiet')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'metrics.json').read_text())
+    assert (m['aug'], m['mix'], m['balance'], m['ps'], m['wd'], m['label_smoothing'], m['patience'], m['monitor']) == ('light', 'mixup', 'oversample', 0.2, 0.05, 0.1, 1, 'f1_macro')
+    assert m['cached_features'] is False  # augmented and mixed images: no cache
+    h = pd.read_csv(tmp_path/'history.csv')
+    best = int(h.f1_macro.idxmax())
+    assert m['best_epoch'] == m['restored_epoch'] == best+1
+    if m['stopped_epoch'] is not None: assert m['stopped_epoch'] == len(h) == best+2 < 4  # patience 1: stops one epoch after the best
+    else: assert len(h) == 4
+    assert abs(m['f1_macro']-h.f1_macro[best]) < 1e-6
+    r = ftkit('train', sample_data(), '--balance', 'sideways', '--out', tmp_path)
+    assert r.returncode == 2 and 'invalid choice' in r.stderr
+    r = ftkit('train', sample_data(), '--monitor', 'f2', '--epochs', 2, '--size', 32, '--out', tmp_path/'x', '--quiet')
+    assert r.returncode == 2 and "cannot watch 'f2'" in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
 def test_predict_on_a_folder_with_unreadable_files(tmp_path):
     import shutil

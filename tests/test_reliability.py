@@ -6,7 +6,7 @@ import pytest
 from ftkit.data import sample_data
 
 BIN = Path(sys.executable).parent
-METRICS = ('accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'valid_loss')
+METRICS = ('accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'valid_loss', 'best_epoch', 'restored_epoch', 'stopped_epoch', 'per_class')
 
 def ftkit(*args):
     return subprocess.run([str(BIN/'ftkit'), *map(str, args)], capture_output=True, text=True, timeout=900)
@@ -54,7 +54,7 @@ def test_interrupt_then_resume_equals_uninterrupted(ARGS, uninterrupted, tmp_pat
     assert {k:a[k] for k in METRICS} == {k:b[k] for k in METRICS}
     assert b['resumed_after_epoch'] == 2 and a['resumed_after_epoch'] is None
     pd.testing.assert_frame_equal(history(uninterrupted), history(out))
-    assert not (out/'checkpoint.pt').exists()  # a finished run keeps its model, not its checkpoint
+    assert not (out/'checkpoint.pt').exists() and not (out/'best.safetensors').exists()  # a finished run keeps its model, not its checkpoints
 
 def test_resume_needs_a_checkpoint(tmp_path):
     r = ftkit('train', '--resume', tmp_path)
