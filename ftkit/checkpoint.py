@@ -116,7 +116,7 @@ class BestModel(TrackerCallback):
             i = int(np.argmin(vals) if self.comp==np.less else np.argmax(vals))
             self.best,self.best_epoch,self.wait = float(vals[i]),i,len(rows)-1-i
         super().before_fit()
-        self.learn.stopped_epoch = self.stopped_epoch
+        self.learn.stopped_early_at = self.stopped_epoch
 
     def _epoch(self)->int:
         "Index of the epoch that just ended, counted over all phases"
@@ -132,7 +132,7 @@ class BestModel(TrackerCallback):
                 with atomic_path(self.fname) as tmp: save_file({k:v.contiguous().cpu() for k,v in self.state.items()}, tmp)
         else: self.wait += 1
         if self.patience is not None and self.wait >= self.patience:
-            self.stopped_epoch = self.learn.stopped_epoch = self._epoch()
+            self.stopped_epoch = self.learn.stopped_early_at = self._epoch()
             raise CancelFitException()
 
     def after_fit(self):

@@ -212,13 +212,13 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None,
     if self.opt is None: self.create_opt()
     self.strategy = s
     phases = s.phases(len(self.opt.param_groups))
-    start,res,self.phases_run,self.n_phases,self.stopped_epoch = 0,None,[],len(phases),None
+    start,res,self.phases_run,self.n_phases,self.stopped_early_at = 0,None,[],len(phases),None
     if resume is not None: start,res = _resume(self, s, phases, resume)
     try:
         for i in range(start, len(phases)):
             self.phase_idx = i
             self.phases_run.append(self.fit_phase(phases[i], cbs=cbs, cache=cache, views=views, resume=res if i==start else None))
-            if self.stopped_epoch is not None: break  # early stopping (`BestModel`) ends the strategy, not only the phase
+            if self.stopped_early_at is not None: break  # early stopping (`BestModel`) ends the strategy, not only the phase
     finally: self.phase_idx = None
     return self
 
