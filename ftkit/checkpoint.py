@@ -111,10 +111,11 @@ class BestModel(TrackerCallback):
         names = list(self.recorder.metric_names[1:])
         if self.monitor not in names: raise ValueError(f"BestModel cannot watch {self.monitor!r}: the history has {', '.join(n for n in names if n!='time')}.")
         rows = getattr(getattr(self.learn, 'history', None), 'rows', [])
-        if self.best is None and rows:  # a resumed run: what came before is in the history
-            vals = np.array([r[self.monitor] for r in rows])
-            i = int(np.argmin(vals) if self.comp==np.less else np.argmax(vals))
-            self.best,self.best_epoch,self.wait = float(vals[i]),i,len(rows)-1-i
+        if self.best is None and rows:  # a resumed run: replay the history it carries, with the same rule as `after_epoch`
+            self.best = float('inf') if self.comp==np.less else -float('inf')
+            for i,r in enumerate(rows):
+                if self.comp(r[self.monitor]-self.min_delta, self.best): self.best,self.best_epoch,self.wait = float(r[self.monitor]),i,0
+                else: self.wait += 1
         super().before_fit()
         self.learn.stopped_early_at = self.stopped_epoch
 
@@ -123,7 +124,10 @@ class BestModel(TrackerCallback):
         h = getattr(self.learn, 'history', None)
         return len(h.rows)-1 if h is not None else self.epoch
 
+    def before_epoch(self): self.trained = False
+    def after_train(self): self.trained = True
     def after_epoch(self):
+        if not self.trained: return  # an epoch a resumed run skips (fastai's `start_epoch`): it was counted before
         super().after_epoch()
         if self.new_best:
             self.best_epoch,self.wait = self._epoch(),0
