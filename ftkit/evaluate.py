@@ -112,7 +112,7 @@ def save_report(
     res.append(out/'report.csv')
     n = len(ev['per_class'])
     fig,axs = plt.subplots(1, 2, figsize=(2*(0.5*n+2.5), 0.5*n+2))
-    plot_confusion(ev, ax=axs[0]); plot_confusion(ev, normalize=True, ax=axs[1])
+    plot_confusion(ev, ax=axs[0]); plot_confusion(ev, normalize=True, ax=axs[1]); fig.tight_layout()
     _save(fig, 'confusion.png')
     _save(plot_class_f1(ev).figure, 'class_f1.png')
     _save(show_top_losses(learn, k=k), 'top_losses.png')

@@ -70,9 +70,11 @@ class FeatureCache:
     def _run(self, model, dl, views, progress, max_ram, what):
         n = len(dl.dataset)
         feats = ys = None
-        pb = progress_bar(range(views*len(dl)), display=progress, leave=False)
-        pb.comment = f'body features of {n} {what} images' + (f', {views} views' if views>1 else '')
-        it = iter(pb)
+        it = iter([])  # fastprogress draws a first block even with display=False: no bar at all then
+        if progress:
+            pb = progress_bar(range(views*len(dl)), leave=False)
+            pb.comment = f'body features of {n} {what} images' + (f', {views} views' if views>1 else '')
+            it = iter(pb)
         for v in range(views):
             i = 0
             for xb,yb in dl:
