@@ -10,4 +10,5 @@ from .compare import *
 from .export import *
 from .checkpoint import *
 from .evaluate import *
+from .adapt import *
 from .cli import train, compare, make_strategy, predict

@@ -11,6 +11,7 @@ from .data import image_dls
 from fastai.vision.all import *
 from .learner import ft_learner
 from .strategies import get_strategy, Strategy
+from .adapt import forgetting
 
 # %% auto #0
 __all__ = ['run_strategy', 'compare_strategies', 'summarize', 'summary_table', 'plot_comparison', 'learning_curve',
@@ -32,7 +33,7 @@ def run_strategy(
     progress:bool=False,        # Show fastai's progress bars
     cache:bool|None=None,       # Head-only phases on cached body features (see `Learner.fit_phase`)
 )->dict:
-    "Train one strategy on `source` and return its validation metrics, wall time and size"
+    "Train one strategy on `source` and return its validation metrics, wall time, size and how much it changed the pretrained network"
     s = get_strategy(strategy, epochs)
     seed_everything(seed)
     dls = image_dls(source, size=size, bs=bs, arch=arch, seed=data_seed, train_frac=train_frac, device=device)
@@ -44,8 +45,9 @@ def run_strategy(
         learn.fit_strategy(s, cache=cache)
     wall = time.perf_counter()-start
     last = learn.history.rows[-1]
+    f = forgetting(learn) if s.pretrained else dict(forgetting=np.nan, kl=np.nan, drift=np.nan)
     return dict(strategy=s.name, seed=seed, **{k:last[k] for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss')},
-                wall_time_s=wall, trainable_params=sum(p.numel() for p in learn.model.parameters() if p.requires_grad),
+                wall_time_s=wall, forgetting=f['forgetting'], forgetting_kl=f['kl'], drift=f['drift'], trainable_params=sum(p.numel() for p in learn.model.parameters() if p.requires_grad),
                 n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), epochs=s.total_epochs, params=str(s.to_dict()))
 
 # %% ../nbs/03b_compare.ipynb #42975093
@@ -68,7 +70,7 @@ def compare_strategies(
     return pd.DataFrame(rows)
 
 # %% ../nbs/03b_compare.ipynb #1ce7f866
-_metrics = ['accuracy','precision_macro','recall_macro','f1_macro','valid_loss','wall_time_s']
+_metrics = ['accuracy','precision_macro','recall_macro','f1_macro','valid_loss','wall_time_s','forgetting','forgetting_kl','drift']
 
 def summarize(
     df:pd.DataFrame, # From `compare_strategies` or `learning_curve`
@@ -90,7 +92,7 @@ def summary_table(
     out = sm[keys].copy()
     for m in _metrics:
         fmt = '{:.1f} ± {:.1f}' if m=='wall_time_s' else '{:.3f} ± {:.3f}'
-        out[m] = [fmt.format(a,b) for a,b in zip(sm[f'{m}_mean'], sm[f'{m}_std'])]
+        out[m] = [fmt.format(a,b) if not np.isnan(a) else '–' for a,b in zip(sm[f'{m}_mean'], sm[f'{m}_std'])]
     out['trainable_params'] = sm.trainable_params
     return out
 
