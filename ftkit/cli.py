@@ -58,6 +58,7 @@ def train(
     ps:float=0.0,                # Dropout before the classifier
     wd:float|None=None,          # Decoupled weight decay (default: fastai's, 0.01)
     label_smoothing:float=0.0,   # Label smoothing of the cross-entropy
+    l2sp:float|None=None,        # L2-SP strength α: pull the body towards its pretrained weights instead of decaying it (see `L2SP`)
     patience:int|None=3,         # Stop after this many epochs without a better `monitor` (None or 0: never stop early)
     monitor:str='valid_loss',    # What "better" means: valid_loss (lower) or a metric such as f1_macro (higher)
     restore_best:bool=True,      # End with the weights of the best epoch rather than the last
@@ -69,6 +70,7 @@ def train(
     from ftkit.export import export_model
     from ftkit.checkpoint import Checkpoint, BestModel, load_checkpoint, graceful_stop, TrainingInterrupted
     from ftkit.evaluate import save_report
+    from ftkit.adapt import L2SP, forgetting
     ck = None
     if resume is not None:
         ck = load_checkpoint(Path(resume)/'checkpoint.pt')
@@ -81,13 +83,14 @@ def train(
         if balance not in (None, 'none', 'weights', 'oversample'): raise ValueError(f"balance must be 'none', 'weights' or 'oversample', not {balance!r}.")
         settings = dict(data=str(Path(data).resolve()), arch=arch, weights=str(weights) if isinstance(weights, Path) else weights, strategy=strategy,
                         epochs=epochs, freeze_epochs=freeze_epochs, size=size, bs=bs, lr=lr, seed=seed, valid_pct=valid_pct, cache=cache,
-                        aug=aug, mix=mix, balance=balance, ps=ps, wd=wd, label_smoothing=label_smoothing, patience=patience or None, monitor=monitor, restore_best=restore_best)
+                        aug=aug, mix=mix, balance=balance, ps=ps, wd=wd, label_smoothing=label_smoothing, l2sp=l2sp, patience=patience or None, monitor=monitor, restore_best=restore_best)
     data,arch,weights,strategy,epochs,freeze_epochs,size,bs,lr,seed,valid_pct,cache = (settings[k] for k in
         'data arch weights strategy epochs freeze_epochs size bs lr seed valid_pct cache'.split())
-    aug,mix,balance,ps,wd,label_smoothing,patience,monitor,restore_best = (settings.get(k, d) for k,d in
-        dict(aug=None, mix=None, balance=None, ps=0., wd=None, label_smoothing=0., patience=None, monitor='valid_loss', restore_best=False).items())
+    aug,mix,balance,ps,wd,label_smoothing,l2sp,patience,monitor,restore_best = (settings.get(k, d) for k,d in
+        dict(aug=None, mix=None, balance=None, ps=0., wd=None, label_smoothing=0., l2sp=None, patience=None, monitor='valid_loss', restore_best=False).items())
     s = make_strategy(strategy or ('lp_ft' if weights is not None else 'scratch'), epochs, freeze_epochs, lr)
     if weights is not None and not s.pretrained: weights = None
+    if l2sp and weights is None: raise ValueError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
     seed_everything(seed)
     dls = image_dls(data, size=size, bs=bs, valid_pct=valid_pct, seed=seed, arch=arch, device=device, aug=aug, oversample=balance=='oversample')
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -99,7 +102,7 @@ def train(
     try:
         with graceful_stop() as stop, ExitStack() as quiet:
             if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-            learn.fit_strategy(s, cbs=[best, Checkpoint(ckpt, extra=dict(settings=settings)), stop, *([PhaseBanner()] if progress else [])], cache=cache, resume=ck)
+            learn.fit_strategy(s, cbs=[best, Checkpoint(ckpt, extra=dict(settings=settings)), stop, *([L2SP(l2sp)] if l2sp else []), *([PhaseBanner()] if progress else [])], cache=cache, resume=ck)
     except TrainingInterrupted as e:
         e.hint = (f"The last complete epoch ({len(learn.history.rows)} of {s.total_epochs}) is saved in {ckpt}; continue with: ftkit train --resume {out}"
                   if ckpt.exists() else "No epoch had finished, so there is nothing to resume: run the same command again.")
@@ -118,8 +121,11 @@ def train(
                    cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=s.to_dict(),
                    epochs=s.total_epochs, epochs_run=len(learn.history.rows), monitor=monitor, best_epoch=ep(best.best_epoch),
                    restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=patience,
-                   size=size, bs=bs, seed=seed, aug=aug, mix=mix, balance=balance, ps=ps, wd=wd, label_smoothing=label_smoothing,
+                   size=size, bs=bs, seed=seed, aug=aug, mix=mix, balance=balance, ps=ps, wd=wd, label_smoothing=label_smoothing, l2sp=l2sp,
                    class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
+    if weights is not None:  # how far the body moved from what it knew (see `forgetting`)
+        fg = forgetting(learn)
+        metrics['forgetting'] = dict(imagenet_agreement=fg['agreement'], imagenet_kl=fg['kl'], body_drift=fg['drift'], group_drift=fg['group_drift'])
     metrics['skipped'] = dls.skipped  # the files left out, each with the reason
     metrics['summary'] = best.summary
     _write_json(metrics, out/'metrics.json')
@@ -234,6 +240,7 @@ def _train_args(p, size, out):
     g.add_argument('--ps', type=float, default=0.0, help='dropout before the classifier (default: %(default)s)')
     g.add_argument('--wd', type=float, default=None, help='decoupled weight decay (default: 0.01)')
     g.add_argument('--label-smoothing', type=float, default=0.0, help='label smoothing, e.g. 0.1 (default: %(default)s)')
+    g.add_argument('--l2sp', type=float, default=None, metavar='ALPHA', help='L2-SP: pull the body towards its pretrained weights with strength ALPHA (e.g. 1), in place of weight decay')
     g.add_argument('--patience', type=int, default=3, help='stop after this many epochs without improvement; 0 never stops early (default: %(default)s)')
     g.add_argument('--monitor', default='valid_loss', help='what improvement means: valid_loss, or a metric such as f1_macro or accuracy (default: %(default)s)')
     g.add_argument('--no-restore-best', dest='restore_best', action='store_false', help='keep the last epoch\'s weights, not the best epoch\'s')
@@ -321,7 +328,7 @@ def main(
         m = train(args.data, arch=args.arch, weights=args.weights, strategy=args.strategy, epochs=args.epochs, freeze_epochs=args.freeze_epochs,
                   size=args.size, bs=args.bs, lr=args.lr, seed=args.seed, valid_pct=args.valid_pct, out=resume or args.out, device=args.device,
                   progress=not args.quiet, cache=args.cache, aug=None if args.aug=='none' else args.aug, mix=args.mix,
-                  balance=None if args.balance=='none' else args.balance, ps=args.ps, wd=args.wd, label_smoothing=args.label_smoothing,
+                  balance=None if args.balance=='none' else args.balance, ps=args.ps, wd=args.wd, label_smoothing=args.label_smoothing, l2sp=args.l2sp,
                   patience=args.patience or None, monitor=args.monitor, restore_best=args.restore_best, resume=resume)
         args.out = resume or args.out
     except (FileNotFoundError, ValueError, ConnectionError, ModuleNotFoundError, RuntimeError, TypeError, PermissionError) as e:

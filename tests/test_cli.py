@@ -91,6 +91,16 @@ def test_regularisation_balance_and_early_stopping_options(tmp_path):
     if m['stopped_epoch'] is not None: assert m['stopped_epoch'] == len(h) == best+2 < 4  # patience 1: stops one epoch after the best
     else: assert len(h) == 4
     assert abs(m['f1_macro']-h.f1_macro[best]) < 1e-6
+    assert m['forgetting']['body_drift'] > 0 and len(m['forgetting']['group_drift']) == 9
+    r = ftkit('train', sample_data(), '--strategy', 'fine_tune', '--epochs', 2, '--size', 32, '--lr', 1e-2, '--l2sp', 10, '--patience', 0, '--no-restore-best', '--out', tmp_path/'l2sp', '--quiet')
+    assert r.returncode == 0, r.stderr
+    l2 = json.loads((tmp_path/'l2sp'/'metrics.json').read_text())
+    r = ftkit('train', sample_data(), '--strategy', 'fine_tune', '--epochs', 2, '--size', 32, '--lr', 1e-2, '--patience', 0, '--no-restore-best', '--out', tmp_path/'plain', '--quiet')
+    plain = json.loads((tmp_path/'plain'/'metrics.json').read_text())
+    assert l2['l2sp'] == 10 and plain['l2sp'] is None
+    assert l2['forgetting']['body_drift'] < 0.8*plain['forgetting']['body_drift'], (l2['forgetting'], plain['forgetting'])
+    r = ftkit('train', sample_data(), '--weights', 'none', '--l2sp', 1, '--out', tmp_path/'x')
+    assert r.returncode == 2 and 'needs pretrained weights' in r.stderr
     r = ftkit('train', sample_data(), '--balance', 'sideways', '--out', tmp_path)
     assert r.returncode == 2 and 'invalid choice' in r.stderr
     r = ftkit('train', sample_data(), '--monitor', 'f2', '--epochs', 2, '--size', 32, '--out', tmp_path/'x', '--quiet')
