@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 from .core import cache_dir, get_device, to_rgb
 
 # %% auto #0
-__all__ = ['AUG_PRESETS', 'sample_data', 'arch_stats', 'RGBImage', 'check_images', 'skip_summary', 'aug_tfms', 'image_dls']
+__all__ = ['sample_data', 'arch_stats', 'RGBImage', 'check_images', 'skip_summary', 'aug_tfms', 'image_dls']
 
 # %% ../nbs/01_data.ipynb #bcea6599
 def sample_data()->Path:
@@ -199,7 +199,7 @@ def _read_table(source, path, fn_col, label_col, valid_col):
     return df.assign(**{fn_col:[Path(fns[i]) for i in keep]}),path,skipped
 
 # %% ../nbs/01_data.ipynb #3dcbf6f5
-AUG_PRESETS = {
+_AUG_PRESETS = {
     'none':     None,
     'light':    dict(max_rotate=0., max_zoom=1., max_warp=0., max_lighting=0.1),  # flips and a little brightness/contrast
     'standard': dict(),  # fastai's defaults: flips, rotations to 10°, zoom to 1.1x, brightness/contrast 0.2, warp 0.2
@@ -207,12 +207,12 @@ AUG_PRESETS = {
 }
 
 def aug_tfms(
-    preset:str|None='standard', # 'none', 'light', 'standard' or 'strong' (see `AUG_PRESETS`)
+    preset:str|None='standard', # 'none', 'light', 'standard' or 'strong'
 )->list:
     "Batch transforms for an augmentation preset, built on fastai's `aug_transforms`"
     if preset is None or preset=='none': return []
-    if preset not in AUG_PRESETS: raise ValueError(f"Unknown augmentation preset {preset!r}: choose from {', '.join(AUG_PRESETS)}.")
-    return aug_transforms(**AUG_PRESETS[preset]) + ([RandomErasing(p=0.25)] if preset=='strong' else [])
+    if preset not in _AUG_PRESETS: raise ValueError(f"Unknown augmentation preset {preset!r}: choose from {', '.join(_AUG_PRESETS)}.")
+    return aug_transforms(**_AUG_PRESETS[preset]) + ([RandomErasing(p=0.25)] if preset=='strong' else [])
 
 def _skew_note(counts:Counter, skew:float)->str|None:
     "A warning when the largest training class has at least `skew` times the images of the smallest"
