@@ -102,7 +102,10 @@ class L2SP(Callback):
         groups = self.learn.splitter(self.model)
         if self.w0 is None:
             self.body = [p for g in groups[:-1] for p in g]
-            self.w0 = [p.detach().clone() for p in self.body]
+            # from the weights file when the learner records one: a run resumed from a checkpoint starts from fine-tuned weights
+            ref = dict(pretrained_model(self.learn).named_parameters()) if getattr(self.learn, 'weights', None) is not None and hasattr(self.learn, 'arch') else None
+            names = {id(p):n for n,p in self.model.named_parameters()}
+            self.w0 = [(ref[names[id(p)]] if ref else p).detach().to(p.device).clone() for p in self.body]
         self.pairs = [(p,p0) for p,p0 in zip(self.body, self.w0) if p.requires_grad]
         self.head = [p for p in groups[-1] if p.requires_grad]
         if self.wd is not None: self.opt.set_hypers(wd=self.wd)

@@ -125,7 +125,8 @@ def train(
                    class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     if weights is not None:  # how far the body moved from what it knew (see `forgetting`)
         fg = forgetting(learn)
-        metrics['forgetting'] = dict(imagenet_agreement=fg['agreement'], imagenet_kl=fg['kl'], body_drift=fg['drift'], group_drift=fg['group_drift'])
+        metrics['forgetting'] = dict(imagenet_agreement=fg['agreement'], imagenet_kl=fg['kl'], body_drift=fg['drift'],
+                                     group_drift=[None if d!=d else d for d in fg['group_drift']])  # the head has no pretrained counterpart: null, valid JSON
     metrics['skipped'] = dls.skipped  # the files left out, each with the reason
     metrics['summary'] = best.summary
     _write_json(metrics, out/'metrics.json')

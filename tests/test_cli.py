@@ -91,7 +91,8 @@ def test_regularisation_balance_and_early_stopping_options(tmp_path):
     if m['stopped_epoch'] is not None: assert m['stopped_epoch'] == len(h) == best+2 < 4  # patience 1: stops one epoch after the best
     else: assert len(h) == 4
     assert abs(m['f1_macro']-h.f1_macro[best]) < 1e-6
-    assert m['forgetting']['body_drift'] > 0 and len(m['forgetting']['group_drift']) == 9
+    assert m['forgetting']['body_drift'] > 0 and len(m['forgetting']['group_drift']) == 9 and m['forgetting']['group_drift'][-1] is None
+    json.loads((tmp_path/'metrics.json').read_text(), parse_constant=lambda c: pytest.fail(f'{c} in metrics.json'))
     r = ftkit('train', sample_data(), '--strategy', 'fine_tune', '--epochs', 2, '--size', 32, '--lr', 1e-2, '--l2sp', 10, '--patience', 0, '--no-restore-best', '--out', tmp_path/'l2sp', '--quiet')
     assert r.returncode == 0, r.stderr
     l2 = json.loads((tmp_path/'l2sp'/'metrics.json').read_text())
