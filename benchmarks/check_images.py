@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 os.environ.setdefault('FTKIT_CACHE', tempfile.mkdtemp())  # a cold cache of checks
-from ftkit.data import check_images, _check_image
+from ftkit.vision.data import check_images, _check_image
 
 def timed(f):
     start = time.perf_counter(); f(); return time.perf_counter()-start

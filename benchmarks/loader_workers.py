@@ -9,8 +9,8 @@ import argparse, json, time
 from pathlib import Path
 import pandas as pd, torch
 from ftkit.core import seed_everything
-from ftkit.data import image_dls, sample_data
-from ftkit.learner import ft_learner
+from ftkit.vision.data import image_dls, sample_data
+from ftkit.vision.learner import ft_learner
 
 def epoch_time(num_workers, size, bs):
     seed_everything(0)

@@ -6,8 +6,8 @@ Run: .venv/bin/python benchmarks/profile_epoch.py [--size 64] [--top 15]
 """
 import argparse, cProfile, pstats, time
 from ftkit.core import seed_everything
-from ftkit.data import image_dls, sample_data
-from ftkit.learner import ft_learner
+from ftkit.vision.data import image_dls, sample_data
+from ftkit.vision.learner import ft_learner
 
 if __name__=='__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

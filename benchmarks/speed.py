@@ -25,9 +25,9 @@ def _setup(a):
     global torch, F, np, seed_everything, image_dls, sample_data, ft_learner, offline_weights, load_state, fastai_all, strategies
     import torch, numpy as np, torch.nn.functional as F
     from ftkit.core import seed_everything
-    from ftkit.data import image_dls, sample_data
-    from ftkit.learner import ft_learner
-    from ftkit.models import offline_weights, load_state
+    from ftkit.vision.data import image_dls, sample_data
+    from ftkit.vision.learner import ft_learner
+    from ftkit.vision.models import offline_weights, load_state
     import ftkit.strategies as strategies
     import fastai.vision.all as fastai_all
     offline_weights('mobilenetv2_100')
@@ -74,8 +74,8 @@ def m_epoch_ftkit_contiguous(a, seed): return _full_epoch(ft_learner(_dls(a, see
 def m_epoch_hand(a, seed, channels_last=False):
     "A minimal PyTorch loop: torchvision ImageFolder + DataLoader, AdamW, one epoch, then validation accuracy"
     import torchvision, torchvision.transforms as T
-    from ftkit.data import arch_stats
-    from ftkit.models import create_backbone
+    from ftkit.vision.data import arch_stats
+    from ftkit.vision.models import create_backbone
     seed_everything(seed)
     mean,std = arch_stats('mobilenetv2_100')
     tf = T.Compose([T.Lambda(lambda im: im.convert('RGB')), T.Resize((a.size, a.size)), T.ToTensor(), T.Normalize(mean, std)])

@@ -1,12 +1,12 @@
 __version__ = "0.0.1"
-"ftkit: fine-tune pretrained vision models on your own images, with fastai and timm"
+"ftkit: fine-tune pretrained models on your own data, with fastai; a task-neutral core and one package per task family (`ftkit.vision`)"
 
-# Submodules load on first use (PEP 562), so that `import ftkit.models` or loading an exported model
+# Submodules load on first use (PEP 562), so that `import ftkit.vision.models` or loading an exported model
 # does not pull in fastai, while `from ftkit import *` still gives the whole kit via `ftkit.all`.
 import importlib
 from pathlib import Path
 
-_submodules = {p.stem for p in Path(__file__).parent.glob('[a-z]*.py')}
+_submodules = {p.stem for p in Path(__file__).parent.glob('[a-z]*.py')} | {p.parent.name for p in Path(__file__).parent.glob('[a-z]*/__init__.py')}
 
 def __getattr__(name):
     if name in _submodules: return importlib.import_module(f'{__name__}.{name}')

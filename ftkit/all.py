@@ -1,14 +1,12 @@
-"Everything: fastai's vision API and ftkit, for `from ftkit.all import *` (which `from ftkit import *` uses)"
-from .data import *  # first: it imports fastai quietly
-from fastai.vision.all import *
+"Everything: fastai's API and ftkit's core, then each task package, for `from ftkit.all import *` (which `from ftkit import *` uses)"
+from .imports import *
 from .core import *
-from .models import *
-from .learner import *
+from .callbacks import *
 from .features import *
 from .strategies import *
+from .evaluate import *
 from .compare import *
 from .export import *
-from .checkpoint import *
-from .evaluate import *
 from .adapt import *
 from .cli import train, compare, make_strategy, predict
+from .vision.all import *

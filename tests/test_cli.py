@@ -30,13 +30,13 @@ def test_bad_input_is_a_clear_error(tmp_path):
     assert r.returncode == 2 and 'Traceback' not in r.stderr
 
 def test_unknown_offline_arch(tmp_path):
-    from ftkit.data import sample_data
+    from ftkit.vision.data import sample_data
     r = ftkit('train', sample_data(), '--arch', 'resnet18', '--out', tmp_path)
     assert r.returncode == 2
     assert "No offline weights for 'resnet18'" in r.stderr
 
 def test_train_writes_a_complete_run_folder(tmp_path):
-    from ftkit.data import sample_data
+    from ftkit.vision.data import sample_data
     out = tmp_path/'run'
     r = ftkit('train', sample_data(), '--size', 48, '--epochs', 2, '--out', out)
     assert r.returncode == 0, r.stderr
@@ -56,7 +56,7 @@ def test_train_writes_a_complete_run_folder(tmp_path):
     assert len((out/'history.csv').read_text().strip().splitlines()) == 3  # header + one row per epoch
 
 def test_compare_writes_tables_and_plots(tmp_path):
-    from ftkit.data import sample_data
+    from ftkit.vision.data import sample_data
     import pandas as pd
     out = tmp_path/'cmp'
     r = ftkit('compare', sample_data(), '--strategies', 'feature_extract,fine_tune', '--epochs', 2, '--size', 32, '--fractions', '0.1', '--out', out)
@@ -69,7 +69,7 @@ def test_compare_writes_tables_and_plots(tmp_path):
     assert df.trainable_params[0] < df.trainable_params[1]
 
 def test_train_with_a_strategy(tmp_path):
-    from ftkit.data import sample_data
+    from ftkit.vision.data import sample_data
     r = ftkit('train', sample_data(), '--strategy', 'gradual', '--epochs', 2, '--size', 32, '--out', tmp_path, '--quiet')
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/'metrics.json').read_text())
@@ -78,7 +78,7 @@ def test_train_with_a_strategy(tmp_path):
     assert r.returncode == 2 and 'Unknown strategy' in r.stderr
 
 def test_regularisation_balance_and_early_stopping_options(tmp_path):
-    from ftkit.data import sample_data
+    from ftkit.vision.data import sample_data
     r = ftkit('train', sample_data(), '--strategy', 'fine_tune', '--epochs', 4, '--size', 32, '--lr', 0.5, '--aug', 'light', '--mix', 'mixup',
               '--balance', 'oversample', '--ps', 0.2, '--wd', 0.05, '--label-smoothing', 0.1, '--patience', 1, '--monitor', 'f1_macro', '--out', tmp_path, '--quiet')
     assert r.returncode == 0, r.stderr
@@ -109,7 +109,7 @@ def test_regularisation_balance_and_early_stopping_options(tmp_path):
 
 def test_predict_on_a_folder_with_unreadable_files(tmp_path):
     import shutil
-    from ftkit.data import sample_data
+    from ftkit.vision.data import sample_data
     run = tmp_path/'run'
     r = ftkit('train', sample_data(), '--strategy', 'feature_extract', '--epochs', 1, '--size', 32, '--out', run, '--quiet')
     assert r.returncode == 0, r.stderr

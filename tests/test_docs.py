@@ -19,7 +19,7 @@ SITE_URL = _cfg['DEFAULT']['doc_host'] + _cfg['DEFAULT']['doc_baseurl']  # nbdev
 UNDOCUMENTED = {'export.FORMAT', 'models.OFFLINE_WEIGHTS', 'strategies.strategy_names'}
 
 def page_of(nb:Path):
-    "The page nbdev names for notebook `nb`: `01_data.ipynb` is `data.html`"
+    "The page nbdev names for notebook `nb`: `10_vision.data.ipynb` is `data.html`"
     rel = nb.relative_to(ROOT/'nbs')
     return (rel.parent/re.sub(r'^\d+[a-z]?_', '', rel.stem)).as_posix() + '.html'
 
@@ -164,12 +164,12 @@ def test_home_page(browser, base, site):
     assert len(links) == len(tutorials) + len(api) + 1, links  # and the home page
 
 def test_api_page(browser, base, site):
-    nb = ROOT/'nbs'/'01_data.ipynb'
+    nb = ROOT/'nbs'/'10_vision.data.ipynb'
     check_page(browser, base, site, 'data.html', 'Data')
     headings = [e.text.strip() for e in browser.find_elements('css selector', 'article h2, article h3')]
     for h in md_headings(nb, levels=(2,)): assert h in headings
-    import ftkit.data
-    for name in ftkit.data.__all__:
+    import ftkit.vision.data
+    for name in ftkit.vision.data.__all__:
         assert name in headings
         sig = js(browser, SECTION + "return s && s.querySelector('pre') && s.querySelector('pre').innerText", name.lower())
         assert sig and sig.startswith(f'def {name}('), sig

@@ -3,8 +3,8 @@ import io, json, os, subprocess, sys
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from PIL import Image
-import ftkit.data
-from ftkit.data import image_dls, check_images, RGBImage
+import ftkit.vision.data
+from ftkit.vision.data import image_dls, check_images, RGBImage
 
 BIN = Path(sys.executable).parent
 COLOURS = {'cat':(200,60,60), 'dog':(60,60,200), 'owl':(60,200,60)}
@@ -180,8 +180,8 @@ def test_check_is_cached_and_changed_files_are_checked_again(tmp_path, monkeypat
     (root/'cat'/'bad.png').write_bytes(b'')
     fns = sorted(root.rglob('*.png'))
     decoded = []
-    real = ftkit.data._check_image
-    monkeypatch.setattr(ftkit.data, '_check_image', lambda f: decoded.append(Path(f).name) or real(f))
+    real = ftkit.vision.data._check_image
+    monkeypatch.setattr(ftkit.vision.data, '_check_image', lambda f: decoded.append(Path(f).name) or real(f))
     first = check_images(fns)
     assert len(decoded) == 21 and first == [{'file':str(root/'cat'/'bad.png'), 'reason':'empty file (0 bytes)'}]
     decoded.clear()

@@ -8,7 +8,7 @@ ROOT = Path(__file__).parents[1]
 def run(code): return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
 
 def test_import_ftkit_is_light():
-    r = run("import sys, ftkit, ftkit.core, ftkit.models, ftkit.export; print('fastai' in sys.modules)")
+    r = run("import sys, ftkit, ftkit.core, ftkit.vision.models, ftkit.vision.task, ftkit.export; print('fastai' in sys.modules)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'False'
 
@@ -17,7 +17,7 @@ def test_star_import_gives_the_kit_and_fastai():
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'True'
 
-@pytest.mark.parametrize('stmt', ['from ftkit import *', 'import ftkit.learner', 'from ftkit.cli import train'])
+@pytest.mark.parametrize('stmt', ['from ftkit import *', 'import ftkit.vision.learner', 'from ftkit.cli import train'])
 def test_imports_have_no_warnings(stmt):
     r = run(f"import warnings; warnings.simplefilter('error', FutureWarning)\n{stmt}")
     assert r.returncode == 0, r.stderr

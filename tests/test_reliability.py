@@ -3,7 +3,7 @@ import json, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
 import pytest
-from ftkit.data import sample_data
+from ftkit.vision.data import sample_data
 
 BIN = Path(sys.executable).parent
 METRICS = ('accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'valid_loss', 'best_epoch', 'restored_epoch', 'stopped_epoch', 'per_class')

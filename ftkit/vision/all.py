@@ -1,0 +1,8 @@
+"fastai's vision API and ftkit's image tasks, for `from ftkit.vision.all import *`"
+from ..imports import *
+from fastai.vision.all import *
+from .data import *
+from .models import *
+from .task import *
+from .learner import *
+from .adapt import *
