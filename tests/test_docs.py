@@ -165,7 +165,7 @@ def test_home_page(browser, base, site):
 
 def test_api_page(browser, base, site):
     nb = ROOT/'nbs'/'10_vision.data.ipynb'
-    check_page(browser, base, site, 'data.html', 'Data')
+    check_page(browser, base, site, 'vision.data.html', 'Data')
     headings = [e.text.strip() for e in browser.find_elements('css selector', 'article h2, article h3')]
     for h in md_headings(nb, levels=(2,)): assert h in headings
     import ftkit.vision.data
@@ -175,7 +175,7 @@ def test_api_page(browser, base, site):
         assert sig and sig.startswith(f'def {name}('), sig
     assert len(browser.find_elements('css selector', 'article img')) >= n_images(nb) > 0
     # Doclinks to the names on the page resolve (checked above) and lead to their entries
-    assert browser.find_elements('css selector', 'article a[href="data.html#image_dls"], article a[href="#image_dls"]')
+    assert browser.find_elements('css selector', 'article a[href="vision.data.html#image_dls"], article a[href="#image_dls"]')
 
 def test_tutorial_page(browser, base, site):
     nb = ROOT/'nbs'/'tutorials'/'fine_tune_vs_scratch.ipynb'
@@ -192,7 +192,7 @@ def test_search(browser, base, site):
     from selenium.webdriver.support.ui import WebDriverWait
     WebDriverWait(browser, 20).until(lambda b: b.find_elements('css selector', '#search-results li'))
     hits = js(browser, "return [...document.querySelectorAll('#search-results li a')].map(a => a.getAttribute('href'))")
-    assert any(h.startswith('data.html') for h in hits), hits
+    assert any(h.startswith('vision.data.html') for h in hits), hits
 
 def test_every_page_reads_well(browser, base, site):
     pages = [page_of(nb) for nb in [ROOT/'nbs'/'index.ipynb', *api_nbs(), *tutorial_nbs()]]

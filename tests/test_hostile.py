@@ -234,6 +234,7 @@ def test_cli_csv_with_problems(tmp_path):
     ('missing', 'does not exist'),
     ('single', 'at least two classes'),
     ('valid_only', "no training image has: 'owl'"),
+    ('valid_no_train', 'has a valid/ folder but no train/ folder'),
     ('unreadable', 'None of the files'),
     ('conflict', 'more than one label'),
 ])
@@ -241,6 +242,7 @@ def test_cli_errors_are_one_clear_line(tmp_path, case, message):
     data = tmp_path/'data'
     if case=='single': make_data(data, classes=('cat',))
     if case=='valid_only': make_data(data/'train'); make_data(data/'valid', classes=('cat','dog','owl'), n=2)
+    if case=='valid_no_train': make_data(data); make_data(data/'valid', n=2)
     if case=='unreadable':
         for f in ('cat/a.png', 'dog/b.jpg'): (data/f).parent.mkdir(parents=True, exist_ok=True); (data/f).write_bytes(b'')
     if case=='conflict':

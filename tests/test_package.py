@@ -13,7 +13,7 @@ def test_import_ftkit_is_light():
     assert r.stdout.strip() == 'False'
 
 def test_star_import_gives_the_kit_and_fastai():
-    r = run("from ftkit import *; print(all(callable(o) for o in (ft_learner, image_dls, create_backbone, sample_data, train, vision_learner, Learner, load_model, export_model, compare_strategies, FineTune, FeatureCache, Checkpoint, graceful_stop)))")
+    r = run("from ftkit import *; print(all(callable(o) for o in (ft_learner, image_dls, create_backbone, sample_data, train, vision_learner, Learner, load_model, export_model, compare_strategies, FineTune, FeatureCache, Checkpoint, graceful_stop, get_task, ImageClassification, Task, FtkitError, weight_drift, forgetting, L2SP)))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'True'
 
@@ -32,3 +32,25 @@ def test_wheel_ships_the_sample_data(tmp_path):
     assert len(pngs) == 1000
     assert 'ftkit/samples/fashion_mnist_sample/LICENSE' in names
     assert any(n.endswith('entry_points.txt') for n in names)
+
+def test_core_imports_no_task_package():
+    "The core modules import neither a task package nor timm at top level: a new task joins through `Task`"
+    core = ['core', 'callbacks', 'features', 'strategies', 'evaluate', 'compare', 'export', 'adapt', 'cli']
+    r = run("import sys\n" + "".join(f"import ftkit.{m}\n" for m in core) + "print(sorted(m for m in sys.modules if m.startswith('ftkit.vision') or m=='timm'))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == '[]'
+
+def test_loading_and_predicting_an_export_loads_no_fastai(tmp_path):
+    "A model folder loads and predicts with torch, timm, safetensors and Pillow alone"
+    r = run(f"""from ftkit.vision.learner import ft_learner
+from ftkit.vision.data import image_dls, sample_data
+from ftkit.export import export_model
+learn = ft_learner(image_dls(sample_data(), size=32, train_frac=0.05, verbose=False))
+export_model(learn, {str(tmp_path)!r})""")
+    assert r.returncode == 0, r.stderr
+    r = run(f"import sys, ftkit.export\nfrom ftkit.vision.data import sample_data\n" if False else
+            f"import sys, glob, ftkit.export\np = ftkit.export.load_model({str(tmp_path)!r}, device='cpu')\n"
+            f"f = sorted(glob.glob({str(ROOT/'ftkit'/'samples'/'fashion_mnist_sample'/'valid'/'bag'/'*.png')!r}))[0]\n"
+            f"print(p.predict(f)['label'] in p.classes, 'fastai' in sys.modules)")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == 'True False'

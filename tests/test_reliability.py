@@ -77,3 +77,25 @@ def test_diverging_loss_stops_with_a_clear_message(data, tmp_path):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert 'The training loss became' in r.stderr and 'learning rate' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     assert not (tmp_path/'model.safetensors').exists()
+
+def test_resume_with_l2sp_pulls_towards_the_pretrained_weights(ARGS, tmp_path):
+    "L2-SP's w0 comes from the weights file, not from the model a resumed run starts with: interrupted and resumed equals uninterrupted"
+    args = [*ARGS, '--l2sp', '10', '--lr', '1e-2']
+    a,b = tmp_path/'a',tmp_path/'b'
+    r = ftkit(*args, '--out', a)
+    assert r.returncode == 0, r.stderr
+    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time()+600
+    while not ((b/'history.csv').exists() and len((b/'history.csv').read_text().strip().splitlines()) >= 3):
+        assert p.poll() is None and time.time() < deadline, p.communicate()
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    _,err = p.communicate(timeout=300)
+    assert p.returncode == 128+signal.SIGINT, err
+    r = ftkit('train', '--resume', b, '--quiet')
+    assert r.returncode == 0, r.stderr
+    ma,mb = (json.loads((d/'metrics.json').read_text()) for d in (a, b))
+    assert mb['resumed_after_epoch'] == 2 and mb['l2sp'] == 10
+    pd.testing.assert_frame_equal(history(a), history(b))
+    assert {k:ma[k] for k in METRICS} == {k:mb[k] for k in METRICS}
+    assert ma['forgetting'] == mb['forgetting']
