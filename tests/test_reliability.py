@@ -99,3 +99,18 @@ def test_resume_with_l2sp_pulls_towards_the_pretrained_weights(ARGS, tmp_path):
     pd.testing.assert_frame_equal(history(a), history(b))
     assert {k:ma[k] for k in METRICS} == {k:mb[k] for k in METRICS}
     assert ma['forgetting'] == mb['forgetting']
+
+def test_resume_after_training_completed(ARGS, uninterrupted, tmp_path):
+    "A run that finished training but died before writing its model resumes to the same model and metrics, and trains nothing"
+    code = ("import sys, ftkit.export\nftkit.export.export_model = lambda *a, **k: sys.exit(3)  # dies after training\n"
+            f"from ftkit.cli import main\nsys.exit(main({[*ARGS, '--out', str(tmp_path)]!r}))")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 3, r.stderr
+    assert (tmp_path/'checkpoint.pt').exists() and not (tmp_path/'model.safetensors').exists()
+    r = ftkit('train', '--resume', tmp_path, '--quiet')
+    assert r.returncode == 0, r.stderr
+    a,b = (json.loads((d/'metrics.json').read_text()) for d in (uninterrupted, tmp_path))
+    assert {k:a[k] for k in METRICS} == {k:b[k] for k in METRICS}
+    assert b['resumed_after_epoch'] == a['epochs_run'] == b['epochs_run']
+    assert b['summary'] == a['summary']
+    pd.testing.assert_frame_equal(history(uninterrupted), history(tmp_path))
