@@ -73,8 +73,8 @@ class L2SP(Callback):
         if run is not self.run_seen: self.w0,self.run_seen = None,run  # a new run, or another learner: its own body and θ₀
         if self.w0 is None:
             self.body = [p for g in groups[:-1] for p in g]
-            # from the weights file when the learner records one: a run resumed from a checkpoint starts from fine-tuned weights
-            ref = dict(pretrained_model(self.learn).named_parameters()) if getattr(self.learn, 'weights', None) is not None and hasattr(self.learn, 'arch') else None
+            # from the task's pretrained model when the learner has one: a run resumed from a checkpoint starts from fine-tuned weights
+            ref = dict(pretrained_model(self.learn).named_parameters()) if getattr(self.learn, 'weights', None) is not None and getattr(self.learn, 'task', None) is not None else None
             names = {id(p):n for n,p in self.model.named_parameters()}
             self.w0 = [(ref[names[id(p)]] if ref else p).detach().to(p.device).clone() for p in self.body]
         self.pairs = [(p,p0) for p,p0 in zip(self.body, self.w0) if p.requires_grad]

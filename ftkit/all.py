@@ -1,4 +1,7 @@
-"Everything: fastai's API and ftkit's core, then each task package, for `from ftkit.all import *` (which `from ftkit import *` uses)"
+"Everything: fastai's API, each task package, then ftkit's core, for `from ftkit.all import *` (which `from ftkit import *` uses)"
+# The task packages re-export fastai's names (`fastai.vision.all`), among them fastai's own `load_model` and `load_learner`:
+# ftkit's core comes last, so that its names, `load_model` and the `load_learner` that refuses to unpickle untrusted files, win.
+from .vision.all import *
 from .imports import *
 from .core import *
 from .callbacks import *
@@ -8,5 +11,4 @@ from .evaluate import *
 from .compare import *
 from .export import *
 from .adapt import *
-from .cli import train, compare, make_strategy, predict
-from .vision.all import *
+from .cli import train, compare, make_strategy, predict, TrainSettings

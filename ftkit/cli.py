@@ -77,6 +77,12 @@ class TrainSettings:
             ch = f.metadata.get('choices')
             if ch and getattr(self, f.name) not in ch: raise FtkitError(f"{f.name} must be one of {', '.join(map(str, ch))}, not {getattr(self, f.name)!r}.")
         if self.l2sp and self.weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
+        if self.weights not in (None,'offline','hub') and Path(self.weights).exists(): self.weights = str(Path(self.weights).resolve())  # a resume may run elsewhere
+        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('size',8,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
+            v = getattr(self, k)
+            if v < lo or (hi is not None and v >= hi): raise FtkitError(f"{k} must be at least {lo}" + (f" and below {hi}" if hi is not None else '') + f", not {v}.")
+        for k in ('lr','wd','l2sp'):
+            if getattr(self, k) is not None and getattr(self, k) < 0: raise FtkitError(f"{k} must not be negative, not {getattr(self, k)}.")
 
     @classmethod
     def helps(cls)->dict:
@@ -94,7 +100,7 @@ def _settings(data, resume, kwargs)->tuple:
         return TrainSettings(data=data, **kwargs),None
     ck = load_checkpoint(Path(resume)/'checkpoint.pt')
     saved = ck['extra']['settings']
-    s = TrainSettings(**{k:v for k,v in saved.items() if k in {f.name for f in fields(TrainSettings)}}, **{'out':str(resume)})
+    s = TrainSettings(**{**{k:v for k,v in saved.items() if k in {f.name for f in fields(TrainSettings)}}, 'out':str(resume)})
     if data is not None and str(Path(data).resolve())!=s.data: raise FtkitError(f"The run in {resume} trained on {s.data}, not on {data}: resume it with its own data (or leave DATA out).")
     return s,ck
 
@@ -143,7 +149,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor, best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              size=s.size, bs=s.bs, seed=s.seed, aug=None if s.aug=='none' else s.aug, mix=s.mix, balance=None if s.balance=='none' else s.balance,
-             ps=s.ps, wd=float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
+             ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
              class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     if weights is not None:  # how far the body moved from what it knew (see `forgetting`)
         fg = learn.task.forgetting(learn) or {}
@@ -167,8 +173,9 @@ def train(
     s,ck = _settings(data, resume, kwargs)
     out = Path(s.out); out.mkdir(parents=True, exist_ok=True)
     strategy,dls,learn = _learner(s, out)
-    n_full = len(type(strategy)().phases(2))
-    if len(strategy.phases(2)) < n_full: print(f"{strategy.name} with {_plural(strategy.total_epochs, 'epoch')} runs its first phase alone (all {n_full} phases need more epochs).")
+    try: n_full = len(type(strategy)().phases(2))  # the strategy's full recipe
+    except TypeError: n_full = 0  # a user's strategy with required fields
+    if 0 < (k := len(strategy.phases(2))) < n_full: print(f"{strategy.name} with {_plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe.")
     start = time.perf_counter()
     best = _fit(learn, strategy, s, out, ck, progress)
     wall = time.perf_counter()-start
@@ -203,11 +210,15 @@ def compare(
     from ftkit.strategies import get_strategy
     names = [o.strip() for o in str(strategies).split(',') if o.strip()]
     for n in names: get_strategy(n, epochs)  # unknown names or too few epochs fail here, before any training
-    parse = lambda s, f: [f(o) for o in str(s).split(',') if o.strip()]
-    fr = parse(fractions, float)
+    def parse(s, f, what):
+        try: res = [f(o) for o in str(s).split(',') if o.strip()]
+        except ValueError: raise FtkitError(f"--{what} takes comma-separated numbers, e.g. {'0,1,2' if f is int else '0.1,0.5,1'}; got {s!r}.") from None
+        if not res: raise FtkitError(f"--{what} is empty: give at least one.")
+        return res
+    fr,seeds = parse(fractions, float, 'fractions'),parse(seeds, int, 'seeds')
     if not all(0 < f <= 1 for f in fr): raise FtkitError(f"--fractions must lie in (0, 1], got {fractions}.")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=parse(seeds, int), size=size, bs=bs,
+    df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs,
                         weights=weights, device=device, progress=progress)
     with atomic_path(out/'comparison.csv') as tmp: df.to_csv(tmp, index=False)
     with atomic_path(out/'summary.csv') as tmp: summarize(df).to_csv(tmp, index=False)
@@ -348,10 +359,10 @@ def main(
     p = parser()
     args = p.parse_args(argv)
     if args.command is None: p.print_help(); return 0
-    if args.command=='demo':
-        from ftkit.vision.data import sample_data
-        args.data = sample_data()
     try:
+        if args.command=='demo':
+            from ftkit.vision.data import sample_data
+            args.data = sample_data()
         if args.command=='predict':
             rows = predict(args.model, args.paths, top_k=args.top_k, device=args.device, backend=args.backend)
             _print_predictions(rows, args.format)

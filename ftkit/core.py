@@ -18,6 +18,9 @@ __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'atomic_pa
 # %% ../nbs/00_core.ipynb #fa9469cc
 class FtkitError(ValueError):
     "A problem with what the user gave or asked for: data, options, files. The command line prints it as one line (exit code 2)"
+    def __init__(self, msg:str='', *args):
+        super().__init__(msg, *args)
+        self.msg = msg  # as raised: fastai rewrites `args` of exceptions that pass through its callbacks
 
 class MissingError(FtkitError, FileNotFoundError):
     "A file or folder the user named does not exist"
@@ -113,10 +116,11 @@ def set_rng_states(
 class Task:
     "What a task supplies to the core; subclass it and set `name` (see the list above)"
     name:str|None = None  # How config.json and the command line call the task
+    config_keys:tuple = ('classes',) # What `config.json` must hold for `build_model` and `preprocess`
     tasks:dict = {}       # Every subclass with a name, by name (filled in as they are defined)
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.name: Task.tasks[cls.name] = cls
+        if cls.__dict__.get('name'): Task.tasks[cls.name] = cls  # a subclass that keeps its parent's name does not take its place
     def _todo(self, what): raise NotImplementedError(f"{type(self).__name__} does not implement `{what}`, which the core needs for this.")
     def dls(self, source, **kwargs): "`DataLoaders` from `source`"; self._todo('dls')
     def learner(self, dls, weights='offline', **kwargs): "A `Learner` on `dls`: head in the last layer group, `learn.task` set"; self._todo('learner')
@@ -134,7 +138,7 @@ def get_task(
     name, # A task's `name` (e.g. 'image_classification'), or a `Task`
 )->Task:
     "The task called `name`, importing ftkit's task packages to find it"
-    if isinstance(name, Task): return name
+    if not isinstance(name, str): return name  # a task object
     if name not in Task.tasks:
         root = Path(importlib.import_module('ftkit').__file__).parent
         for p in sorted(root.glob('*/task.py')): importlib.import_module(f'ftkit.{p.parent.name}.task')

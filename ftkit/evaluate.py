@@ -23,10 +23,10 @@ def evaluate(self:Learner,
     y,p = targs.numpy(),probs.argmax(1).numpy()
     vocab = list(map(str, self.dls.vocab))
     labels = list(range(len(vocab)))
-    rep = skm.classification_report(y, p, labels=labels, target_names=vocab, output_dict=True, zero_division=0)
+    rep = skm.classification_report(y, p, labels=labels, output_dict=True, zero_division=0)  # keyed by index: a class may be called 'accuracy' 
     res = dict(accuracy=float(skm.accuracy_score(y, p)), valid_loss=float(losses.mean()), n=len(y))
     for avg in ('macro','weighted'): res.update({f'{k}_{avg}':float(rep[f'{avg} avg'][m]) for k,m in (('precision','precision'), ('recall','recall'), ('f1','f1-score'))})
-    res['per_class'] = {c:dict(precision=float(rep[c]['precision']), recall=float(rep[c]['recall']), f1=float(rep[c]['f1-score']), support=int(rep[c]['support'])) for c in vocab}
+    res['per_class'] = {c:dict(precision=float(r['precision']), recall=float(r['recall']), f1=float(r['f1-score']), support=int(r['support'])) for c,r in zip(vocab, (rep[str(i)] for i in labels))}
     res['confusion'] = skm.confusion_matrix(y, p, labels=labels).tolist()
     return res
 

@@ -51,7 +51,7 @@ def _load_config(path:Path)->dict:
     except json.JSONDecodeError as e: raise FtkitError(f"{fn} is not valid JSON ({e}); export the model again.") from e
     if cfg.get('format')!=FORMAT: raise FtkitError(f"{fn} is not an ftkit model description (format {cfg.get('format')!r}, expected {FORMAT!r}).")
     cfg.setdefault('task', 'image_classification')  # exports made before tasks were recorded
-    missing = [k for k in ('classes',) if k not in cfg]
+    missing = [k for k in get_task(cfg['task']).config_keys if k not in cfg]
     if missing: raise FtkitError(f"{fn} lacks {', '.join(missing)}; export the model again with this version of ftkit.")
     return cfg
 

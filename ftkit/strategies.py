@@ -107,7 +107,7 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
 
 # %% ../nbs/04_strategies.ipynb #8fd6fa21
 class Strategy:
-    "Base class: a named recipe of phases. Every strategy's `epochs` is its total budget and `lr` the head's peak learning rate in its last phase"
+    "Base class: a named recipe of phases. Every strategy's `epochs` is its total budget and `lr` the head's peak learning rate in the last phase of its full recipe"
     pretrained = True  # Starts from pretrained weights (False: random initialisation)
     name = None        # How the command line and `get_strategy` call it; a subclass without one is called by its class name in snake case
     def __init_subclass__(cls, **kwargs):
@@ -122,7 +122,7 @@ class Strategy:
         return sum(p.epochs for p in self.phases(2))
     def to_dict(self)->dict:
         "The strategy's name and fields, as a checkpoint and `metrics.json` record them"
-        return dict(strategy=self.name, **asdict(self))
+        return dict(strategy=self.name, **(asdict(self) if dataclasses.is_dataclass(self) else dict(vars(self))))
 
 # %% ../nbs/04_strategies.ipynb #2ff62305
 @dataclass
@@ -202,7 +202,7 @@ def get_strategy(
     **kwargs,           # Other fields of the strategy, e.g. `lr`
 )->Strategy:
     "The strategy called `name`, with `epochs` epochs in all"
-    if isinstance(name, Strategy): return name
+    if not isinstance(name, str): return name  # a strategy object, a user's own included
     cls = _strategies().get(name)
     if cls is None: raise FtkitError(f"Unknown strategy {name!r}: choose from {', '.join(strategy_names)}.")
     if epochs is not None:

@@ -5,6 +5,7 @@ import numpy as np, pandas as pd, pytest
 from PIL import Image
 import ftkit.vision.data
 from ftkit.vision.data import image_dls, check_images, RGBImage
+from ftkit.core import FtkitError, MissingError
 
 BIN = Path(sys.executable).parent
 COLOURS = {'cat':(200,60,60), 'dog':(60,60,200), 'owl':(60,200,60)}
@@ -103,9 +104,9 @@ def test_empty_class_folder_is_not_a_class(tmp_path, capsys):
 
 def test_a_single_class_is_an_error(tmp_path):
     root = make_data(tmp_path/'data', classes=('cat',))
-    with pytest.raises(ValueError, match="at least two classes.*'cat'"): image_dls(root, size=16)
+    with pytest.raises(FtkitError, match="at least two classes.*'cat'"): image_dls(root, size=16)
     (root/'dog').mkdir(); (root/'dog'/'x.png').write_text('not an image')  # the second class has no usable image
-    with pytest.raises(ValueError, match='at least two classes'): image_dls(root, size=16)
+    with pytest.raises(FtkitError, match='at least two classes'): image_dls(root, size=16)
 
 def test_a_class_with_one_image(tmp_path, capsys):
     root = make_data(tmp_path/'data')
@@ -120,14 +121,14 @@ def test_a_class_with_one_image(tmp_path, capsys):
 
 def test_validation_class_missing_from_training(tmp_path):
     make_data(tmp_path/'data'/'train'); make_data(tmp_path/'data'/'valid', classes=('cat','dog','owl'), n=2)
-    with pytest.raises(ValueError, match=r"1 class that no training image has: 'owl' \(2 images\).*never saw"): image_dls(tmp_path/'data', size=16)
+    with pytest.raises(FtkitError, match=r"1 class that no training image has: 'owl' \(2 images\).*never saw"): image_dls(tmp_path/'data', size=16)
     df = pd.DataFrame(dict(fname=['cat/0.png','cat/1.png','dog/0.png','dog/1.png','owl/0.png'], label=['cat','cat','dog','dog','owl'],
                            is_valid=[False,True,False,True,True]))
-    with pytest.raises(ValueError, match="'owl'"): image_dls(df, path=tmp_path/'data'/'valid', size=16)
+    with pytest.raises(FtkitError, match="'owl'"): image_dls(df, path=tmp_path/'data'/'valid', size=16)
 
 def test_empty_validation_folder(tmp_path):
     make_data(tmp_path/'data'/'train'); (tmp_path/'data'/'valid'/'cat').mkdir(parents=True)
-    with pytest.raises(ValueError, match='No images are left for validation'): image_dls(tmp_path/'data', size=16)
+    with pytest.raises(FtkitError, match='No images are left for validation'): image_dls(tmp_path/'data', size=16)
 
 def test_csv_with_missing_files_duplicates_and_empty_labels(tmp_path, capsys):
     root = make_data(tmp_path/'data')
@@ -147,33 +148,33 @@ def test_csv_labels_are_read_as_written(tmp_path):
 def test_csv_conflicting_labels_is_an_error(tmp_path):
     root = make_data(tmp_path/'data')
     (root/'labels.csv').write_text('fname,label\n' + '\n'.join(f'{c}/{i}.png,{c}' for c in ('cat','dog') for i in range(6)) + '\ncat/3.png,dog\n')
-    with pytest.raises(ValueError, match=r"1 file has more than one label.*cat/3\.png: 'cat', 'dog'"): image_dls(root/'labels.csv', size=16)
+    with pytest.raises(FtkitError, match=r"1 file has more than one label.*cat/3\.png: 'cat', 'dog'"): image_dls(root/'labels.csv', size=16)
 
 def test_csv_bad_split_column_is_an_error(tmp_path):
     root = make_data(tmp_path/'data')
     (root/'labels.csv').write_text('fname,label,is_valid\n' + '\n'.join(f'{c}/{i}.png,{c},{"yes" if i<2 else "no"}' for c in ('cat','dog') for i in range(6)) + '\n')
-    with pytest.raises(ValueError, match="'is_valid' marks validation rows, so it must hold only True or False"): image_dls(root/'labels.csv', size=16)
+    with pytest.raises(FtkitError, match="'is_valid' marks validation rows, so it must hold only True or False"): image_dls(root/'labels.csv', size=16)
 
 def test_csv_whose_files_are_all_missing(tmp_path):
     (tmp_path/'labels.csv').write_text('fname,label\na.png,cat\nb.png,dog\n')
-    with pytest.raises(FileNotFoundError, match='2 files listed in the table do not exist.*pass `path=`'): image_dls(tmp_path/'labels.csv', size=16)
+    with pytest.raises(MissingError, match='2 files listed in the table do not exist.*pass `path=`'): image_dls(tmp_path/'labels.csv', size=16)
 
 def test_paths_that_are_not_data(tmp_path):
-    with pytest.raises(FileNotFoundError, match='does not exist'): image_dls(tmp_path/'nope', size=16)
-    with pytest.raises(FileNotFoundError, match='does not exist'): image_dls(tmp_path/'nope.csv', size=16)
+    with pytest.raises(MissingError, match='does not exist'): image_dls(tmp_path/'nope', size=16)
+    with pytest.raises(MissingError, match='does not exist'): image_dls(tmp_path/'nope.csv', size=16)
     img().save(tmp_path/'one.png')
-    with pytest.raises(ValueError, match='is a file; give a folder'): image_dls(tmp_path/'one.png', size=16)
+    with pytest.raises(FtkitError, match='is a file; give a folder'): image_dls(tmp_path/'one.png', size=16)
 
 def test_folders_without_usable_images(tmp_path):
     (tmp_path/'empty'/'cat').mkdir(parents=True)
-    with pytest.raises(ValueError, match='No image files found'): image_dls(tmp_path/'empty', size=16)
+    with pytest.raises(FtkitError, match='No image files found'): image_dls(tmp_path/'empty', size=16)
     (tmp_path/'docs'/'cat').mkdir(parents=True); (tmp_path/'docs'/'cat'/'a.txt').write_text('x')
-    with pytest.raises(ValueError, match=r'None of the files .* can be used\. Skipped 1 of 1 files: 1 not an image file \(cat/a\.txt\)'): image_dls(tmp_path/'docs', size=16)
+    with pytest.raises(FtkitError, match=r'None of the files .* can be used\. Skipped 1 of 1 files: 1 not an image file \(cat/a\.txt\)'): image_dls(tmp_path/'docs', size=16)
     (tmp_path/'flat').mkdir(); img().save(tmp_path/'flat'/'a.png'); img().save(tmp_path/'flat'/'b.png')
-    with pytest.raises(ValueError, match='lie directly in it, not in class folders'): image_dls(tmp_path/'flat', size=16)
+    with pytest.raises(FtkitError, match='lie directly in it, not in class folders'): image_dls(tmp_path/'flat', size=16)
     root = make_data(tmp_path/'bad', n=2)
     for f in root.rglob('*.png'): f.write_bytes(encoded(img())[:300])
-    with pytest.raises(ValueError, match=r'Skipped 4 of 4 files: 4 truncated \(cat/0\.png, cat/1\.png, dog/0\.png and 1 more\)'): image_dls(root, size=16)
+    with pytest.raises(FtkitError, match=r'Skipped 4 of 4 files: 4 truncated \(cat/0\.png, cat/1\.png, dog/0\.png and 1 more\)'): image_dls(root, size=16)
 
 def test_check_is_cached_and_changed_files_are_checked_again(tmp_path, monkeypatch):
     root = make_data(tmp_path/'data', n=10)
@@ -237,6 +238,8 @@ def test_cli_csv_with_problems(tmp_path):
     ('valid_no_train', 'has a valid/ folder but no train/ folder'),
     ('unreadable', 'None of the files'),
     ('conflict', 'more than one label'),
+    ('empty_csv', 'could not be read as a CSV file'),
+    ('bad_bs', 'bs must be at least 1'),
 ])
 def test_cli_errors_are_one_clear_line(tmp_path, case, message):
     data = tmp_path/'data'
@@ -248,7 +251,9 @@ def test_cli_errors_are_one_clear_line(tmp_path, case, message):
     if case=='conflict':
         make_data(data); data = data/'labels.csv'
         data.write_text('fname,label\ncat/0.png,cat\ncat/0.png,dog\ndog/1.png,dog\n')
-    r = cli('train', data, '--size', 32, '--out', tmp_path/'run')
+    if case=='empty_csv': data.mkdir(parents=True); data = data/'labels.csv'; data.write_text('')
+    if case=='bad_bs': make_data(data)
+    r = cli('train', data, '--size', 32, '--out', tmp_path/'run', *(['--bs', 0] if case=='bad_bs' else []))
     assert r.returncode == 2, r.stdout+r.stderr
     assert message in r.stderr and 'Traceback' not in r.stderr
     assert r.stderr.startswith('ftkit train: error: ') and len(r.stderr.strip().splitlines()) == 1

@@ -16,6 +16,8 @@ def test_star_import_gives_the_kit_and_fastai():
     r = run("from ftkit import *; print(all(callable(o) for o in (ft_learner, image_dls, create_backbone, sample_data, train, vision_learner, Learner, load_model, export_model, compare_strategies, FineTune, FeatureCache, Checkpoint, graceful_stop, get_task, ImageClassification, Task, FtkitError, weight_drift, forgetting, L2SP)))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'True'
+    r = run("from ftkit import *; print(load_model.__module__, load_learner.__module__)")  # ftkit's, not fastai's (which unpickles)
+    assert r.stdout.strip() == 'ftkit.export ftkit.export', r.stdout
 
 @pytest.mark.parametrize('stmt', ['from ftkit import *', 'import ftkit.vision.learner', 'from ftkit.cli import train'])
 def test_imports_have_no_warnings(stmt):
@@ -48,8 +50,7 @@ from ftkit.export import export_model
 learn = ft_learner(image_dls(sample_data(), size=32, train_frac=0.05, verbose=False))
 export_model(learn, {str(tmp_path)!r})""")
     assert r.returncode == 0, r.stderr
-    r = run(f"import sys, ftkit.export\nfrom ftkit.vision.data import sample_data\n" if False else
-            f"import sys, glob, ftkit.export\np = ftkit.export.load_model({str(tmp_path)!r}, device='cpu')\n"
+    r = run(f"import sys, glob, ftkit.export\np = ftkit.export.load_model({str(tmp_path)!r}, device='cpu')\n"
             f"f = sorted(glob.glob({str(ROOT/'ftkit'/'samples'/'fashion_mnist_sample'/'valid'/'bag'/'*.png')!r}))[0]\n"
             f"print(p.predict(f)['label'] in p.classes, 'fastai' in sys.modules)")
     assert r.returncode == 0, r.stderr

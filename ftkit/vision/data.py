@@ -186,7 +186,11 @@ def _read_table(source, path, fn_col, label_col, valid_col):
     "Rows to train on (file names made full paths), their base folder, and the rows skipped with reasons, from a CSV file or a DataFrame"
     if isinstance(source, pd.DataFrame): df,path = source.copy(),Path(path or '.')
     # labels stay strings: an empty cell would otherwise turn integer labels into floats, and pandas reads 'NA' or 'None' as missing
-    else: df,path = pd.read_csv(source, dtype={label_col:str}, keep_default_na=False, na_values={label_col:['']}),Path(path or Path(source).parent)
+    else:
+        try: df = pd.read_csv(source, dtype={label_col:str}, keep_default_na=False, na_values={label_col:['']})
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise FtkitError(f"{source} could not be read as a CSV file ({type(e).__name__}: {str(e).splitlines()[0]}). Give a CSV with a header row naming the file and label columns.") from None
+        path = Path(path or Path(source).parent)
     missing = [c for c in (fn_col,label_col) if c not in df.columns]
     if missing: raise FtkitError(f"Column(s) {missing} not found; the table has {list(df.columns)}. Name the file and label columns with `fn_col=` and `label_col=`.")
     if valid_col in df.columns and df[valid_col].dtype!=bool: raise FtkitError(

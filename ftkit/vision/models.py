@@ -71,7 +71,9 @@ def load_state(
     "State dict from a weights file, read without unpickling arbitrary objects"
     path = Path(path)
     if not path.is_file(): raise MissingError(f"Weights file {path} does not exist.")
-    if path.suffix=='.safetensors': return load_file(path)
+    if path.suffix=='.safetensors':
+        try: return load_file(path)
+        except Exception as e: raise FtkitError(f"{path} could not be read as a safetensors file ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); is it complete?") from e
     try: sd = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e: raise FtkitError(
         f"{path} could not be read as a weights-only PyTorch file ({type(e).__name__}: {str(e).splitlines()[0]}). "

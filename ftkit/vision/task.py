@@ -38,6 +38,7 @@ def _square(img:Image.Image, size:int, method:str)->Image.Image:
 class ImageClassification(Task):
     "Single-label image classification on a timm model"
     name = 'image_classification'
+    config_keys = ('arch','classes','input_size','resize_method','mean','std')
     def dls(self, source, **kwargs):
         "`image_dls(source, **kwargs)`"
         from ftkit.vision.data import image_dls
@@ -65,7 +66,6 @@ class ImageClassification(Task):
     def build_model(self, cfg): return timm.create_model(cfg['arch'], pretrained=False, num_classes=len(cfg['classes']))
     def preprocess(self, cfg, item)->torch.Tensor:
         "A path or PIL image as the normalised tensor the model takes"
-        from ftkit.vision.data import to_rgb
         if isinstance(item, Image.Image): img = to_rgb(item)
         else:
             with Image.open(item) as f: img = to_rgb(f)
