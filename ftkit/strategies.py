@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses, warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict
-from fastai.callback.training import BnFreeze
 from .core import set_rng_states, FtkitError
 from .imports import *
 from .features import FeatureCache, is_augmented

@@ -38,7 +38,7 @@ def test_unknown_offline_arch(tmp_path):
     assert r.returncode == 2 and 'Traceback' not in r.stderr
     assert "No offline weights for 'resnet18'" in r.stderr
     r = ftkit('train', sample_data(), '--arch', 'mobilenetv9', '--out', tmp_path)
-    assert r.returncode == 2 and "'mobilenetv9' is not a timm architecture" in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    assert r.returncode == 2 and "timm has no pretrained configuration for 'mobilenetv9'" in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
 def test_train_writes_a_complete_run_folder(tmp_path):
     from ftkit.vision.data import sample_data

@@ -19,7 +19,8 @@ def test_star_import_gives_the_kit_and_fastai():
     r = run("from ftkit import *; print(load_model.__module__, load_learner.__module__)")  # ftkit's, not fastai's (which unpickles)
     assert r.stdout.strip() == 'ftkit.export ftkit.export', r.stdout
 
-@pytest.mark.parametrize('stmt', ['from ftkit import *', 'import ftkit.vision.learner', 'from ftkit.cli import train'])
+@pytest.mark.parametrize('stmt', ['from ftkit import *', 'from ftkit.cli import train'] + [f'import ftkit.{m}' for m in
+    'core callbacks features strategies evaluate compare export adapt cli vision.data vision.models vision.task vision.learner vision.adapt'.split()])
 def test_imports_have_no_warnings(stmt):
     r = run(f"import warnings; warnings.simplefilter('error', FutureWarning)\n{stmt}")
     assert r.returncode == 0, r.stderr
