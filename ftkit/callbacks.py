@@ -76,7 +76,7 @@ class NanGuard(Callback):
         if not self.training or bool(torch.isfinite(self.loss).all()): return
         lr = self.opt.hypers[-1]['lr']
         phase = getattr(self.learn, 'phase_idx', None)
-        raise NonFiniteLoss(f"The training loss became {float(self.loss)} at epoch {self.epoch+1} of {self.n_epoch}" + (f" of phase {phase+1}" if phase is not None else '') +
+        raise NonFiniteLoss(f"The training loss became {float(self.loss.detach())} at epoch {self.epoch+1} of {self.n_epoch}" + (f" of phase {phase+1}" if phase is not None else '') +
             f", batch {self.iter+1} of {self.n_iter}; the weights were not updated with it. The usual cause is a learning rate too high "
             f"(the head's is {lr:.1e} at this step): try one ten times lower, or let lr_find pick one.")
 
