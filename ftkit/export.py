@@ -163,5 +163,6 @@ def load_learner(
     if not trust: raise FtkitError(
         f"{fname} is a pickled fastai Learner; loading it runs whatever code it contains. Pass trust=True only if you made it yourself "
         "or fully trust its source; for models to share, use export_model and load_model (safetensors + JSON, no code).")
+    import ftkit.imports  # fastai, quietly
     from fastai.learner import load_learner as _load
     return _load(fname, cpu=cpu)
