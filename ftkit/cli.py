@@ -76,7 +76,6 @@ class TrainSettings:
         for f in fields(self):
             ch = f.metadata.get('choices')
             if ch and getattr(self, f.name) not in ch: raise FtkitError(f"{f.name} must be one of {', '.join(map(str, ch))}, not {getattr(self, f.name)!r}.")
-        if self.l2sp and self.weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
         if self.weights not in (None,'offline','hub') and Path(self.weights).exists(): self.weights = str(Path(self.weights).resolve())  # a resume may run elsewhere
         for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('size',8,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
             v = getattr(self, k)
@@ -138,10 +137,12 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
         raise NonFiniteLoss(f"{e.msg} " + (f"The checkpoint of the last complete epoch is kept in {ckpt}." if ckpt.exists() else "No epoch had finished.")) from None
     return best
 
+_EV_KEYS = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro','precision_weighted','recall_weighted','f1_weighted')
+
 def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dict, versions:dict)->dict:
     "What `metrics.json` records: the final model's validation figures, how the run went, and its settings"
     ep = lambda i: None if i is None else i+1  # epochs counted from 1, as printed
-    m = {k:ev[k] for k in ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro','precision_weighted','recall_weighted','f1_weighted')}
+    m = {k:ev[k] for k in _EV_KEYS}
     weights = None if not strategy.pretrained else s.weights
     m.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=s.arch,
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
@@ -152,9 +153,9 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
              class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     if weights is not None:  # how far the body moved from what it knew (see `forgetting`)
-        fg = learn.task.forgetting(learn) or {}
-        from ftkit.adapt import weight_drift
-        d = weight_drift(learn)
+        from ftkit.adapt import weight_drift, pretrained_model
+        ref = pretrained_model(learn)  # built once, for both measures
+        fg,d = learn.task.forgetting(learn, ref) or {},weight_drift(learn, ref)
         m['forgetting'] = dict(imagenet_agreement=fg.get('agreement'), imagenet_kl=fg.get('kl'), body_drift=d['body'],
                                group_drift=[None if x!=x else x for x in d['groups']])  # the head has no pretrained counterpart: null, valid JSON
     m['skipped'] = dls.skipped  # the files left out, each with the reason
@@ -182,7 +183,7 @@ def train(
     ev = learn.evaluate()  # the final model (the best epoch's, when restored) on the validation set
     versions = _versions()
     m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, versions)
-    export_model(learn, out, metrics={k:m[k] for k in ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro','precision_weighted','recall_weighted','f1_weighted')},
+    export_model(learn, out, metrics={k:m[k] for k in _EV_KEYS},
                  extra=dict(seed=s.seed, versions=versions))
     save_report(learn, out, ev)
     _write_json(m, out/'metrics.json')

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from .core import seed_everything, get_task
 from .imports import *
 from .strategies import get_strategy, Strategy
-from .adapt import weight_drift
+from .adapt import weight_drift, pretrained_model
 
 # %% auto #0
 __all__ = ['run_strategy', 'compare_strategies', 'summarize', 'summary_table', 'plot_comparison', 'learning_curve',
@@ -44,8 +44,9 @@ def run_strategy(
         learn.fit_strategy(s, cache=cache)
     wall = time.perf_counter()-start
     last = learn.history.rows[-1]
-    f = (learn.task.forgetting(learn) or {}) if s.pretrained else {}
-    drift = weight_drift(learn)['body'] if s.pretrained else np.nan
+    ref = pretrained_model(learn) if s.pretrained else None  # built once, for both measures
+    f = (learn.task.forgetting(learn, ref) or {}) if s.pretrained else {}
+    drift = weight_drift(learn, ref)['body'] if s.pretrained else np.nan
     return dict(strategy=s.name, seed=seed, **{k:last[k] for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss')},
                 wall_time_s=wall, forgetting=f.get('forgetting', np.nan), forgetting_kl=f.get('kl', np.nan), drift=drift,
                 trainable_params=sum(p.numel() for p in learn.model.parameters() if p.requires_grad),

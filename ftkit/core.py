@@ -127,7 +127,7 @@ class Task:
     def features(self, model:nn.Module, x): "Pooled body features of batch `x`, one row per item"; self._todo('features')
     def head(self, model:nn.Module, f): "The head of `model` applied to features `f`"; self._todo('head')
     def pretrained_model(self, learn): "A fresh copy of the pretrained network `learn` started from"; self._todo('pretrained_model')
-    def forgetting(self, learn)->dict|None: "The task's own measure of what fine-tuning forgot (None: none)"; return None
+    def forgetting(self, learn, ref=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model); None: none"; return None
     def config(self, learn)->dict: "What `config.json` records to rebuild the model and prepare its inputs"; self._todo('config')
     def build_model(self, cfg:dict)->nn.Module: "The network `cfg` describes, weights not loaded"; self._todo('build_model')
     def preprocess(self, cfg:dict, item)->torch.Tensor: "One raw input as the tensor the model takes"; self._todo('preprocess')

@@ -54,10 +54,10 @@ class ImageClassification(Task):
     def pretrained_model(self, learn):
         from ftkit.vision.models import create_backbone
         return create_backbone(learn.arch, weights=learn.weights)
-    def forgetting(self, learn):
+    def forgetting(self, learn, ref=None):
         "How far the ImageNet predictions on the validation images moved (see `forgetting`)"
         from ftkit.vision.adapt import forgetting
-        return forgetting(learn)
+        return forgetting(learn, ref=ref)
     def config(self, learn):
         p = learn.dls.prep
         return dict(arch=learn.arch, classes=[str(o) for o in learn.dls.vocab], num_classes=len(learn.dls.vocab),
