@@ -2,8 +2,10 @@
 # The task packages re-export fastai's names (`fastai.vision.all`), among them fastai's own `load_model` and `load_learner`:
 # ftkit's core comes last, so that its names, `load_model` and the `load_learner` that refuses to unpickle untrusted files, win.
 from .vision.all import *
+from .text.all import *
 from .imports import *
 from .core import *
+from .data import *
 from .callbacks import *
 from .features import *
 from .strategies import *

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #8cb8893b
 from __future__ import annotations
-import os, random, tempfile
+import os, random, socket, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import importlib
@@ -12,8 +12,8 @@ import numpy as np, torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'atomic_path', 'get_device', 'seed_everything',
-           'rng_states', 'set_rng_states', 'Task', 'get_task']
+__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'atomic_path', 'get_device', 'hub_reachable',
+           'seed_everything', 'rng_states', 'set_rng_states', 'Task', 'get_task']
 
 # %% ../nbs/00_core.ipynb #fa9469cc
 class FtkitError(ValueError):
@@ -73,6 +73,17 @@ def get_device(
         raise FtkitError(f"Device 'mps' was asked for, but Apple's MPS backend is not available here. Use device='cpu'.")
     return device
 
+# %% ../nbs/00_core.ipynb #0a0369fc
+def hub_reachable(
+    host:str='huggingface.co', # Host timm downloads from
+    timeout:float=3.0,         # Seconds to wait for a connection
+)->bool:
+    "Whether `host` accepts a connection on port 443"
+    try:
+        with socket.create_connection((host, 443), timeout=timeout): return True
+    except OSError: return False
+
+
 # %% ../nbs/00_core.ipynb #7871bafa
 def seed_everything(
     seed:int=42,               # The seed for Python, NumPy and PyTorch
@@ -116,7 +127,12 @@ def set_rng_states(
 class Task:
     "What a task supplies to the core; subclass it and set `name` (see the list above)"
     name:str|None = None  # How config.json and the command line call the task
+    aliases:tuple = ()    # Shorter names the command line accepts too (e.g. 'text')
     config_keys:tuple = ('classes',) # What `config.json` must hold for `build_model` and `preprocess`
+    default_arch:str|None = None     # The architecture (or pretrained checkpoint) used when none is named
+    dls_settings:tuple = ()          # Settings of `ftkit train` (beyond bs, valid_pct, seed, device) that the task's `dls` takes
+    learner_settings:tuple = ()      # Settings of `ftkit train` (beyond arch, weights, wd, cbs) that the task's `learner` takes
+    forgetting_record:dict = {}      # `forgetting`'s keys that metrics.json records, and the names it records them under
     tasks:dict = {}       # Every subclass with a name, by name (filled in as they are defined)
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -129,18 +145,27 @@ class Task:
     def pretrained_model(self, learn): "A fresh copy of the pretrained network `learn` started from"; self._todo('pretrained_model')
     def forgetting(self, learn, ref=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model); None: none"; return None
     def config(self, learn)->dict: "What `config.json` records to rebuild the model and prepare its inputs"; self._todo('config')
+    def save_files(self, learn, path:Path): "Write what else an export needs beside the weights and config.json (e.g. a tokenizer) into `path`"
+    def load_files(self, path:Path, cfg:dict): "Read back what `save_files` wrote, before `preprocess` is called"
     def build_model(self, cfg:dict)->nn.Module: "The network `cfg` describes, weights not loaded"; self._todo('build_model')
     def preprocess(self, cfg:dict, item)->torch.Tensor: "One raw input as the tensor the model takes"; self._todo('preprocess')
+    def collate(self, cfg:dict, xs:list)->torch.Tensor: "Preprocessed inputs as one batch (default: stacked; inputs of different lengths are padded here)"; return torch.stack(xs)
+    def onnx_axes(self, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
     def sample_inputs(self, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
+    def plot_top_losses(self, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
     def __repr__(self): return f'{type(self).__name__}()'
 
+def _find_task(name):
+    return Task.tasks.get(name) or next((t for t in Task.tasks.values() if name in t.aliases), None)
+
 def get_task(
-    name, # A task's `name` (e.g. 'image_classification'), or a `Task`
+    name, # A task's `name` (e.g. 'image_classification') or alias ('image', 'text'), or a `Task`
 )->Task:
     "The task called `name`, importing ftkit's task packages to find it"
     if not isinstance(name, str): return name  # a task object
-    if name not in Task.tasks:
+    if _find_task(name) is None:
         root = Path(importlib.import_module('ftkit').__file__).parent
         for p in sorted(root.glob('*/task.py')): importlib.import_module(f'ftkit.{p.parent.name}.task')
-    if name not in Task.tasks: raise FtkitError(f"Unknown task {name!r}: ftkit knows {', '.join(sorted(Task.tasks))}.")
-    return Task.tasks[name]()
+    cls = _find_task(name)
+    if cls is None: raise FtkitError(f"Unknown task {name!r}: ftkit knows {', '.join(sorted(Task.tasks))}.")
+    return cls()

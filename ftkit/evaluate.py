@@ -98,7 +98,10 @@ def show_top_losses(
 ):
     "The `k` items with the highest loss, shown with prediction/actual/loss/probability (fastai's `plot_top_losses`); returns the figure"
     with learn.no_bar(): interp = ClassificationInterpretation.from_learner(learn, dl=dl)
-    with learn.no_bar(): interp.plot_top_losses(min(k, len(interp.losses)), **kwargs)
+    with learn.no_bar():
+        task = getattr(learn, 'task', None)
+        if task is not None: task.plot_top_losses(interp, min(k, len(interp.losses)), **kwargs)  # images as images, texts as text
+        else: interp.plot_top_losses(min(k, len(interp.losses)), **kwargs)
     fig = plt.gcf()
     fig.interp = interp  # what was plotted: `fig.interp.top_losses(k)`
     return fig

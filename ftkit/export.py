@@ -39,6 +39,7 @@ def export_model(
     with atomic_path(path/'model.safetensors') as tmp:
         save_file(sd, tmp, metadata={'format':'pt', 'task':task.name})
         cfg['weights_sha256'] = _sha256(tmp)
+    task.save_files(learn, path)  # e.g. a tokenizer
     with atomic_path(path/'config.json') as tmp: tmp.write_text(json.dumps(cfg, indent=2))
     return path
 
@@ -75,9 +76,10 @@ class Predictor:
         model:torch.nn.Module, # The network, weights loaded
         cfg:dict,              # Its `config.json`
         device=None,           # Device (default: best available)
+        task=None,             # The task, its extra files loaded (default: the one `cfg` names)
     ):
         self.cfg,self.classes,self.device = cfg,list(cfg['classes']),get_device(device)
-        self.task = get_task(cfg['task'])
+        self.task = task if task is not None else get_task(cfg['task'])
         self.model = model.to(self.device).eval()
 
     def preprocess(self, item)->torch.Tensor:
@@ -88,7 +90,7 @@ class Predictor:
         "Class probabilities for a list of raw inputs"
         out = []
         for i in range(0, len(imgs), bs):
-            x = torch.stack([self.preprocess(o) for o in imgs[i:i+bs]]).to(self.device)
+            x = self.task.collate(self.cfg, [self.preprocess(o) for o in imgs[i:i+bs]]).to(self.device)
             with torch.inference_mode(): out.append(self.model(x).float().softmax(1).cpu())
         return torch.cat(out) if out else torch.empty(0, len(self.classes))
 
@@ -121,10 +123,12 @@ def load_model(
     "A `Predictor` from an exported model folder; no fastai, no unpickling"
     path = Path(path)
     cfg = _load_config(path)
-    if backend=='torch': return Predictor(_load_weights(path, cfg, get_task(cfg['task'])), cfg, device=device)
+    task = get_task(cfg['task'])
+    task.load_files(path, cfg)
+    if backend=='torch': return Predictor(_load_weights(path, cfg, task), cfg, device=device, task=task)
     if backend!='onnx': raise FtkitError(f"backend must be 'torch' or 'onnx', not {backend!r}.")
     if not (path/'model.onnx').is_file(): raise MissingError(f"{path} has no model.onnx: create it with export_onnx (or `ftkit export {path} --onnx`).")
-    return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu')
+    return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu', task=task)
 
 # %% ../nbs/07_export.ipynb #71da9e07
 def _softmax(x): e = np.exp(x - x.max(1, keepdims=True)); return e/e.sum(1, keepdims=True)
@@ -141,12 +145,12 @@ def export_onnx(
     path = Path(path)
     pred = load_model(path, device='cpu')
     files = list(check_inputs or pred.task.sample_inputs(pred.cfg))
-    x = torch.stack([pred.preprocess(f) for f in files])
+    x = pred.task.collate(pred.cfg, [pred.preprocess(f) for f in files])
     with atomic_path(path/'model.onnx') as tmp:
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', category=DeprecationWarning)  # the TorchScript-based exporter, chosen above
             torch.onnx.export(pred.model, x[:1], str(tmp), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
-                              dynamic_axes={'input':{0:'batch'}, 'logits':{0:'batch'}})
+                              dynamic_axes={'input':pred.task.onnx_axes(pred.cfg), 'logits':{0:'batch'}})
         sess = ort.InferenceSession(str(tmp), providers=['CPUExecutionProvider'])
         diff = float(np.abs(_softmax(sess.run(None, {'input': x.numpy()})[0]) - pred.probs(files).numpy()).max())
         if verbose: print(f'ONNX Runtime vs PyTorch on {len(files)} inputs: max abs difference in probabilities {diff:.2e} (tolerance {tol:.0e})')

@@ -76,6 +76,7 @@ class FeatureCache:
             pb = progress_bar(range(views*len(dl)), leave=False)
             pb.comment = f'body features of {n} {what} items' + (f', {views} views' if views>1 else '')
             it = iter(pb)
+        order = torch.tensor(list(dl.get_idxs()), dtype=torch.long)  # the items in the order `dl` serves them (by length, for texts)
         for v in range(views):
             i = 0
             for xb,yb in dl:
@@ -84,8 +85,9 @@ class FeatureCache:
                     feats,fn = _store((views, n, f.shape[1]), max_ram)
                     if fn is not None: self.files.append(fn)
                     ys = torch.empty(n, dtype=yb.dtype)
-                feats[v, i:i+len(f)] = f
-                if v==0: ys[i:i+len(f)] = yb.cpu()
+                rows = order[i:i+len(f)]
+                feats[v, rows] = f
+                if v==0: ys[rows] = yb.cpu()
                 i += len(f)
                 next(it, None)
         return feats,ys

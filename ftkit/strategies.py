@@ -13,8 +13,8 @@ from .features import FeatureCache, is_augmented
 from .callbacks import RunToken, data_loaders
 
 # %% auto #0
-__all__ = ['strategy_names', 'Phase', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune', 'GradualUnfreeze', 'LPFT',
-           'get_strategy', 'param_groups_by_name']
+__all__ = ['strategy_names', 'Phase', 'FrozenEval', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune',
+           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name']
 
 # %% ../nbs/04_strategies.ipynb #78521c37
 @dataclass
@@ -27,7 +27,7 @@ class Phase:
     schedule:str='one_cycle'      # 'one_cycle', 'stlr' (slanted triangular) or 'flat'
     pct_start:float=0.25          # Share of the phase spent warming up (one-cycle and slanted triangular)
     div:float=25.                 # One-cycle starts at `lr/div`
-    freeze_bn:bool=False          # Frozen groups' BatchNorm layers: frozen statistics (eval mode) and affine weights; else both train
+    freeze_bn:bool=False          # Frozen groups are fixed functions: their BatchNorm layers frozen (statistics and affine weights) and every frozen module in eval mode (dropout off); else BatchNorm trains
     lr_find:bool=False            # Replace `lr` by `lr_find`'s suggestion at the start of the phase
     body_div:float=1.0            # All groups but the head get their learning rate divided by this too (fastai's `slice(lr)`: 10)
     bn_stats:bool=True            # BatchNorm layers of training groups update their running statistics; False keeps all of them in eval mode
@@ -64,6 +64,17 @@ class _SmoothLossFrom(Callback):
     def __init__(self, val, count): self.val,self.count = val,count
     def before_fit(self): self.recorder.smooth_loss.val,self.recorder.smooth_loss.count = self.val,self.count
 
+def _eval_frozen(m:nn.Module):
+    "Put every largest sub-module of `m` whose parameters are all frozen in eval mode"
+    ps = list(m.parameters())
+    if ps and not any(p.requires_grad for p in ps): m.eval(); return
+    for c in m.children(): _eval_frozen(c)
+
+class FrozenEval(Callback):
+    "Every module whose parameters are all frozen in eval mode while training: BatchNorm statistics stay, dropout is off, so a frozen body is a fixed function"
+    run_after = TrainEvalCallback
+    def before_train(self): _eval_frozen(self.model)
+
 class BnEval(Callback):
     "Every BatchNorm layer in eval mode while training: running statistics stay as they are, affine weights may still train"
     run_after = TrainEvalCallback
@@ -84,7 +95,7 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
     n = len(self.opt.param_groups)
     if ph.groups is None or ph.groups>=n: self.unfreeze()
     else: self.freeze_to(-ph.groups)
-    cbs = L(cbs) + (L(BnFreeze()) if ph.freeze_bn else L()) + (L() if ph.bn_stats else L(BnEval()))
+    cbs = L(cbs) + (L(FrozenEval()) if ph.freeze_bn else L()) + (L() if ph.bn_stats else L(BnEval()))
     start = resume['epoch'] if resume else 0
     lf = self.loss_func
     try:

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import NamedTuple
 import pandas as pd, timm, PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
+from ..data import plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note
 from ..core import cache_dir, get_device, FtkitError, MissingError
 from .task import to_rgb
 from ..imports import *
 from fastai.vision.all import *
 
 # %% auto #0
-__all__ = ['sample_data', 'arch_stats', 'RGBImage', 'check_images', 'skip_summary', 'aug_tfms', 'image_dls']
+__all__ = ['sample_data', 'arch_stats', 'RGBImage', 'check_images', 'aug_tfms', 'image_dls']
 
 # %% ../../nbs/10_vision.data.ipynb #a3073002
 def sample_data()->Path:
@@ -94,30 +95,7 @@ def check_images(
         db.close()
     return [dict(file=f, reason=reasons[f]) for f in fns if reasons.get(f)]
 
-# %% ../../nbs/10_vision.data.ipynb #3c8c9570
-def skip_summary(
-    skipped:list,     # `{'file', 'reason'}` dicts, as `check_images` returns
-    n:int,            # How many there were in all
-    what:str='files', # What they are: 'files', 'rows'
-)->str:
-    "One line: how many of `n` were skipped, for which reasons, naming a few of each"
-    def names(o): return ', '.join('/'.join(Path(x['file']).parts[-2:]) for x in o[:3]) + (f' and {len(o)-3:,} more' if len(o)>3 else '')
-    by = groupby(skipped, lambda o: o['reason'].split(' (')[0])
-    return f"Skipped {len(skipped):,} of {n:,} {what}: " + '; '.join(f'{len(o):,} {r} ({names(o)})' for r,o in sorted(by.items(), key=lambda kv: -len(kv[1])))
-
 # %% ../../nbs/10_vision.data.ipynb #5cd3c1f0
-def _plural(n, one, many=None): return f"{n:,} {one if n==1 else (many or one+'s')}"
-
-class _Source(NamedTuple):
-    "What a data source gives `image_dls` to build its `DataLoaders` from"
-    items:list         # What the `DataBlock` reads: image files, or table rows
-    labels:list        # The class of each item
-    getters:dict       # `get_items`, `get_x`, `get_y` for the `DataBlock`
-    splitter:Callable  # `items` -> (training indices, validation indices)
-    given:bool         # Whether the data chose the split (folders, a column), rather than `valid_pct`
-    skipped:list       # `{'file', 'reason'}` for each file or row left out
-    notes:list         # What to tell the user about the data
-
 def _no_images(source, what, n, skipped):
     "The error for a source none of whose `n` files can be used"
     if skipped and all(o['reason']=='missing' for o in skipped): return MissingError(
@@ -127,21 +105,6 @@ def _no_images(source, what, n, skipped):
     return FtkitError(f"None of the files in {source} can be used. {skip_summary(skipped, n)}.")
 
 # %% ../../nbs/10_vision.data.ipynb #b3ee7efb
-_valid_names = ('valid','val','validation')
-
-def _folder_roots(path:Path)->list:
-    "`[train, valid]` when `path` has both folders, else the one folder whose class folders hold the images"
-    train = path/'train'
-    valid = first(path/o for o in _valid_names if (path/o).is_dir())
-    if valid is not None and not train.is_dir(): raise FtkitError(
-        f"{path} has a {valid.name}/ folder but no train/ folder, so its images could be taken for a class named {valid.name!r}. "
-        f"Put the training images in a train/ folder beside it (one sub-folder per class), or rename {valid.name}/ if it is really a class.")
-    return [train,valid] if valid is not None else [train if train.is_dir() else path]
-
-def _class_folder(f:Path, roots:list)->str:
-    "The class of image file `f`: the folder directly under whichever of `roots` holds it, however deep `f` lies"
-    return f.relative_to(first(r for r in roots if r in f.parents)).parts[0]
-
 def _folder_files(roots)->tuple:
     "Image files under `roots`, each with its class (the folder directly under its root); files skipped, with reasons; empty class folders"
     files,skipped,empty = {},[],[]
@@ -151,7 +114,7 @@ def _folder_files(roots)->tuple:
             is_img = f.suffix.lower() in image_extensions
             if f.parent==r:  # README, labels.csv: not data; an image here has no class folder
                 if is_img: skipped.append(dict(file=str(f), reason='not in a class folder'))
-            elif is_img: found[f] = _class_folder(f, [r])
+            elif is_img: found[f] = class_folder(f, [r])
             else: skipped.append(dict(file=str(f), reason=f'not an image file ({f.suffix or "no extension"})'))
         empty += [d for d in sorted(r.iterdir()) if d.is_dir() and not d.name.startswith('.') and d.name not in set(found.values())]
         files.update(found)
@@ -166,7 +129,7 @@ def _folder_source(
     "The images under `path`, each labelled by its class folder however deep it lies, split by the root it is under (or at random)"
     if not path.exists(): raise MissingError(f"Image folder {path} does not exist.")
     if not path.is_dir(): raise FtkitError(f"{path} is a file; give a folder of images (one sub-folder per class) or a CSV file.")
-    roots = _folder_roots(path)
+    roots = folder_roots(path)
     files,skipped,empty = _folder_files(roots)
     n = len(files)+len(skipped)
     if not files and not skipped: raise FtkitError(f"No image files found in {path}. Expected class folders (optionally under train/ and valid/) holding .jpg/.png/... files.")
@@ -179,7 +142,7 @@ def _folder_source(
     if empty: notes.append(f"Ignored {_plural(len(empty), 'empty class folder')} (no images): {', '.join('/'.join(d.parts[-2:]) for d in empty)}")
     valid = roots[1] if len(roots)>1 else None
     splitter = FuncSplitter(lambda f: valid in f.parents) if valid else RandomSplitter(valid_pct, seed=seed)
-    return _Source(list(files), list(files.values()), dict(get_items=noop, get_y=partial(_class_folder, roots=roots)), splitter, valid is not None, skipped, notes)
+    return _Source(list(files), list(files.values()), dict(get_items=noop, get_y=partial(class_folder, roots=roots)), splitter, valid is not None, skipped, notes)
 
 # %% ../../nbs/10_vision.data.ipynb #bacbbeef
 def _read_table(source, path, fn_col, label_col, valid_col):
@@ -240,41 +203,6 @@ def _table_source(
     getters = dict(get_x=ColReader(fn_col), get_y=ColReader(label_col))
     return _Source(items, items[label_col].tolist(), getters, splitter, given, skipped, [skip_summary(skipped, n, 'rows')] if skipped else [])
 
-# %% ../../nbs/10_vision.data.ipynb #d50ededd
-def _stratified(idxs, labels, frac, seed):
-    "A share `frac` of `idxs`, the same share of each class (at least one image each), drawn with `seed`"
-    rng = np.random.default_rng(seed)
-    by = groupby(idxs, lambda i: labels[i])
-    return sorted(int(i) for y in sorted(by) for i in rng.choice(by[y], max(1, round(len(by[y])*frac)), replace=False))
-
-def _subsample(splitter, labels, frac, seed):
-    "`splitter`, keeping a stratified share `frac` of its training items"
-    def _inner(items):
-        tr,va = splitter(items)
-        return (_stratified(tr, labels, frac, seed) if frac<1 else tr),va
-    return _inner
-
-def _checked_split(splitter, labels, given, notes):
-    "`splitter`, made safe to train on: two classes or more, validation images, and none of a class training never sees"
-    def _inner(items):
-        tr,va = map(list, splitter(items))
-        seen = Counter(labels[i] for i in tr)
-        lost = {labels[i] for i in va} - set(seen)
-        if lost and given:
-            n = sum(labels[i] in lost for i in va)
-            raise FtkitError(f"The validation images include {_plural(len(lost), 'class', 'classes')} that no training image has: {', '.join(map(repr, sorted(map(str, lost))))} "
-                             f"({_plural(n, 'image')}). A model can't predict a class it never saw: add training images of it, or remove it from the validation set.")
-        if lost:  # a random split drew every image of a tiny class: train on them all
-            notes.append(f"{_plural(len(lost), 'Class', 'Classes')} {', '.join(map(repr, sorted(map(str, lost))))} {'has' if len(lost)==1 else 'have'} too few images to hold one out for validation; all of them are used for training.")
-            tr,va = sorted(tr+[i for i in va if labels[i] in lost]),[i for i in va if labels[i] not in lost]
-            seen = Counter(labels[i] for i in tr)
-        if len(seen) < 2: raise FtkitError(f"Training needs at least two classes, but every usable training image is labelled {str(first(seen)) if seen else '(none)'!r}. Add images of at least one other class.")
-        if not va: raise FtkitError("No images are left for validation. Add images to the validation folder (or rows marked for validation), or raise `valid_pct`.")
-        ones = sorted(str(y) for y,n in seen.items() if n==1)
-        if ones: notes.append(f"{_plural(len(ones), 'Class', 'Classes')} {', '.join(map(repr, ones))} {'has' if len(ones)==1 else 'have'} only one training image: expect {'it' if len(ones)==1 else 'them'} to be learnt poorly.")
-        return tr,va
-    return _inner
-
 # %% ../../nbs/10_vision.data.ipynb #55fdf13a
 _AUG_PRESETS = {
     'none':     None,
@@ -291,13 +219,7 @@ def aug_tfms(
     if preset not in _AUG_PRESETS: raise FtkitError(f"Unknown augmentation preset {preset!r}: choose from {', '.join(_AUG_PRESETS)}.")
     return aug_transforms(**_AUG_PRESETS[preset]) + ([RandomErasing(p=0.25)] if preset=='strong' else [])
 
-def _skew_note(counts:Counter, skew:float)->str|None:
-    "A warning when the largest training class has at least `skew` times the images of the smallest"
-    (big,nb),(small,ns) = max(counts.items(), key=lambda kv: kv[1]),min(counts.items(), key=lambda kv: kv[1])
-    if nb < skew*ns: return None
-    return (f"The classes are imbalanced: {str(big)!r} has {_plural(nb, 'training image')}, {str(small)!r} {ns:,} ({nb/ns:.0f}x fewer). "
-            "A model can score well on accuracy while it neglects the small classes: watch macro F1, and consider oversample=True here "
-            "or class_weights='balanced' in ft_learner (--balance oversample|weights in the CLI).")
+
 
 # %% ../../nbs/10_vision.data.ipynb #28ac9de0
 def image_dls(
@@ -332,12 +254,12 @@ def image_dls(
     if isinstance(source, pd.DataFrame) or Path(source).suffix.lower()=='.csv': src = _table_source(source, path, fn_col, label_col, valid_col, valid_pct, seed, check)
     else: src = _folder_source(Path(source), valid_pct, seed, check)
     items,labels,notes = src.items,src.labels,src.notes
-    splits = _subsample(_checked_split(src.splitter, labels, src.given, notes), labels, train_frac, seed)(items)
+    splits = subsample(checked_split(src.splitter, labels, src.given, notes), labels, train_frac, seed)(items)
     if bs > len(splits[0]):  # the training loader drops incomplete batches: it would train on nothing
         notes.append(f"Batch size lowered from {bs} to {len(splits[0])}, the number of training images.")
         bs = len(splits[0])
     counts = Counter(str(labels[i]) for i in splits[0])
-    if skew and (o := _skew_note(counts, skew)): warnings.warn(o, stacklevel=2)
+    if skew and (o := skew_note(counts, skew, hint="consider oversample=True here or class_weights='balanced' in ft_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
     if oversample: kwargs.update(dl_type=WeightedDL, dl_kwargs=[dict(wgts=[1/counts[str(labels[i])] for i in splits[0]]), {}])
     if verbose:
         for o in notes: print(o)

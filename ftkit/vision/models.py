@@ -9,11 +9,10 @@ from pathlib import Path
 import torch, timm
 from torch import nn
 from safetensors.torch import load_file, save_file
-from ..core import cache_dir, atomic_path, FtkitError, MissingError, OfflineError
+from ..core import cache_dir, atomic_path, hub_reachable, FtkitError, MissingError, OfflineError
 
 # %% auto #0
-__all__ = ['OFFLINE_WEIGHTS', 'offline_source', 'convert_state_dict', 'offline_weights', 'load_state', 'hub_reachable',
-           'create_backbone']
+__all__ = ['OFFLINE_WEIGHTS', 'offline_source', 'convert_state_dict', 'offline_weights', 'load_state', 'create_backbone']
 
 # %% ../../nbs/11_vision.models.ipynb #cc424df2
 OFFLINE_WEIGHTS = {
@@ -85,15 +84,6 @@ def load_state(
     return sd
 
 # %% ../../nbs/11_vision.models.ipynb #cca2b739
-def hub_reachable(
-    host:str='huggingface.co', # Host timm downloads from
-    timeout:float=3.0,         # Seconds to wait for a connection
-)->bool:
-    "Whether `host` accepts a connection on port 443"
-    try:
-        with socket.create_connection((host, 443), timeout=timeout): return True
-    except OSError: return False
-
 def _hub_cached(arch)->bool:
     "Whether the hub weights of `arch` are already in the local Hugging Face cache"
     from huggingface_hub import try_to_load_from_cache

@@ -38,6 +38,11 @@ def _square(img:Image.Image, size:int, method:str)->Image.Image:
 class ImageClassification(Task):
     "Single-label image classification on a timm model"
     name = 'image_classification'
+    aliases = ('image',)
+    default_arch = 'mobilenetv2_100'
+    dls_settings = ('size','aug','oversample')
+    learner_settings = ('ps','label_smoothing','class_weights','mix')
+    forgetting_record = {'agreement':'imagenet_agreement', 'kl':'imagenet_kl'}
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     def dls(self, source, **kwargs):
         "`image_dls(source, **kwargs)`"

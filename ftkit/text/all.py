@@ -1,0 +1,5 @@
+"ftkit's text tasks, for `from ftkit.text.all import *`"
+from ..imports import *
+from .task import *
+from .data import *
+from .learner import *
