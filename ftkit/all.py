@@ -6,6 +6,7 @@ from .text.all import *
 from .imports import *
 from .core import *
 from .data import *
+from .learner import *
 from .callbacks import *
 from .features import *
 from .strategies import *

@@ -55,14 +55,14 @@ class FeatureCache:
         self.task,self.dls,self.views,self.files = _task(learn),dls,views,[]
         self.key = self._key(learn)
         training = model.training
-        state = random.getstate()  # `DataLoader.new` draws from Python's RNG: keep the run's stream as it was
+        state,tstate = random.getstate(),torch.get_rng_state()  # `DataLoader.new` draws from Python's RNG, each pass a seed from torch's: keep the run's streams as they were
         try:
             model.eval()
             self.train_x,self.train_y = self._run(model, dls.train.new(shuffle=False, drop_last=False), views, progress, max_ram, 'training')
             self.valid_x,self.valid_y = self._run(model, dls.valid.new(shuffle=False, drop_last=False), 1, progress, max_ram, 'validation')
         finally:
             model.train(training)
-            random.setstate(state)
+            random.setstate(state); torch.set_rng_state(tstate)
         weakref.finalize(self, _remove, list(self.files))
 
     def _key(self, learn): return (id(learn.dls.train), id(learn.dls.valid), _body_sum(learn))

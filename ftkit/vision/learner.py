@@ -6,7 +6,6 @@
 from __future__ import annotations
 import warnings
 import timm
-import sklearn.metrics as skm
 from ..imports import *
 from fastai.vision.all import *
 from ..callbacks import History, NanGuard
@@ -14,10 +13,10 @@ from .data import arch_stats
 from .models import create_backbone
 from .task import ImageClassification
 from ..core import FtkitError
-from sklearn.utils.class_weight import compute_class_weight
+from ..learner import default_metrics, balanced_weights, TrainWeightedLoss, classification_loss
 
 # %% auto #0
-__all__ = ['timm_splitter', 'default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'ft_learner']
+__all__ = ['timm_splitter', 'ft_learner']
 
 # %% ../../nbs/13_vision.learner.ipynb #e859bcc9
 def timm_splitter(
@@ -32,35 +31,7 @@ def timm_splitter(
     groups = [[params[n] for n in ns if id(params[n]) not in head] for _,ns in sorted(names.items())]
     return [g for g in groups if g] + [list(model.get_classifier().parameters())]
 
-# %% ../../nbs/13_vision.learner.ipynb #6c4f5448
-def _skm(func, name, **kwargs): return skm_to_fastai(func, average='macro', zero_division=0, name=name, **kwargs)
-
-def default_metrics()->list:
-    "Accuracy and macro precision, recall and F1"
-    return [accuracy, _skm(skm.precision_score, 'precision_macro'), _skm(skm.recall_score, 'recall_macro'), _skm(skm.f1_score, 'f1_macro')]
-
 # %% ../../nbs/13_vision.learner.ipynb #c6a235a7
-def balanced_weights(
-    dls:DataLoaders, # From `image_dls` (which counts the training images per class)
-)->list:
-    "One loss weight per class, inverse to its number of training images and averaging 1 over classes (scikit-learn's 'balanced')"
-    counts = getattr(dls, 'class_counts', None)
-    if counts is None: counts = Counter(int(y) for _,y in dls.train_ds)
-    else: counts = {i:counts[str(c)] for i,c in enumerate(dls.vocab)}
-    missing = [str(dls.vocab[i]) for i in range(len(dls.vocab)) if not counts.get(i)]
-    if missing: raise FtkitError(f"Class(es) {missing} have no training images: they cannot be weighted.")
-    y = np.repeat(np.arange(len(dls.vocab)), [counts[i] for i in range(len(dls.vocab))])
-    return compute_class_weight('balanced', classes=np.arange(len(dls.vocab)), y=y).tolist()
-
-class TrainWeightedLoss(CrossEntropyLossFlat):
-    "Cross-entropy weighted by class while gradients are computed (training), unweighted otherwise: `valid_loss` stays comparable across runs"
-    def __init__(self, weight, label_smoothing=0.):
-        super().__init__(weight=weight, label_smoothing=label_smoothing)
-        self.class_weight = weight
-    def __call__(self, inp, targ, **kwargs):
-        self.func.weight = self.class_weight if torch.is_grad_enabled() else None
-        return super().__call__(inp, targ, **kwargs)
-
 @delegates(Learner.__init__)
 def ft_learner(
     dls:DataLoaders,        # Data, e.g. from `image_dls`
@@ -89,14 +60,7 @@ def ft_learner(
             f"The data is normalised with mean={prep['mean']}, std={prep['std']}, but {arch} was pretrained with mean={list(mean)}, std={list(std)}. "
             f"Build the data with image_dls(..., arch={arch!r}) so the pretrained features see what they were trained on.")
     model = create_backbone(arch, weights=weights, num_classes=n_out, drop_rate=ps)
-    w = balanced_weights(dls) if isinstance(class_weights, str) and class_weights=='balanced' else class_weights
-    if isinstance(class_weights, str) and class_weights!='balanced': raise FtkitError(f"class_weights must be None, 'balanced' or one weight per class, not {class_weights!r}.")
-    if w is not None:
-        w = torch.as_tensor(w, dtype=torch.float32, device=dls.device)
-        if w.shape!=(n_out,) or not bool((w>0).all()): raise FtkitError(f"class_weights needs one positive weight per class ({n_out}), got {tuple(w.tolist())}.")
-    if 'loss_func' not in kwargs:
-        if w is not None: kwargs['loss_func'] = TrainWeightedLoss(w, label_smoothing=label_smoothing)
-        elif label_smoothing: kwargs['loss_func'] = CrossEntropyLossFlat(label_smoothing=label_smoothing)
+    if 'loss_func' not in kwargs: kwargs['loss_func'] = classification_loss(dls, n_out, label_smoothing, class_weights)
     mixers = {'mixup':MixUp, 'cutmix':CutMix}
     if mix is not None and mix not in mixers: raise FtkitError(f"mix must be None, 'mixup' or 'cutmix', not {mix!r}.")
     if mix is not None: kwargs['cbs'] = L(kwargs.get('cbs'))+mixers[mix](mix_alpha)
