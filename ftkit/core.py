@@ -73,7 +73,7 @@ def get_device(
         raise FtkitError(f"Device 'mps' was asked for, but Apple's MPS backend is not available here. Use device='cpu'.")
     return device
 
-# %% ../nbs/00_core.ipynb #c03f8f37
+# %% ../nbs/00_core.ipynb #0574b00c
 def hub_reachable(
     host:str='huggingface.co', # Host timm downloads from
     timeout:float=3.0,         # Seconds to wait for a connection
