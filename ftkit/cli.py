@@ -24,7 +24,9 @@ def _write_json(d, fn):
 # %% ../nbs/09_cli.ipynb #8ef4d7e7
 def _versions()->dict:
     import fastai, timm
-    return dict(ftkit=__version__, torch=torch.__version__, fastai=fastai.__version__, timm=timm.__version__, python=platform.python_version())
+    res = dict(ftkit=__version__, torch=torch.__version__, fastai=fastai.__version__, timm=timm.__version__, python=platform.python_version())
+    if 'transformers' in sys.modules: res['transformers'] = sys.modules['transformers'].__version__  # a text run
+    return res
 
 # %% ../nbs/09_cli.ipynb #dbdbc7d0
 def make_strategy(
@@ -42,14 +44,17 @@ def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 @dataclass
 class TrainSettings:
     "What `ftkit train` runs with, each default in one place: the parser is built from it, the checkpoint stores its dict, `--resume` reads it back"
-    data:str|None=None          # A folder of images, one sub-folder per class (optionally inside train/ and valid/), or a CSV file with fname,label columns
-    task:str='image_classification' # What the model learns to do: image_classification (the only task so far)
-    arch:str='mobilenetv2_100'  # timm architecture (offline weights exist for mobilenetv2_100 and tf_efficientnet_lite0)
+    data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; for texts a CSV with text,label columns or class folders of .txt files
+    task:str|None=None          # image_classification (or image) or text_classification (or text); default: inferred from DATA (a CSV without an fname column, or a folder of .txt files, is text)
+    arch:str|None=None          # The pretrained network: for images a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
     strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch (default: lp_ft, or scratch with --weights none)
     epochs:int=4                # Epochs in all
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
-    size:int=224                # Images are resized to SIZE x SIZE pixels
+    size:int=224                # Images are resized to SIZE x SIZE pixels (images)
+    text_col:str='text'         # Column of the texts in a CSV (texts)
+    label_col:str='label'       # Column of the labels in a CSV
+    max_len:int=128             # Texts are truncated to this many tokens (texts)
     bs:int=64                   # Batch size
     lr:float|None=None          # The head's peak learning rate in the strategy's last phase (default: the strategy's own, e.g. 1e-4 for lp_ft, 1e-3 for fine_tune, 1e-2 for scratch)
     seed:int=42                 # Random seed of the split, the initialisation and the batches
@@ -57,10 +62,10 @@ class TrainSettings:
     out:str='runs/train'        # Output folder for the model, metrics, history and plots
     device:str|None=None        # cpu, cuda, cuda:1, mps (default: the best available)
     cache:bool|None=None        # Head-only phases on the frozen body's cached features (None: unless the data is augmented)
-    aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing)
-    mix:str|None=_choices(None,'mixup','cutmix') # Blend pairs of training images and their labels
+    aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images)
+    mix:str|None=_choices(None,'mixup','cutmix') # Blend pairs of training images and their labels (images)
     balance:str=_choices('none','weights','oversample') # Counter class imbalance with a class-weighted loss or by oversampling the small classes
-    ps:float=0.0                # Dropout before the classifier
+    ps:float|None=None          # Dropout before the classifier (default: the task's, 0 for images, 0.1 for texts)
     wd:float|None=None          # Decoupled weight decay (default: 0.01; 0 under --l2sp, which replaces it)
     label_smoothing:float=0.0   # Label smoothing of the cross-entropy, e.g. 0.1
     l2sp:float|None=None        # L2-SP: pull the body towards its pretrained weights with this strength (e.g. 1), in place of weight decay
@@ -77,9 +82,9 @@ class TrainSettings:
             ch = f.metadata.get('choices')
             if ch and getattr(self, f.name) not in ch: raise FtkitError(f"{f.name} must be one of {', '.join(map(str, ch))}, not {getattr(self, f.name)!r}.")
         if self.weights not in (None,'offline','hub') and Path(self.weights).exists(): self.weights = str(Path(self.weights).resolve())  # a resume may run elsewhere
-        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('size',8,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
+        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('size',8,None), ('max_len',2,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
             v = getattr(self, k)
-            if v < lo or (hi is not None and v >= hi): raise FtkitError(f"{k} must be at least {lo}" + (f" and below {hi}" if hi is not None else '') + f", not {v}.")
+            if v is not None and (v < lo or (hi is not None and v >= hi)): raise FtkitError(f"{k} must be at least {lo}" + (f" and below {hi}" if hi is not None else '') + f", not {v}.")
         for k in ('lr','wd','l2sp'):
             if getattr(self, k) is not None and getattr(self, k) < 0: raise FtkitError(f"{k} must not be negative, not {getattr(self, k)}.")
 
@@ -91,12 +96,26 @@ class TrainSettings:
         return {m[1]:m[2] for m in re.finditer(r'^    (\w+):[^#\n]*#\s*(.+)$', src, re.M)}
 
 # %% ../nbs/09_cli.ipynb #3ea47175
+_TASK_FIELDS = dict(size='size', aug='aug', mix='mix', text_col='text_col', label_col='label_col', max_len='max_len')  # setting -> what the task must take
+
+def _for_task(s:TrainSettings)->TrainSettings:
+    "`s` with its task named (inferred from the data when not given) and its architecture (the task's default), refusing settings the task does not take"
+    from ftkit.core import infer_task
+    task = get_task(s.task) if s.task else infer_task(s.data)
+    s.task,s.arch = task.name,s.arch or task.default_arch
+    takes = set(task.dls_settings) | set(task.learner_settings)
+    defaults = {f.name:f.default for f in fields(TrainSettings)}
+    for k,need in _TASK_FIELDS.items():
+        if getattr(s, k)!=defaults[k] and need not in takes: raise FtkitError(f"--{k.replace('_','-')} does not apply to {task.name}; leave it out.")
+    if s.balance=='oversample' and 'oversample' not in takes or s.balance=='weights' and 'class_weights' not in takes: raise FtkitError(f"--balance {s.balance} does not apply to {task.name}.")
+    return s
+
 def _settings(data, resume, kwargs)->tuple:
     "The settings of a new run, or those a checkpoint stored; and the checkpoint"
     from ftkit.callbacks import load_checkpoint
     if resume is None:
-        if data is None: raise FtkitError("Say what to train on (an image folder or CSV file), or which run folder to --resume.")
-        return TrainSettings(data=data, **kwargs),None
+        if data is None: raise FtkitError("Say what to train on (a folder or CSV file of images or texts), or which run folder to --resume.")
+        return _for_task(TrainSettings(data=data, **kwargs)),None
     ck = load_checkpoint(Path(resume)/'checkpoint.pt')
     saved = ck['extra']['settings']
     s = TrainSettings(**{**{k:v for k,v in saved.items() if k in {f.name for f in fields(TrainSettings)}}, 'out':str(resume)})
@@ -111,10 +130,10 @@ def _learner(s:TrainSettings, out:Path):
     if s.l2sp and weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
     task = get_task(s.task)
     seed_everything(s.seed)
-    dls = task.dls(s.data, size=s.size, bs=s.bs, valid_pct=s.valid_pct, seed=s.seed, arch=s.arch, device=s.device,
-                   aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample')
-    learn = task.learner(dls, arch=s.arch, weights=weights, cbs=History(out/'history.csv'), ps=s.ps, wd=s.wd, label_smoothing=s.label_smoothing,
-                         class_weights='balanced' if s.balance=='weights' else None, mix=s.mix)
+    dls = task.dls(s.data, bs=s.bs, valid_pct=s.valid_pct, seed=s.seed, device=s.device, **task.settings('dls',
+                   arch=s.arch, size=s.size, aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample', text_col=s.text_col, label_col=s.label_col, max_len=s.max_len))
+    learn = task.learner(dls, weights=weights, cbs=History(out/'history.csv'), wd=s.wd, **task.settings('learner', arch=s.arch, label_smoothing=s.label_smoothing,
+                         class_weights='balanced' if s.balance=='weights' else None, mix=s.mix, **({} if s.ps is None else dict(ps=s.ps))))
     return strategy,dls,learn
 
 def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
@@ -149,14 +168,15 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=strategy.to_dict(),
              epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor, best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
-             size=s.size, bs=s.bs, seed=s.seed, aug=None if s.aug=='none' else s.aug, mix=s.mix, balance=None if s.balance=='none' else s.balance,
+             task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
+             **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and _TASK_FIELDS[k] in {*learn.task.dls_settings, *learn.task.learner_settings}},
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
              class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     if weights is not None:  # how far the body moved from what it knew (see `forgetting`)
         from ftkit.adapt import weight_drift, pretrained_model
         ref = pretrained_model(learn)  # built once, for both measures
         fg,d = learn.task.forgetting(learn, ref) or {},weight_drift(learn, ref)
-        m['forgetting'] = dict(imagenet_agreement=fg.get('agreement'), imagenet_kl=fg.get('kl'), body_drift=d['body'],
+        m['forgetting'] = dict(**{name:fg.get(k) for k,name in learn.task.forgetting_record.items()}, body_drift=d['body'],
                                group_drift=[None if x!=x else x for x in d['groups']])  # the head has no pretrained counterpart: null, valid JSON
     m['skipped'] = dls.skipped  # the files left out, each with the reason
     m['summary'] = best.summary
@@ -192,9 +212,9 @@ def train(
 
 # %% ../nbs/09_cli.ipynb #e058365d
 def compare(
-    data,                        # Image folder or CSV file (see `image_dls`)
+    data,                        # A folder or CSV file of images or texts (see `image_dls`, `text_dls`)
     strategies='feature_extract,fine_tune,scratch', # Comma-separated strategy names
-    arch:str='mobilenetv2_100',  # timm architecture
+    arch:str|None=None,          # The pretrained network (default: the task's own)
     weights='offline',           # Pretrained weights of the strategies that use them
     epochs:int=4,                # Epoch budget of every strategy
     seeds='0',                   # Comma-separated seeds: one run per strategy and seed
@@ -204,6 +224,8 @@ def compare(
     out='runs/compare',          # Output folder
     device=None,                 # Device (default: best available)
     progress:bool=True,          # Show progress bars
+    task=None,                   # The task (default: inferred from `data`)
+    **kwargs,                    # More settings of the task's data, e.g. `text_col`, `label_col`
 ):
     "`compare_strategies` (and `learning_curve`) as `ftkit compare`: writes comparison.csv, summary.csv and plots to `out`"
     import matplotlib.pyplot as plt
@@ -219,8 +241,10 @@ def compare(
     fr,seeds = parse(fractions, float, 'fractions'),parse(seeds, int, 'seeds')
     if not all(0 < f <= 1 for f in fr): raise FtkitError(f"--fractions must lie in (0, 1], got {fractions}.")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    from ftkit.core import infer_task
+    task = get_task(task) if task else infer_task(data)
     df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs,
-                        weights=weights, device=device, progress=progress)
+                        weights=weights, device=device, progress=progress, task=task, **kwargs)
     with atomic_path(out/'comparison.csv') as tmp: df.to_csv(tmp, index=False)
     with atomic_path(out/'summary.csv') as tmp: summarize(df).to_csv(tmp, index=False)
     ax = plot_comparison(df[df.fraction==max(fr)])
@@ -231,24 +255,41 @@ def compare(
     return df
 
 # %% ../nbs/09_cli.ipynb #8e9c16fe
-def predict(
-    model_dir,        # Folder written by `ftkit train` or `export_model`
-    paths,            # Image files and folders (searched recursively)
-    top_k:int=3,      # Most likely classes to report per image
-    device=None,      # Device (default: best available)
-    backend:str='torch', # 'torch', or 'onnx' to run `model.onnx` with ONNX Runtime
-)->list:
-    "One dict per image: file, label, probability and top-k, or the error that kept it from being read"
+def _image_files(paths)->list:
+    "Image files among `paths`, folders searched recursively"
     from PIL import Image
-    from ftkit.export import load_model
-    pred = load_model(model_dir, device=device, backend=backend)
     exts = {e for e,f in Image.registered_extensions().items() if f in Image.OPEN}
     files = []
     for p in map(Path, paths):
         if p.is_dir(): files += sorted(f for f in p.rglob('*') if f.is_file() and f.suffix.lower() in exts)
         else: files.append(p)
+    return files
+
+def _read_lines(fn)->list:
+    "The non-empty lines of text file `fn`, one text each"
+    p = Path(fn)
+    if not p.is_file(): raise FtkitError(f"{fn} does not exist: --file takes a text file with one text per line.")
+    return [l for l in p.read_text(encoding='utf-8', errors='replace').splitlines() if l.strip()]
+
+def predict(
+    model_dir,        # Folder written by `ftkit train` or `export_model`
+    inputs=(),        # For an image model, image files and folders (searched recursively); for a text model, texts
+    top_k:int=3,      # Most likely classes to report per input
+    device=None,      # Device (default: best available)
+    backend:str='torch', # 'torch', or 'onnx' to run `model.onnx` with ONNX Runtime
+    file=None,        # A text file of inputs, one per line (texts, or image paths)
+)->list:
+    "One dict per input (`file` or `text`): label, probability and top-k, or the error that kept it from being read"
+    from ftkit.export import load_model
+    pred = load_model(model_dir, device=device, backend=backend)
+    inputs = list(inputs) + (_read_lines(file) if file else [])
+    text = pred.cfg['task']=='text_classification'
+    key,items = ('text',inputs) if text else ('file',_image_files(inputs))
+    if not items: raise FtkitError(f"Nothing to classify: give {'texts' if text else 'image files or folders'}, or --file with one per line.")
+    if text:  # one batch per 64 texts: padded together, as in validation
+        return [dict(text=t, **r) for t,r in zip(items, pred.predict(items, top_k=top_k))]
     rows = []
-    for f in files:
+    for f in items:
         try: rows.append(dict(file=str(f), **pred.predict(f, top_k=top_k)))
         except Exception as e: rows.append(dict(file=str(f), error=f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'))
     return rows
@@ -257,8 +298,9 @@ def _print_predictions(rows, fmt):
     if fmt=='json': print(json.dumps(rows, indent=2)); return
     import csv
     w = csv.writer(sys.stdout)
-    w.writerow(['file', 'label', 'prob', 'top_k', 'error'])
-    for r in rows: w.writerow([r['file'], r.get('label',''), f"{r['prob']:.4f}" if 'prob' in r else '',
+    key = 'text' if rows and 'text' in rows[0] else 'file'
+    w.writerow([key, 'label', 'prob', 'top_k', 'error'])
+    for r in rows: w.writerow([r[key], r.get('label',''), f"{r['prob']:.4f}" if 'prob' in r else '',
                               ' '.join(f'{l}:{p:.4f}' for l,p in r.get('top_k', [])), r.get('error','')])
 
 # %% ../nbs/09_cli.ipynb #3aa504f4
@@ -274,11 +316,17 @@ _EPILOG = """examples:
   ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
   ftkit predict runs/photos new_photos/ --format json
   ftkit export runs/photos --onnx              add model.onnx, checked against PyTorch
+  ftkit demo --task text                      fine-tune a pretrained transformer on the bundled tweet-sentiment sample
+  ftkit train reviews.csv --text-col review --label-col stars --out runs/reviews
+                                              a CSV with a text column and no fname column: a text task
+  ftkit predict runs/reviews "Great value, would buy again" "Broke after a day"
+  ftkit predict runs/reviews --file reviews.txt   one text per line
 """
 _STRATEGIES = 'lp_ft, fine_tune, gradual, feature_extract, scratch'
 
 def _common_args(p):
-    p.add_argument('--arch', default='mobilenetv2_100', help='timm architecture (default: %(default)s; offline weights exist for mobilenetv2_100 and tf_efficientnet_lite0)')
+    p.add_argument('--task', default=None, help='image_classification (image) or text_classification (text) (default: inferred from DATA)')
+    p.add_argument('--arch', default=None, help="the pretrained network: a timm architecture for images (default mobilenetv2_100), a transformers checkpoint for texts (default offline, the shipped all-MiniLM-L6-v2)")
     p.add_argument('--weights', default='offline', help="where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file (default: %(default)s)")
     p.add_argument('--bs', type=int, default=64, help='batch size (default: %(default)s)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
@@ -303,12 +351,12 @@ def _train_args(p, **defaults):
                         help=h + (' (default: %(default)s)' if d is not None else ''))
     p.add_argument('--quiet', action='store_true', help='no progress bars')
 
-_DATA_HELP = 'a folder of images, one sub-folder per class (optionally inside train/ and valid/), or a CSV file with fname,label columns'
+_DATA_HELP = 'a folder of class folders of images or of .txt files (optionally inside train/ and valid/), or a CSV file with fname,label (images) or text,label (texts) columns'
 
 def parser()->argparse.ArgumentParser:
     "The `ftkit` command-line parser"
     p = argparse.ArgumentParser(prog='ftkit', formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
-        description='Fine-tune a pretrained image model on your own labelled images, evaluate it, and save it.')
+        description='Fine-tune a pretrained image or text model on your own labelled examples, evaluate it, and save it.')
     p.add_argument('--version', action='version', version=f'ftkit {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     t = sub.add_parser('train', help='fine-tune a pretrained model on your images', formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -328,10 +376,13 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--fractions', default='1.0', help='comma-separated shares of the training images, e.g. 0.1,0.5,1 for a learning curve (default: %(default)s)')
     c.add_argument('--size', type=int, default=64, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
     c.add_argument('--out', default='runs/compare', help='output folder (default: %(default)s)')
+    c.add_argument('--text-col', default='text', help='column of the texts in a CSV (texts; default: %(default)s)')
+    c.add_argument('--label-col', default='label', help='column of the labels in a CSV (default: %(default)s)')
     r = sub.add_parser('predict', help='classify images with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Classify image files and folders with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are classified.')
     r.add_argument('model', help='model folder (with model.safetensors and config.json)')
-    r.add_argument('paths', nargs='+', help='image files or folders (searched recursively)')
+    r.add_argument('inputs', nargs='*', help='image files or folders (searched recursively) for an image model; texts for a text model')
+    r.add_argument('--file', default=None, help='a text file of inputs, one per line (texts, or image paths)')
     r.add_argument('--top-k', type=int, default=3, help='most likely classes to report per image (default: %(default)s)')
     r.add_argument('--format', choices=['csv','json'], default='csv', help='output format on stdout (default: %(default)s)')
     r.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
@@ -342,13 +393,14 @@ def parser()->argparse.ArgumentParser:
     e.add_argument('--onnx', action='store_true', help='write model.onnx (the only format so far; the weights are already safetensors)')
     e.add_argument('--opset', type=int, default=17, help='ONNX opset (default: %(default)s)')
     d = sub.add_parser('demo', help='fine-tune on the bundled Fashion-MNIST sample (offline, a minute on a CPU)',
-        description='Fine-tune the offline-pretrained MobileNetV2 on the Fashion-MNIST sample shipped with ftkit (1,000 product images, 10 classes) and report its metrics.')
+        description='Fine-tune the offline-pretrained MobileNetV2 on the Fashion-MNIST sample shipped with ftkit (1,000 product images, 10 classes), or with --task text the offline all-MiniLM-L6-v2 on the tweet-sentiment sample (600 tweets, 3 classes), and report its metrics.')
     _train_args(d, size=64, out='runs/demo')
     return p
 
 # %% ../nbs/09_cli.ipynb #d7baa763
 def _print_metrics(m, out):
-    print(f"\nValidation metrics ({m['n_valid']} images, {m['n_classes']} classes; {m['strategy']['strategy']} on {m['n_train']} images in {m['wall_time_s']:.1f} s):")
+    noun = get_task(m.get('task') or 'image').item_name
+    print(f"\nValidation metrics ({m['n_valid']} {noun}s, {m['n_classes']} classes; {m['strategy']['strategy']} on {m['n_train']} {noun}s in {m['wall_time_s']:.1f} s):")
     for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss'): print(f'  {k:<16}{m[k]:.4f}')
     print(m['summary'])
     print(f"\nModel saved to {Path(out)/'model.safetensors'}; report, confusion matrix, worst mistakes and curves in {out}")
@@ -362,10 +414,14 @@ def main(
     if args.command is None: p.print_help(); return 0
     try:
         if args.command=='demo':
-            from ftkit.vision.data import sample_data
-            args.data = sample_data()
+            if get_task(args.task or 'image').name=='text_classification':
+                from ftkit.text.task import sample_text
+                args.data,args.size = sample_text(),TrainSettings.size  # images' demo size left aside
+            else:
+                from ftkit.vision.data import sample_data
+                args.data = sample_data()
         if args.command=='predict':
-            rows = predict(args.model, args.paths, top_k=args.top_k, device=args.device, backend=args.backend)
+            rows = predict(args.model, args.inputs, top_k=args.top_k, device=args.device, backend=args.backend, file=args.file)
             _print_predictions(rows, args.format)
             bad = sum('error' in r for r in rows)
             if bad: print(f'{bad} of {len(rows)} file(s) could not be classified (see the error column).', file=sys.stderr)
@@ -377,7 +433,8 @@ def main(
             return 0
         if args.command=='compare':
             from ftkit.compare import summary_table
-            df = compare(args.data, args.strategies, arch=args.arch, weights=args.weights, epochs=args.epochs, seeds=args.seeds,
+            df = compare(args.data, args.strategies, arch=args.arch, weights=args.weights, epochs=args.epochs, seeds=args.seeds, task=args.task,
+                         text_col=args.text_col, label_col=args.label_col,
                          fractions=args.fractions, size=args.size, bs=args.bs, out=args.out, device=args.device, progress=not args.quiet)
             print(summary_table(df).to_string(index=False))
             print(f'\nResults written to {args.out}: comparison.csv, summary.csv, comparison.png' + (', learning_curve.png' if df.fraction.nunique()>1 else ''))

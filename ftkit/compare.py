@@ -17,13 +17,13 @@ __all__ = ['run_strategy', 'compare_strategies', 'summarize', 'summary_table', '
 
 # %% ../nbs/06_compare.ipynb #37ce21e0
 def run_strategy(
-    source,                     # Data the task reads: for images a folder, CSV file or DataFrame (see `image_dls`)
+    source,                     # Data the task reads: a folder, CSV file or DataFrame (see `image_dls`, `text_dls`)
     strategy:str|Strategy,      # A strategy, or its name
-    arch:str='mobilenetv2_100', # The pretrained network (for images: a timm architecture)
+    arch:str|None=None,         # The pretrained network: a timm architecture for images, a checkpoint for texts (default: the task's own)
     weights='offline',          # Pretrained weights for strategies that use them
     epochs:int|None=None,       # Epoch budget when `strategy` is a name
     seed:int=0,                 # Seed of the initialisation and the order of the batches
-    size:int=64,                # Image side in pixels
+    size:int=64,                # Image side in pixels (images only)
     bs:int=64,                  # Batch size
     train_frac:float=1.0,       # Share of the training items used (same classes, same validation set)
     data_seed:int=42,           # Seed of the validation split and of the `train_frac` subset
@@ -31,11 +31,13 @@ def run_strategy(
     progress:bool=False,        # Show fastai's progress bars
     cache:bool|None=None,       # Head-only phases on cached body features (see `Learner.fit_phase`)
     task='image_classification', # The task (a name or a `Task`)
+    **kwargs,                   # More settings of the data, e.g. `text_col`: those the task's `dls` takes (see `Task.dls_settings`)
 )->dict:
     "Train one strategy on `source` and return its validation metrics, wall time, size and how much it changed the pretrained network"
     s,task = get_strategy(strategy, epochs),get_task(task)
     seed_everything(seed)
-    dls = task.dls(source, size=size, bs=bs, arch=arch, seed=data_seed, train_frac=train_frac, device=device)
+    arch = ifnone(arch, task.default_arch)
+    dls = task.dls(source, bs=bs, seed=data_seed, train_frac=train_frac, device=device, **task.settings('dls', arch=arch, size=size, **kwargs))
     learn = task.learner(dls, arch=arch, weights=weights if s.pretrained else None)
     start = time.perf_counter()
     with ExitStack() as quiet:
@@ -54,8 +56,8 @@ def run_strategy(
 
 # %% ../nbs/06_compare.ipynb #43b9bccf
 def compare_strategies(
-    source,                     # Data the task reads: for images a folder, CSV file or DataFrame (see `image_dls`)
-    arch:str='mobilenetv2_100', # The pretrained network (for images: a timm architecture)
+    source,                     # Data the task reads: a folder, CSV file or DataFrame (see `image_dls`, `text_dls`)
+    arch:str|None=None,         # The pretrained network (default: the task's own)
     strategies=('feature_extract','fine_tune','gradual','lp_ft','scratch'), # Strategies or their names
     epochs:int=4,               # Epoch budget of every strategy given by name
     seeds=(0,),                 # One run per strategy and seed
@@ -115,8 +117,8 @@ def plot_comparison(
 
 # %% ../nbs/06_compare.ipynb #0a13f403
 def learning_curve(
-    source,                     # Data the task reads: for images a folder, CSV file or DataFrame (see `image_dls`)
-    arch:str='mobilenetv2_100', # The pretrained network (for images: a timm architecture)
+    source,                     # Data the task reads: a folder, CSV file or DataFrame (see `image_dls`, `text_dls`)
+    arch:str|None=None,         # The pretrained network (default: the task's own)
     strategies=('feature_extract','fine_tune','scratch'), # Strategies or their names
     fractions=(0.1,0.25,0.5,1.0), # Shares of the training examples
     progress:bool=True,         # Progress bar over the runs of each size

@@ -13,7 +13,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'atomic_path', 'get_device', 'hub_reachable',
-           'seed_everything', 'rng_states', 'set_rng_states', 'Task', 'get_task']
+           'seed_everything', 'rng_states', 'set_rng_states', 'Task', 'csv_columns', 'file_suffixes', 'infer_task',
+           'get_task']
 
 # %% ../nbs/00_core.ipynb #fa9469cc
 class FtkitError(ValueError):
@@ -73,7 +74,7 @@ def get_device(
         raise FtkitError(f"Device 'mps' was asked for, but Apple's MPS backend is not available here. Use device='cpu'.")
     return device
 
-# %% ../nbs/00_core.ipynb #0574b00c
+# %% ../nbs/00_core.ipynb #ab0a9cfe
 def hub_reachable(
     host:str='huggingface.co', # Host timm downloads from
     timeout:float=3.0,         # Seconds to wait for a connection
@@ -128,6 +129,7 @@ class Task:
     "What a task supplies to the core; subclass it and set `name` (see the list above)"
     name:str|None = None  # How config.json and the command line call the task
     aliases:tuple = ()    # Shorter names the command line accepts too (e.g. 'text')
+    item_name:str = 'item' # What one example is called in messages ('image', 'text')
     config_keys:tuple = ('classes',) # What `config.json` must hold for `build_model` and `preprocess`
     default_arch:str|None = None     # The architecture (or pretrained checkpoint) used when none is named
     dls_settings:tuple = ()          # Settings of `ftkit train` (beyond bs, valid_pct, seed, device) that the task's `dls` takes
@@ -153,7 +155,38 @@ class Task:
     def onnx_axes(self, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
     def sample_inputs(self, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
     def plot_top_losses(self, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
+    def accepts(self, source)->bool: "Whether `source` looks like this task's data (the command line infers `--task` from it)"; return False
+    def settings(self, which:str, **kwargs)->dict:
+        "The items of `kwargs` that the task's `dls` (`which='dls'`) or `learner` (`which='learner'`) takes"
+        names = self.dls_settings if which=='dls' else self.learner_settings
+        return {k:v for k,v in kwargs.items() if k in names}
     def __repr__(self): return f'{type(self).__name__}()'
+
+def csv_columns(fn)->list:
+    "The header row of CSV file `fn` (UTF-8, else Windows-1252)"
+    import csv
+    with open(fn, 'rb') as f: head = f.readline()
+    for enc in ('utf-8-sig','cp1252'):
+        try: return next(csv.reader([head.decode(enc)]), [])
+        except UnicodeDecodeError: pass
+    return []
+
+def file_suffixes(path, limit:int=10_000)->set:
+    "The lower-case suffixes of the first `limit` files under folder `path`"
+    res = set()
+    for i,(root,dirs,files) in enumerate(os.walk(path)):
+        res |= {Path(f).suffix.lower() for f in files if not f.startswith('.')}
+        if i > limit: break
+    return res
+
+def infer_task(
+    source, # What `ftkit train` was given to train on
+)->Task:
+    "The task whose data `source` looks like (see each task's `accepts`), importing ftkit's task packages to ask them"
+    get_task('image_classification')  # every task package imported
+    found = [t() for t in Task.tasks.values() if t().accepts(source)]
+    if len(found)!=1: raise FtkitError(f"Can't tell which task {source} is data for ({'none' if not found else ' and '.join(t.name for t in found)} of ftkit's tasks recognise it): say it with --task ({', '.join(sorted(Task.tasks))}).")
+    return found[0]
 
 def _find_task(name):
     return Task.tasks.get(name) or next((t for t in Task.tasks.values() if name in t.aliases), None)

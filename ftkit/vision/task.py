@@ -10,7 +10,7 @@ import numpy as np, torch, timm
 from torch import nn
 from torch.nn import functional as F
 from PIL import Image
-from ..core import Task, FtkitError
+from ..core import Task, csv_columns, file_suffixes, FtkitError
 
 # %% auto #0
 __all__ = ['to_rgb', 'ImageClassification']
@@ -39,10 +39,16 @@ class ImageClassification(Task):
     "Single-label image classification on a timm model"
     name = 'image_classification'
     aliases = ('image',)
+    item_name = 'image'
     default_arch = 'mobilenetv2_100'
-    dls_settings = ('size','aug','oversample')
-    learner_settings = ('ps','label_smoothing','class_weights','mix')
+    dls_settings = ('size','aug','oversample','arch','label_col')
+    learner_settings = ('arch','ps','label_smoothing','class_weights','mix')
     forgetting_record = {'agreement':'imagenet_agreement', 'kl':'imagenet_kl'}
+    def accepts(self, source):
+        "A folder holding image files, or a CSV file with an `fname` column"
+        p = Path(source)
+        if p.suffix.lower()=='.csv': return p.is_file() and 'fname' in csv_columns(p)
+        return p.is_dir() and bool(file_suffixes(p) & set(Image.registered_extensions()))
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     def dls(self, source, **kwargs):
         "`image_dls(source, **kwargs)`"
