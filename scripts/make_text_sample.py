@@ -47,14 +47,19 @@ OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
 CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
 """
 
-def main():
-    rows = list(csv.DictReader(io.StringIO(SRC.read_bytes().decode('latin-1'))))
+def usable(src=SRC)->dict:
+    "Class -> the corpus's tweets with full annotator confidence, plain ASCII and not duplicated, in corpus order"
+    rows = list(csv.DictReader(io.StringIO(Path(src).read_bytes().decode('latin-1'))))
     seen,by = set(),{c:[] for c in CLASSES}
     for r in rows:
         t = ' '.join(r['text'].split())
         if r['confidence']!='1' and r['confidence']!='1.0': continue
         if not t or not t.isascii() or t.lower() in seen or r['sentiment'] not in by: continue
         seen.add(t.lower()); by[r['sentiment']].append(t)
+    return by
+
+def main():
+    by = usable()
     rng = random.Random(SEED)
     out = []
     for c in CLASSES:

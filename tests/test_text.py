@@ -1,0 +1,86 @@
+"Text classification from the command line, run as a user runs it: in a subprocess, offline."
+import json, os, subprocess, sys
+from pathlib import Path
+import pandas as pd
+import pytest
+
+BIN = Path(sys.executable).parent
+
+def ftkit(*args, env=None, **kw):
+    return subprocess.run([str(BIN/'ftkit'), *map(str, args)], capture_output=True, text=True, timeout=900, env={**os.environ, **(env or {})}, **kw)
+
+@pytest.fixture(scope='module')
+def tweets(tmp_path_factory):
+    "A smaller copy of the shipped sample, 60 tweets per class for training and 20 for validation, with renamed columns"
+    from ftkit.text.task import sample_text
+    df = pd.read_csv(sample_text())
+    df = pd.concat([g.head(20) if v else g.head(60) for (v,_),g in df.groupby(['is_valid','label'])])
+    fn = tmp_path_factory.mktemp('data')/'tweets.csv'
+    df.rename(columns=dict(text='tweet', label='sentiment')).to_csv(fn, index=False)
+    return fn
+
+@pytest.fixture(scope='module')
+def run(tweets, tmp_path_factory):
+    "A feature-extraction run on the tweets, the task inferred from the CSV (no fname column)"
+    out = tmp_path_factory.mktemp('runs')/'fe'
+    r = ftkit('train', tweets, '--text-col', 'tweet', '--label-col', 'sentiment', '--strategy', 'feature_extract', '--epochs', 3, '--bs', 16, '--quiet', '--out', out)
+    assert r.returncode == 0, r.stderr
+    return out,r
+
+def test_train_infers_the_task_and_writes_a_text_model(run):
+    out,r = run
+    assert 'Validation metrics (60 texts, 3 classes; feature_extract on 180 texts' in r.stdout
+    m = json.loads((out/'metrics.json').read_text())
+    assert (m['task'], m['arch'], m['text_col'], m['label_col'], m['max_len']) == ('text_classification', 'offline', 'tweet', 'sentiment', 128)
+    assert 'size' not in m and 'aug' not in m  # image settings are not recorded for texts
+    assert m['class_counts'] == dict(negative=60, neutral=60, positive=60)
+    # the encoder was frozen: its embeddings did not move at all
+    assert m['forgetting']['body_drift'] == 0 and m['forgetting']['embedding_similarity'] == pytest.approx(1, abs=1e-5) and m['forgetting']['neighbour_agreement'] == 1
+    assert m['accuracy'] > 0.5  # three classes: chance is a third
+    files = {p.name for p in out.iterdir()}
+    assert {'model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'top_losses.png', 'metrics.json'} <= files
+    assert not {'checkpoint.pt', 'best.safetensors'} & files
+    cfg = json.loads((out/'config.json').read_text())
+    assert (cfg['task'], cfg['pool'], cfg['encoder']['num_hidden_layers']) == ('text_classification', 'mean', 6)
+
+def test_predict_texts_and_a_file(run, tmp_path):
+    out,_ = run
+    r = ftkit('predict', out, '@united thank you, a wonderful crew and a smooth flight', '@united lost my bag again, worst airline ever', '--format', 'json')
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [o['text'][:7] for o in rows] == ['@united']*2 and all(o['label'] in ('negative','neutral','positive') for o in rows)
+    assert all(abs(sum(p for _,p in o['top_k']) - 1) < 1e-4 for o in rows)  # three classes, all reported
+    fn = tmp_path/'texts.txt'; fn.write_text('first text\n\nsecond text\n')
+    r = ftkit('predict', out, '--file', fn)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == 'text,label,prob,top_k,error' and [l.split(',')[0] for l in lines[1:]] == ['first text', 'second text']
+    # the same model, loaded without fastai, in a fresh process
+    code = f"import sys\nfrom ftkit.export import load_model\np = load_model({str(out)!r}, device='cpu')\nprint(p.predict('hello')['label'], 'fastai' in sys.modules)"
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    label,fastai = r.stdout.split()
+    assert label in ('negative','neutral','positive') and fastai == 'False'
+
+def test_image_settings_and_offline_hub_names_are_refused(tweets, tmp_path):
+    r = ftkit('train', tweets, '--text-col', 'tweet', '--label-col', 'sentiment', '--size', 64, '--out', tmp_path)
+    assert r.returncode == 2 and 'ftkit train: error: --size does not apply to text_classification' in r.stderr and 'Traceback' not in r.stderr
+    r = ftkit('train', tweets, '--task', 'text', '--text-col', 'tweet', '--label-col', 'sentiment', '--arch', 'bert-base-uncased', '--out', tmp_path, env=dict(HF_HUB_OFFLINE='1'))
+    assert r.returncode == 2 and 'the Hugging Face Hub cannot be reached' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    r = ftkit('train', tweets, '--out', tmp_path)  # columns named otherwise: said, with the options that fix it
+    assert r.returncode == 2 and "Column(s) ['text'] not found" in r.stderr and '--text-col' in r.stderr
+
+def test_a_folder_of_txt_files(tmp_path):
+    "Class folders of .txt files (one not UTF-8) are a text task too"
+    from ftkit.text.task import sample_text
+    df = pd.read_csv(sample_text())
+    for i,(t,y,v) in enumerate(zip(df.text, df.label, df.is_valid)):
+        if i % 5: continue  # 120 of them
+        d = tmp_path/'data'/('valid' if v else 'train')/y; d.mkdir(parents=True, exist_ok=True)
+        (d/f'{i}.txt').write_text(t)
+    (tmp_path/'data'/'train'/'positive'/'cafe.txt').write_bytes('caf\xe9, tr\xe8s bon'.encode('cp1252'))
+    r = ftkit('train', tmp_path/'data', '--strategy', 'feature_extract', '--epochs', 1, '--quiet', '--out', tmp_path/'run')
+    assert r.returncode == 0, r.stderr
+    assert '1 file not UTF-8, read as Windows-1252: positive/cafe.txt' in r.stdout
+    m = json.loads((tmp_path/'run'/'metrics.json').read_text())
+    assert m['task'] == 'text_classification' and m['n_train'] == 97 and m['n_valid'] == 24
