@@ -33,11 +33,12 @@ def make_strategy(
     name:str|None='lp_ft',     # 'lp_ft', 'fine_tune', 'gradual', 'feature_extract' or 'scratch' (or a user's own strategy's name)
     epochs:int=4,              # Epochs in all
     freeze_epochs:int=1,       # For fine_tune: how many of them train the head alone
-    lr:float|None=None,        # The head's peak learning rate in the strategy's last phase (default: the strategy's own)
+    lr:float|None=None,        # The head's peak learning rate in the strategy's last phase (default: the strategy's own, or the task's)
+    task=None,                 # The task, whose `strategy_defaults` apply
 ):
     "The strategy `ftkit train` runs: `name` with `epochs` in all"
     from ftkit.strategies import get_strategy
-    return get_strategy(name, epochs, **({'lr':lr} if lr is not None else {}), **({'freeze_epochs':freeze_epochs} if name=='fine_tune' else {}))
+    return get_strategy(name, epochs, task=task, **({'lr':lr} if lr is not None else {}), **({'freeze_epochs':freeze_epochs} if name=='fine_tune' else {}))
 
 def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 
@@ -125,7 +126,7 @@ def _settings(data, resume, kwargs)->tuple:
 def _learner(s:TrainSettings, out:Path):
     "The strategy, data and learner a run's settings describe"
     from ftkit.callbacks import History
-    strategy = make_strategy(s.strategy or ('lp_ft' if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr)
+    strategy = make_strategy(s.strategy or ('lp_ft' if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task)
     weights = s.weights if strategy.pretrained else None
     if s.l2sp and weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
     task = get_task(s.task)

@@ -34,7 +34,8 @@ def run_strategy(
     **kwargs,                   # More settings of the data, e.g. `text_col`: those the task's `dls` takes (see `Task.dls_settings`)
 )->dict:
     "Train one strategy on `source` and return its validation metrics, wall time, size and how much it changed the pretrained network"
-    s,task = get_strategy(strategy, epochs),get_task(task)
+    task = get_task(task)
+    s = get_strategy(strategy, epochs, task=task)
     seed_everything(seed)
     arch = ifnone(arch, task.default_arch)
     dls = task.dls(source, bs=bs, seed=data_seed, train_frac=train_frac, device=device, **task.settings('dls', arch=arch, size=size, **kwargs))

@@ -74,7 +74,7 @@ def get_device(
         raise FtkitError(f"Device 'mps' was asked for, but Apple's MPS backend is not available here. Use device='cpu'.")
     return device
 
-# %% ../nbs/00_core.ipynb #fa9f3d79
+# %% ../nbs/00_core.ipynb #8b865373
 def hub_reachable(
     host:str='huggingface.co', # Host timm downloads from
     timeout:float=3.0,         # Seconds to wait for a connection
@@ -135,6 +135,7 @@ class Task:
     dls_settings:tuple = ()          # Settings of `ftkit train` (beyond bs, valid_pct, seed, device) that the task's `dls` takes
     learner_settings:tuple = ()      # Settings of `ftkit train` (beyond arch, weights, wd, cbs) that the task's `learner` takes
     forgetting_record:dict = {}      # `forgetting`'s keys that metrics.json records, and the names it records them under
+    strategy_defaults:dict = {}      # Strategy name -> fields whose defaults differ for this task's networks (e.g. a transformer's learning rate from scratch)
     tasks:dict = {}       # Every subclass with a name, by name (filled in as they are defined)
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

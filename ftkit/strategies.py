@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses, warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict
-from .core import set_rng_states, FtkitError
+from .core import set_rng_states, get_task, FtkitError
 from .imports import *
 from .features import FeatureCache, is_augmented
 from .callbacks import RunToken, data_loaders
@@ -209,12 +209,14 @@ def _strategies(cls=Strategy):
 def get_strategy(
     name:str|Strategy,  # A strategy's name ('lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch', or a subclass's own), or a `Strategy`, returned as is
     epochs:int|None=None, # Epochs in all (default: the strategy's own)
+    task=None,          # A task (or its name) whose `strategy_defaults` replace the strategy's own defaults
     **kwargs,           # Other fields of the strategy, e.g. `lr`
 )->Strategy:
     "The strategy called `name`, with `epochs` epochs in all"
     if not isinstance(name, str): return name  # a strategy object, a user's own included
     cls = _strategies().get(name)
     if cls is None: raise FtkitError(f"Unknown strategy {name!r}: choose from {', '.join(strategy_names)}.")
+    if task is not None: kwargs = {**get_task(task).strategy_defaults.get(cls.name, {}), **kwargs}
     if epochs is not None:
         if epochs < 1: raise FtkitError(f"A strategy needs at least one epoch, not {epochs}.")
         kwargs['epochs'] = epochs
