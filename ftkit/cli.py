@@ -23,9 +23,10 @@ def _write_json(d, fn):
 
 # %% ../nbs/09_cli.ipynb #8ef4d7e7
 def _versions()->dict:
-    import fastai, timm
-    res = dict(ftkit=__version__, torch=torch.__version__, fastai=fastai.__version__, timm=timm.__version__, python=platform.python_version())
-    if 'transformers' in sys.modules: res['transformers'] = sys.modules['transformers'].__version__  # a text run
+    import fastai
+    res = dict(ftkit=__version__, torch=torch.__version__, fastai=fastai.__version__, python=platform.python_version())
+    for m in ('timm','transformers'):  # the task's own library: timm for images, transformers for texts
+        if m in sys.modules: res[m] = sys.modules[m].__version__
     return res
 
 # %% ../nbs/09_cli.ipynb #dbdbc7d0
@@ -50,13 +51,13 @@ class TrainSettings:
     arch:str|None=None          # The pretrained network: for images a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
     strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch (default: lp_ft, or scratch with --weights none)
-    epochs:int=4                # Epochs in all
+    epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
     size:int=224                # Images are resized to SIZE x SIZE pixels (images)
     text_col:str='text'         # Column of the texts in a CSV (texts)
     label_col:str='label'       # Column of the labels in a CSV
     max_len:int=128             # Texts are truncated to this many tokens (texts)
-    bs:int=64                   # Batch size
+    bs:int|None=None            # Batch size (default: the task's, 64 for images, 32 for texts)
     lr:float|None=None          # The head's peak learning rate in the strategy's last phase (default: the strategy's own, e.g. 1e-4 for lp_ft, 1e-3 for fine_tune, 1e-2 for scratch)
     seed:int=42                 # Random seed of the split, the initialisation and the batches
     valid_pct:float=0.2         # Share of images held out for validation when DATA has no valid/ folder
@@ -103,7 +104,7 @@ def _for_task(s:TrainSettings)->TrainSettings:
     "`s` with its task named (inferred from the data when not given) and its architecture (the task's default), refusing settings the task does not take"
     from ftkit.core import infer_task
     task = get_task(s.task) if s.task else infer_task(s.data)
-    s.task,s.arch = task.name,s.arch or task.default_arch
+    s.task,s.arch,s.bs,s.epochs = task.name,s.arch or task.default_arch,s.bs or task.default_bs,s.epochs or task.default_epochs
     takes = set(task.dls_settings) | set(task.learner_settings)
     defaults = {f.name:f.default for f in fields(TrainSettings)}
     for k,need in _TASK_FIELDS.items():

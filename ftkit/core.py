@@ -74,7 +74,7 @@ def get_device(
         raise FtkitError(f"Device 'mps' was asked for, but Apple's MPS backend is not available here. Use device='cpu'.")
     return device
 
-# %% ../nbs/00_core.ipynb #8b865373
+# %% ../nbs/00_core.ipynb #2d10f252
 def hub_reachable(
     host:str='huggingface.co', # Host timm downloads from
     timeout:float=3.0,         # Seconds to wait for a connection
@@ -132,6 +132,8 @@ class Task:
     item_name:str = 'item' # What one example is called in messages ('image', 'text')
     config_keys:tuple = ('classes',) # What `config.json` must hold for `build_model` and `preprocess`
     default_arch:str|None = None     # The architecture (or pretrained checkpoint) used when none is named
+    default_bs:int = 64              # The batch size of `ftkit train` when none is given
+    default_epochs:int = 4           # The epochs of `ftkit train` when none are given
     dls_settings:tuple = ()          # Settings of `ftkit train` (beyond bs, valid_pct, seed, device) that the task's `dls` takes
     learner_settings:tuple = ()      # Settings of `ftkit train` (beyond arch, weights, wd, cbs) that the task's `learner` takes
     forgetting_record:dict = {}      # `forgetting`'s keys that metrics.json records, and the names it records them under

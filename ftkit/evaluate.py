@@ -4,13 +4,14 @@
 
 # %% ../nbs/05_evaluate.ipynb #05e3434a
 from __future__ import annotations
+from typing import NamedTuple
 import sklearn.metrics as skm
 from .core import atomic_path
 from .imports import *
 from fastai.interpret import ClassificationInterpretation
 
 # %% auto #0
-__all__ = ['plot_confusion', 'plot_confusions', 'plot_class_f1', 'show_top_losses', 'save_report']
+__all__ = ['Predictions', 'report_table', 'plot_confusion', 'plot_confusions', 'plot_class_f1', 'show_top_losses', 'save_report']
 
 # %% ../nbs/05_evaluate.ipynb #8e17b53d
 @patch
@@ -28,7 +29,13 @@ def evaluate(self:Learner,
     for avg in ('macro','weighted'): res.update({f'{k}_{avg}':float(rep[f'{avg} avg'][m]) for k,m in (('precision','precision'), ('recall','recall'), ('f1','f1-score'))})
     res['per_class'] = {c:dict(precision=float(r['precision']), recall=float(r['recall']), f1=float(r['f1-score']), support=int(r['support'])) for c,r in zip(vocab, (rep[str(i)] for i in labels))}
     res['confusion'] = skm.confusion_matrix(y, p, labels=labels).tolist()
+    res['preds'] = Predictions(probs, targs, losses, dl)  # the pass the report's figures and tables reuse (see `save_report`)
     return res
+
+class Predictions(NamedTuple):
+    "One prediction pass of `Learner.evaluate`: probabilities, targets and losses of every item of `dl`, in its dataset's order"
+    probs:Tensor; targs:Tensor; losses:Tensor; dl:DataLoader
+    def __repr__(self): return f'Predictions({len(self.targs)} items)'
 
 # %% ../nbs/05_evaluate.ipynb #173500ed
 @patch
@@ -37,13 +44,19 @@ def classification_report(self:Learner,
     show:bool=True,   # Print the table
 )->pd.DataFrame:
     "Per-class precision, recall, F1 and support, with accuracy and the macro and weighted averages"
-    ev = self.evaluate(dl)
+    df = report_table(self.evaluate(dl))
+    if show: print(df.round(3).to_string())
+    return df
+
+def report_table(
+    ev:dict, # From `Learner.evaluate`
+)->pd.DataFrame:
+    "The classification report of an evaluation: per-class precision, recall, F1 and support, the macro and weighted averages, accuracy"
     df = pd.DataFrame(ev['per_class']).T
     for avg in ('macro','weighted'):
         df.loc[f'{avg} avg'] = [ev[f'precision_{avg}'], ev[f'recall_{avg}'], ev[f'f1_{avg}'], ev['n']]
     df.loc['accuracy'] = [np.nan, np.nan, ev['accuracy'], ev['n']]
     df['support'] = df.support.astype(int)
-    if show: print(df.round(3).to_string())
     return df
 
 # %% ../nbs/05_evaluate.ipynb #8109be91
@@ -94,10 +107,14 @@ def show_top_losses(
     learn:Learner,
     k:int=9,       # How many items
     dl=None,       # A loader with labels (default: the validation set, unshuffled)
+    ev:dict|None=None, # An evaluation of `dl` (`Learner.evaluate`): its losses are reused, no new prediction pass
     **kwargs,      # Passed to `plot_top_losses` (e.g. `figsize`)
 ):
     "The `k` items with the highest loss, shown with prediction/actual/loss/probability (fastai's `plot_top_losses`); returns the figure"
-    with learn.no_bar(): interp = ClassificationInterpretation.from_learner(learn, dl=dl)
+    pr = ev.get('preds') if ev is not None else None
+    if pr is not None and (dl is None or dl is pr.dl): interp = ClassificationInterpretation(learn, pr.dl, pr.losses)
+    else:
+        with learn.no_bar(): interp = ClassificationInterpretation.from_learner(learn, dl=dl)
     with learn.no_bar():
         task = getattr(learn, 'task', None)
         if task is not None: task.plot_top_losses(interp, min(k, len(interp.losses)), **kwargs)  # images as images, texts as text
@@ -114,19 +131,19 @@ def save_report(
     k:int=9,       # Items in `top_losses.png`
     dpi:int=100,
 )->list:
-    "Write report.csv, confusion.png, class_f1.png, top_losses.png and history.png to `out`; the paths written"
+    "Write report.csv, confusion.png, class_f1.png, top_losses.png and history.png to `out`, from the one prediction pass of `ev`; the paths written"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     ev = ifnone(ev, learn.evaluate())
     res = []
     def _save(fig, name):
         with atomic_path(out/name) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches='tight', format='png')
         plt.close(fig); res.append(out/name)
-    df = learn.classification_report(show=False)
+    df = report_table(ev)
     with atomic_path(out/'report.csv') as tmp: df.to_csv(tmp, index_label='class')
     res.append(out/'report.csv')
     _save(plot_confusions(ev), 'confusion.png')
     _save(plot_class_f1(ev).figure, 'class_f1.png')
-    _save(show_top_losses(learn, k=k), 'top_losses.png')
+    _save(show_top_losses(learn, k=k, ev=ev), 'top_losses.png')
     h = getattr(learn, 'history', None)
     if h is not None and h.rows:
         ms = [m for m in ('accuracy','f1_macro') if m in h.df.columns]

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import importlib.resources
 from pathlib import Path
-import numpy as np, torch, timm
+import numpy as np, torch
 from torch import nn
 from torch.nn import functional as F
 from PIL import Image
@@ -74,7 +74,9 @@ class ImageClassification(Task):
         return dict(arch=learn.arch, classes=[str(o) for o in learn.dls.vocab], num_classes=len(learn.dls.vocab),
                     input_size=[3, p['size'], p['size']], resize_method=p['method'], mean=p['mean'], std=p['std'],
                     pretrained_weights=str(learn.weights))
-    def build_model(self, cfg): return timm.create_model(cfg['arch'], pretrained=False, num_classes=len(cfg['classes']))
+    def build_model(self, cfg):
+        import timm  # here, not at the top: asking whether data is images (`accepts`) should not cost timm's import
+        return timm.create_model(cfg['arch'], pretrained=False, num_classes=len(cfg['classes']))
     def preprocess(self, cfg, item)->torch.Tensor:
         "A path or PIL image as the normalised tensor the model takes"
         if isinstance(item, Image.Image): img = to_rgb(item)
