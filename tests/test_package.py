@@ -20,7 +20,7 @@ def test_star_import_gives_the_kit_and_fastai():
     assert r.stdout.strip() == 'ftkit.export ftkit.export', r.stdout
 
 @pytest.mark.parametrize('stmt', ['from ftkit import *', 'from ftkit.cli import train'] + [f'import ftkit.{m}' for m in
-    'core callbacks features strategies evaluate compare export adapt cli vision.data vision.models vision.task vision.learner vision.adapt'.split()])
+    'core data learner callbacks features strategies evaluate compare export adapt cli vision.data vision.models vision.task vision.learner vision.adapt text.task text.data text.learner'.split()])
 def test_imports_have_no_warnings(stmt):
     r = run(f"import warnings; warnings.simplefilter('error', FutureWarning)\n{stmt}")
     assert r.returncode == 0, r.stderr
@@ -34,12 +34,13 @@ def test_wheel_ships_the_sample_data(tmp_path):
     pngs = [n for n in names if n.startswith('ftkit/samples/fashion_mnist_sample/') and n.endswith('.png')]
     assert len(pngs) == 1000
     assert 'ftkit/samples/fashion_mnist_sample/LICENSE' in names
+    assert {'ftkit/samples/tweets_sample/tweets.csv', 'ftkit/samples/tweets_sample/LICENSE'} <= set(names)
     assert any(n.endswith('entry_points.txt') for n in names)
 
 def test_core_imports_no_task_package():
-    "The core modules import neither a task package nor timm at top level: a new task joins through `Task`"
-    core = ['core', 'callbacks', 'features', 'strategies', 'evaluate', 'compare', 'export', 'adapt', 'cli']
-    r = run("import sys\n" + "".join(f"import ftkit.{m}\n" for m in core) + "print(sorted(m for m in sys.modules if m.startswith('ftkit.vision') or m=='timm'))")
+    "The core modules import neither a task package nor timm or transformers at top level: a new task joins through `Task`"
+    core = ['core', 'data', 'learner', 'callbacks', 'features', 'strategies', 'evaluate', 'compare', 'export', 'adapt', 'cli']
+    r = run("import sys\n" + "".join(f"import ftkit.{m}\n" for m in core) + "print(sorted(m for m in sys.modules if m.startswith(('ftkit.vision','ftkit.text')) or m in ('timm','transformers')))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == '[]'
 

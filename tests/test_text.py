@@ -84,3 +84,27 @@ def test_a_folder_of_txt_files(tmp_path):
     assert '1 file not UTF-8, read as Windows-1252: positive/cafe.txt' in r.stdout
     m = json.loads((tmp_path/'run'/'metrics.json').read_text())
     assert m['task'] == 'text_classification' and m['n_train'] == 97 and m['n_valid'] == 24
+
+def test_interrupted_text_run_resumes_to_the_same_numbers(tweets, tmp_path):
+    "Batches by length, drawn by the loader's own generator, and the head's dropout: a resumed run repeats an uninterrupted one exactly"
+    import signal, time
+    args = ['train', tweets, '--text-col', 'tweet', '--label-col', 'sentiment', '--strategy', 'gradual', '--epochs', 3, '--seed', 1, '--quiet']
+    a = tmp_path/'a'
+    r = ftkit(*args, '--out', a)
+    assert r.returncode == 0, r.stderr
+    b = tmp_path/'b'
+    p = subprocess.Popen([str(BIN/'ftkit'), *map(str, args), '--out', str(b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time()+600
+    while not ((b/'history.csv').exists() and len((b/'history.csv').read_text().strip().splitlines()) >= 2):
+        assert p.poll() is None and time.time() < deadline, p.communicate()
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    _,err = p.communicate(timeout=300)
+    assert p.returncode == 128+signal.SIGINT and 'ftkit train --resume' in err, err
+    r = ftkit('train', '--resume', b, '--quiet')
+    assert r.returncode == 0, r.stderr
+    ma,mb = (json.loads((d/'metrics.json').read_text()) for d in (a, b))
+    assert mb['resumed_after_epoch'] >= 1
+    for k in ('accuracy', 'f1_macro', 'valid_loss', 'per_class', 'best_epoch'): assert ma[k] == mb[k], k
+    ha,hb = (pd.read_csv(d/'history.csv').drop(columns='time') for d in (a, b))
+    pd.testing.assert_frame_equal(ha, hb)
