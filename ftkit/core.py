@@ -74,7 +74,7 @@ def get_device(
         raise FtkitError(f"Device 'mps' was asked for, but Apple's MPS backend is not available here. Use device='cpu'.")
     return device
 
-# %% ../nbs/00_core.ipynb #cb215c6b
+# %% ../nbs/00_core.ipynb #d7b575b0
 def hub_reachable(
     host:str='huggingface.co', # Host timm downloads from
     timeout:float=3.0,         # Seconds to wait for a connection

@@ -133,7 +133,7 @@ def save_report(
 )->list:
     "Write report.csv, confusion.png, class_f1.png, top_losses.png and history.png to `out`, from the one prediction pass of `ev`; the paths written"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    ev = ifnone(ev, learn.evaluate())
+    if ev is None: ev = learn.evaluate()  # (not `ifnone`, which would evaluate it whether needed or not)
     res = []
     def _save(fig, name):
         with atomic_path(out/name) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches='tight', format='png')
