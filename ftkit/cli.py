@@ -293,7 +293,9 @@ def predict(
     rows = []
     for f in items:
         try: rows.append(dict(file=str(f), **pred.predict(f, top_k=top_k)))
-        except Exception as e: rows.append(dict(file=str(f), error=f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'))
+        except Exception as e:  # the file column names the file: its path is not repeated in the error
+            msg = str(e).splitlines()[0].replace(str(f), Path(f).name) if str(e) else ''
+            rows.append(dict(file=str(f), error=f'{type(e).__name__}: {msg}'))
     return rows
 
 def _print_predictions(rows, fmt):

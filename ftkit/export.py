@@ -149,6 +149,8 @@ def export_onnx(
     with atomic_path(path/'model.onnx') as tmp:
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', category=DeprecationWarning)  # the TorchScript-based exporter, chosen above
+            warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)  # data-dependent branches traced as constants (transformers' masks): the check below tells
+            warnings.filterwarnings('ignore', message='Exporting aten::index operator')
             torch.onnx.export(pred.model, x[:1], str(tmp), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
                               dynamic_axes={'input':pred.task.onnx_axes(pred.cfg), 'logits':{0:'batch'}})
         sess = ort.InferenceSession(str(tmp), providers=['CPUExecutionProvider'])
