@@ -68,7 +68,7 @@ def test_image_settings_and_offline_hub_names_are_refused(tweets, tmp_path):
     r = ftkit('train', tweets, '--task', 'text', '--text-col', 'tweet', '--label-col', 'sentiment', '--arch', 'bert-base-uncased', '--out', tmp_path, env=dict(HF_HUB_OFFLINE='1'))
     assert r.returncode == 2 and 'the Hugging Face Hub cannot be reached' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     r = ftkit('train', tweets, '--out', tmp_path)  # columns named otherwise: said, with the options that fix it
-    assert r.returncode == 2 and "Column(s) ['text'] not found" in r.stderr and '--text-col' in r.stderr
+    assert r.returncode == 2 and "Column(s) ['text', 'label'] not found" in r.stderr and '--text-col' in r.stderr
 
 def test_a_folder_of_txt_files(tmp_path):
     "Class folders of .txt files (one not UTF-8) are a text task too"
