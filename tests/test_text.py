@@ -108,3 +108,14 @@ def test_interrupted_text_run_resumes_to_the_same_numbers(tweets, tmp_path):
     for k in ('accuracy', 'f1_macro', 'valid_loss', 'per_class', 'best_epoch'): assert ma[k] == mb[k], k
     ha,hb = (pd.read_csv(d/'history.csv').drop(columns='time') for d in (a, b))
     pd.testing.assert_frame_equal(ha, hb)
+
+def test_compare_on_texts(tweets, tmp_path):
+    "`ftkit compare` runs text strategies side by side, its task given, its columns named"
+    r = ftkit('compare', tweets, '--task', 'text', '--text-col', 'tweet', '--label-col', 'sentiment', '--strategies', 'feature_extract,scratch',
+              '--epochs', 1, '--quiet', '--out', tmp_path)
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(tmp_path/'comparison.csv')
+    assert df.strategy.tolist() == ['feature_extract', 'scratch'] and set(df.n_train) == {180} and set(df.n_valid) == {60}
+    fe = df.set_index('strategy').loc['feature_extract']
+    assert fe.drift == 0 and fe.forgetting == 0 and fe.trainable_params == 384*3+3  # the head alone trains: 384 features, 3 classes
+    assert (tmp_path/'comparison.png').is_file()
