@@ -57,7 +57,7 @@ class TrainSettings:
     text_col:str='text'         # Column of the texts in a CSV (texts)
     label_col:str='label'       # Column of the labels in a CSV
     max_len:int=128             # Texts are truncated to this many tokens (texts)
-    bs:int|None=None            # Batch size (default: the task's, 64 for images, 32 for texts)
+    bs:int|None=None            # Batch size (default: the task's, 64 for images, 16 for texts)
     lr:float|None=None          # The head's peak learning rate in the strategy's last phase (default: the strategy's own, e.g. 1e-4 for lp_ft, 1e-3 for fine_tune, 1e-2 for scratch)
     seed:int=42                 # Random seed of the split, the initialisation and the batches
     valid_pct:float=0.2         # Share of images held out for validation when DATA has no valid/ folder
@@ -98,7 +98,7 @@ class TrainSettings:
         return {m[1]:m[2] for m in re.finditer(r'^    (\w+):[^#\n]*#\s*(.+)$', src, re.M)}
 
 # %% ../nbs/09_cli.ipynb #3ea47175
-_TASK_FIELDS = dict(size='size', aug='aug', mix='mix', text_col='text_col', label_col='label_col', max_len='max_len')  # setting -> what the task must take
+_TASK_FIELDS = ('size','aug','mix','text_col','label_col','max_len')  # settings only some tasks take (see `Task.dls_settings`, `learner_settings`)
 
 def _for_task(s:TrainSettings)->TrainSettings:
     "`s` with its task named (inferred from the data when not given) and its architecture (the task's default), refusing settings the task does not take"
@@ -107,8 +107,8 @@ def _for_task(s:TrainSettings)->TrainSettings:
     s.task,s.arch,s.bs,s.epochs = task.name,s.arch or task.default_arch,s.bs or task.default_bs,s.epochs or task.default_epochs
     takes = set(task.dls_settings) | set(task.learner_settings)
     defaults = {f.name:f.default for f in fields(TrainSettings)}
-    for k,need in _TASK_FIELDS.items():
-        if getattr(s, k)!=defaults[k] and need not in takes: raise FtkitError(f"--{k.replace('_','-')} does not apply to {task.name}; leave it out.")
+    for k in _TASK_FIELDS:
+        if getattr(s, k)!=defaults[k] and k not in takes: raise FtkitError(f"--{k.replace('_','-')} does not apply to {task.name}; leave it out.")
     if s.balance=='oversample' and 'oversample' not in takes or s.balance=='weights' and 'class_weights' not in takes: raise FtkitError(f"--balance {s.balance} does not apply to {task.name}.")
     return s
 
@@ -171,7 +171,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor, best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
-             **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and _TASK_FIELDS[k] in {*learn.task.dls_settings, *learn.task.learner_settings}},
+             **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
              class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     if weights is not None:  # how far the body moved from what it knew (see `forgetting`)
