@@ -10,7 +10,7 @@ from .callbacks import current_run
 from .imports import *
 
 # %% auto #0
-__all__ = ['pretrained_model', 'weight_drift', 'L2SP', 'plot_drift']
+__all__ = ['pretrained_model', 'weight_drift', 'body_unchanged', 'L2SP', 'plot_drift']
 
 # %% ../nbs/08_adapt.ipynb #7eef0d5a
 def pretrained_model(
@@ -19,7 +19,10 @@ def pretrained_model(
     "The pretrained model `learn` started from (its task's `pretrained_model`), in eval mode on `learn`'s device"
     if getattr(learn, 'weights', None) is None or getattr(learn, 'task', None) is None: raise FtkitError(
         "This learner has no pretrained weights to compare with: it was built with weights=None, or without a task (e.g. not by `ft_learner`).")
-    return learn.task.pretrained_model(learn).eval().to(next(learn.model.parameters()).device)
+    m = learn.task.pretrained_model(learn).eval().to(next(learn.model.parameters()).device)
+    if any(p.dim()==4 and not p.is_contiguous() and p.is_contiguous(memory_format=torch.channels_last) for p in learn.model.parameters()):
+        m = m.to(memory_format=torch.channels_last)  # the learner's layout, for the same speed
+    return m
 
 @contextmanager
 def _evaluating(model):
@@ -56,6 +59,21 @@ def weight_drift(
         d = sum(float(q.detach().double().pow(2).sum()) for _,q in pairs)
         res.append((n/d)**0.5); num += n; den += d
     return dict(groups=res, body=(num/den)**0.5 if den else float('nan'))
+
+# %% ../nbs/08_adapt.ipynb #0bc06325
+def body_unchanged(
+    learn:Learner, # A learner whose `task` knows its pretrained model
+    ref=None,      # The pretrained model (default: `pretrained_model(learn)`)
+)->bool:
+    "Whether every parameter and buffer of `learn`'s body (all layer groups but the head) equals the pretrained model's"
+    model,ref = _model_ref(learn, ref)
+    head = {id(p) for p in learn.splitter(model)[-1]}
+    p0,b0 = dict(ref.named_parameters()),dict(ref.named_buffers())
+    for n,p in model.named_parameters():
+        if id(p) in head: continue
+        q = p0.get(n)
+        if q is None or q.shape!=p.shape or not torch.equal(p.detach(), q.detach().to(p.device)): return False
+    return all(torch.equal(b, b0[n].to(b.device)) for n,b in model.named_buffers() if n in b0 and b0[n].shape==b.shape)  # the head's own buffers have no counterpart
 
 # %% ../nbs/08_adapt.ipynb #40345356
 class L2SP(Callback):

@@ -4,16 +4,15 @@
 
 # %% ../nbs/09_cli.ipynb #f312477e
 from __future__ import annotations
-import argparse, importlib, inspect, json, platform, re, sys, time
+import argparse, atexit, importlib, inspect, json, os, platform, re, sys, time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
-import torch
 from . import __version__
 from .core import atomic_path, seed_everything, get_task, FtkitError
 
 # %% auto #0
-__all__ = ['make_strategy', 'TrainSettings', 'train', 'compare', 'predict', 'parser', 'main']
+__all__ = ['make_strategy', 'TrainSettings', 'train', 'compare', 'predict', 'parser', 'main', 'command']
 
 # %% ../nbs/09_cli.ipynb #8ba47d96
 def _plural(n, one): return f"{n} {one}{'s' if n!=1 else ''}"
@@ -23,7 +22,7 @@ def _write_json(d, fn):
 
 # %% ../nbs/09_cli.ipynb #8ef4d7e7
 def _versions()->dict:
-    import fastai
+    import fastai, torch
     res = dict(ftkit=__version__, torch=torch.__version__, fastai=fastai.__version__, python=platform.python_version())
     for m in ('timm','transformers'):  # the task's own library: timm for images, transformers for texts
         if m in sys.modules: res[m] = sys.modules[m].__version__
@@ -64,6 +63,7 @@ class TrainSettings:
     out:str='runs/train'        # Output folder for the model, metrics, history and plots
     device:str|None=None        # cpu, cuda, cuda:1, mps (default: the best available)
     cache:bool|None=None        # Head-only phases on the frozen body's cached features (None: unless the data is augmented)
+    forgetting:bool=True        # Measure what the body forgot of its pretraining: one pass of the pretrained network over the validation set, none when the body did not change
     aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images)
     mix:str|None=_choices(None,'mixup','cutmix') # Blend pairs of training images and their labels (images)
     balance:str=_choices('none','weights','oversample') # Counter class imbalance with a class-weighted loss or by oversampling the small classes
@@ -114,17 +114,17 @@ def _for_task(s:TrainSettings)->TrainSettings:
 
 def _settings(data, resume, kwargs)->tuple:
     "The settings of a new run, or those a checkpoint stored; and the checkpoint"
-    from ftkit.callbacks import load_checkpoint
     if resume is None:
         if data is None: raise FtkitError("Say what to train on (a folder or CSV file of images or texts), or which run folder to --resume.")
         return _for_task(TrainSettings(data=data, **kwargs)),None
+    from ftkit.callbacks import load_checkpoint  # (fastai: imported only here, so that a new run's checks come first)
     ck = load_checkpoint(Path(resume)/'checkpoint.pt')
     saved = ck['extra']['settings']
     s = TrainSettings(**{**{k:v for k,v in saved.items() if k in {f.name for f in fields(TrainSettings)}}, 'out':str(resume)})
     if data is not None and str(Path(data).resolve())!=s.data: raise FtkitError(f"The run in {resume} trained on {s.data}, not on {data}: resume it with its own data (or leave DATA out).")
     return s,ck
 
-def _learner(s:TrainSettings, out:Path):
+def _learner(s:TrainSettings, out:Path, clock=None):
     "The strategy, data and learner a run's settings describe"
     from ftkit.callbacks import History
     strategy = make_strategy(s.strategy or ('lp_ft' if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task)
@@ -134,8 +134,10 @@ def _learner(s:TrainSettings, out:Path):
     seed_everything(s.seed)
     dls = task.dls(s.data, bs=s.bs, valid_pct=s.valid_pct, seed=s.seed, device=s.device, **task.settings('dls',
                    arch=s.arch, size=s.size, aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample', text_col=s.text_col, label_col=s.label_col, max_len=s.max_len))
+    if clock: clock('data')
     learn = task.learner(dls, weights=weights, cbs=History(out/'history.csv'), wd=s.wd, **task.settings('learner', arch=s.arch, label_smoothing=s.label_smoothing,
                          class_weights='balanced' if s.balance=='weights' else None, mix=s.mix, **({} if s.ps is None else dict(ps=s.ps))))
+    if clock: clock('model')
     return strategy,dls,learn
 
 def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
@@ -160,6 +162,32 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
 
 _EV_KEYS = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro','precision_weighted','recall_weighted','f1_weighted')
 
+def _since_start()->float|None:
+    "Seconds since this process started (from /proc, on Linux); None where that is unknown"
+    try:
+        stat = Path('/proc/self/stat').read_text().rsplit(')', 1)[1].split()  # fields from the third on: the 22nd, start time, is [19]
+        return float(Path('/proc/uptime').read_text().split()[0]) - int(stat[19])/os.sysconf('SC_CLK_TCK')
+    except (OSError, ValueError, IndexError, AttributeError): return None
+
+class _Clock:
+    "Wall time of each stage of a run: `clock(name)` books the time since the previous call under `name`"
+    def __init__(self): self.last,self.stages = time.perf_counter(),{}
+    def __call__(self, name):
+        now = time.perf_counter()
+        self.stages[name] = self.stages.get(name, 0.) + now-self.last
+        self.last = now
+
+def _forgetting(learn, s:TrainSettings, strategy, ev:dict)->dict|None:
+    "What `metrics.json` records of what the body forgot: the task's measure and the weight drift; None when not measured"
+    if not (s.forgetting and strategy.pretrained and s.weights is not None): return None
+    from ftkit.adapt import weight_drift, pretrained_model
+    ref = pretrained_model(learn)  # built once, for both measures
+    fg = learn.task.forgetting(learn, ref, feats=ev['preds'].feats) or {}  # the evaluation's features: only the pretrained network runs, and only if the body moved
+    d = dict(body=fg['drift'], groups=fg['group_drift']) if 'drift' in fg else weight_drift(learn, ref)
+    return dict(**{name:fg.get(k) for k,name in learn.task.forgetting_record.items()}, body_drift=d['body'],
+                group_drift=[None if x!=x else x for x in d['groups']],  # the head has no pretrained counterpart: null, valid JSON
+                body_unchanged=fg.get('unchanged'))
+
 def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dict, versions:dict)->dict:
     "What `metrics.json` records: the final model's validation figures, how the run went, and its settings"
     ep = lambda i: None if i is None else i+1  # epochs counted from 1, as printed
@@ -167,19 +195,14 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
     weights = None if not strategy.pretrained else s.weights
     m.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=s.arch,
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
-             cached_features=hasattr(learn, 'feature_cache'), resumed_after_epoch=len(ck['history']) if ck else None, strategy=strategy.to_dict(),
+             cached_features=hasattr(learn, 'feature_cache'), evaluated_on_cached_features=ev['preds'].cached,
+             resumed_after_epoch=len(ck['history']) if ck else None, strategy=strategy.to_dict(),
              epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor, best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
              class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
-    if weights is not None:  # how far the body moved from what it knew (see `forgetting`)
-        from ftkit.adapt import weight_drift, pretrained_model
-        ref = pretrained_model(learn)  # built once, for both measures
-        fg,d = learn.task.forgetting(learn, ref) or {},weight_drift(learn, ref)
-        m['forgetting'] = dict(**{name:fg.get(k) for k,name in learn.task.forgetting_record.items()}, body_drift=d['body'],
-                               group_drift=[None if x!=x else x for x in d['groups']])  # the head has no pretrained counterpart: null, valid JSON
     m['skipped'] = dls.skipped  # the files left out, each with the reason
     m['summary'] = best.summary
     return m
@@ -191,26 +214,44 @@ def train(
     **kwargs,          # Settings of a new run: the fields of `TrainSettings` (e.g. `arch`, `epochs`, `size`, `strategy`, `out`)
 )->dict:
     "Adapt a pretrained network to `data` with a strategy, evaluate it, and write the run folder `out`; returns the metrics"
-    from ftkit.export import export_model
-    from ftkit.evaluate import save_report
+    clock,started = _Clock(),_since_start()
+    import torch  # (inferring the task would import it: booked as an import, not as a check)
+    clock('imports')
     s,ck = _settings(data, resume, kwargs)
     out = Path(s.out); out.mkdir(parents=True, exist_ok=True)
-    strategy,dls,learn = _learner(s, out)
+    clock('checks')
+    for mod in ('ftkit.strategies', 'ftkit.evaluate', 'ftkit.export', *get_task(s.task).modules): importlib.import_module(mod)
+    from ftkit.export import export_model
+    from ftkit.evaluate import save_report
+    clock('imports')
+    strategy,dls,learn = _learner(s, out, clock)
     try: n_full = len(type(strategy)().phases(2))  # the strategy's full recipe
     except TypeError: n_full = 0  # a user's strategy with required fields
     if 0 < (k := len(strategy.phases(2))) < n_full: print(f"{strategy.name} with {_plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe.")
     start = time.perf_counter()
     best = _fit(learn, strategy, s, out, ck, progress)
     wall = time.perf_counter()-start
-    ev = learn.evaluate()  # the final model (the best epoch's, when restored) on the validation set
+    clock('training')
+    fc = getattr(learn, 'feature_cache', None)
+    if fc is not None: clock.stages['training'] -= fc.seconds; clock.stages['cache'] = fc.seconds  # the pass of the body that built it, apart
+    need_feats = s.forgetting and strategy.pretrained and s.weights is not None
+    ev = learn.evaluate(features=need_feats)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was
+    clock('evaluation')
+    fg = _forgetting(learn, s, strategy, ev)
+    clock('forgetting')
     versions = _versions()
     m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, versions)
-    export_model(learn, out, metrics={k:m[k] for k in _EV_KEYS},
-                 extra=dict(seed=s.seed, versions=versions))
+    m['forgetting'] = fg
+    export_model(learn, out, metrics={k:m[k] for k in _EV_KEYS}, extra=dict(seed=s.seed, versions=versions))
+    clock('export')
     save_report(learn, out, ev)
-    _write_json(m, out/'metrics.json')
     for f in ('checkpoint.pt','best.safetensors'): (out/f).unlink(missing_ok=True)  # the run is complete: the model folder is what stays
+    clock('report')
+    m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
+                   'total':None if started is None else round(started + sum(clock.stages.values()), 2)}  # start: interpreter, `ftkit.cli` and its imports
+    _write_json(m, out/'metrics.json')
     return m
+
 
 # %% ../nbs/09_cli.ipynb #e058365d
 def compare(
@@ -348,6 +389,7 @@ def _train_args(p, **defaults):
         h = helps[f.name][0].lower() + helps[f.name][1:]
         to = g if f.name in _REGULARISE else p
         if f.name=='cache': to.add_argument('--no-cache', dest='cache', action='store_false', default=None, help="run head-only phases on the images, not on the frozen body's cached features"); continue
+        if f.name=='forgetting': to.add_argument('--no-forgetting', dest='forgetting', action='store_false', help="don't measure what the body forgot of its pretraining (saves a pass of the pretrained network over the validation set when the body changed)"); continue
         if f.name=='restore_best': to.add_argument('--no-restore-best', dest='restore_best', action='store_false', help="keep the last epoch's weights, not the best epoch's"); continue
         typ = int if f.type.startswith('int') else float if f.type.startswith('float') else str
         ch = [o for o in f.metadata.get('choices', []) if o is not None] or None
@@ -456,3 +498,10 @@ def main(
         return 128+e.signum
     _print_metrics(m, args.out)
     return 0
+
+def command():
+    "The `ftkit` console command: `main()`, then, once the exit handlers have run and the output is flushed, an exit that skips tearing down every imported module (about 1.5 s after torch and fastai)"
+    rc = main()
+    atexit._run_exitfuncs()  # what a normal exit runs first: finalizers (the feature cache's files), logging, multiprocessing
+    for f in (sys.stdout, sys.stderr): f.flush()
+    os._exit(rc)

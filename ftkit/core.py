@@ -8,13 +8,18 @@ import os, random, socket, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import importlib
-import numpy as np, torch
-from torch import nn
 
 # %% auto #0
 __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'atomic_path', 'get_device', 'hub_reachable',
            'seed_everything', 'rng_states', 'set_rng_states', 'Task', 'csv_columns', 'file_suffixes', 'infer_task',
            'get_task']
+
+# %% ../nbs/00_core.ipynb #45770660
+class _Lazy:
+    "A module imported on first use: `ftkit --help` and the command line's checks start without numpy and torch"
+    def __init__(self, name): self._name = name
+    def __getattr__(self, k): return getattr(importlib.import_module(self._name), k)
+np,torch,nn = _Lazy('numpy'),_Lazy('torch'),_Lazy('torch.nn')
 
 # %% ../nbs/00_core.ipynb #fa9469cc
 class FtkitError(ValueError):
@@ -130,6 +135,7 @@ class Task:
     name:str|None = None  # How config.json and the command line call the task
     aliases:tuple = ()    # Shorter names the command line accepts too (e.g. 'text')
     item_name:str = 'item' # What one example is called in messages ('image', 'text')
+    modules:tuple = () # Modules that training imports (fastai, the model library): `ftkit train` imports them first and times them apart
     config_keys:tuple = ('classes',) # What `config.json` must hold for `build_model` and `preprocess`
     default_arch:str|None = None     # The architecture (or pretrained checkpoint) used when none is named
     default_bs:int = 64              # The batch size of `ftkit train` when none is given
@@ -148,7 +154,7 @@ class Task:
     def features(self, model:nn.Module, x): "Pooled body features of batch `x`, one row per item"; self._todo('features')
     def head(self, model:nn.Module, f): "The head of `model` applied to features `f`"; self._todo('head')
     def pretrained_model(self, learn): "A fresh copy of the pretrained network `learn` started from"; self._todo('pretrained_model')
-    def forgetting(self, learn, ref=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model); None: none"; return None
+    def forgetting(self, learn, ref=None, feats=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model), reusing `feats` (the fine-tuned body's features of the validation set) when given; None: none"; return None
     def config(self, learn)->dict: "What `config.json` records to rebuild the model and prepare its inputs"; self._todo('config')
     def save_files(self, learn, path:Path): "Write what else an export needs beside the weights and config.json (e.g. a tokenizer) into `path`"
     def load_files(self, path:Path, cfg:dict): "Read back what `save_files` wrote, before `preprocess` is called"

@@ -6,7 +6,9 @@
 from __future__ import annotations
 from typing import NamedTuple
 import sklearn.metrics as skm
-from .core import atomic_path
+from types import MethodType
+from .core import atomic_path, FtkitError
+from .features import _task
 from .imports import *
 from fastai.interpret import ClassificationInterpretation
 
@@ -14,13 +16,46 @@ from fastai.interpret import ClassificationInterpretation
 __all__ = ['Predictions', 'report_table', 'plot_confusion', 'plot_confusions', 'plot_class_f1', 'show_top_losses', 'save_report']
 
 # %% ../nbs/05_evaluate.ipynb #8e17b53d
+class _Fixed:
+    "A loader's `get_idxs` that always gives the same order"
+    def __init__(self, idxs): self.idxs = idxs
+    def __call__(self): return self.idxs
+
+def _in_dataset_order(idxs, *ts): return [None if t is None else t[torch.as_tensor(idxs).argsort()] for t in ts]
+
+def _preds(learn, dl, features:bool):
+    "Probabilities, targets and losses of `dl` in its dataset's order, and the body's features of each item if `features` (same pass)"
+    if not features: return *learn.get_preds(dl=dl, with_loss=True), None
+    task,model,fs = _task(learn),learn.model,[]
+    def fwd(m, x):
+        f = task.features(m, x); fs.append(f.detach().float().cpu())
+        return task.head(m, f)
+    idxs = list(dl.get_idxs())  # the order the items are served in (by length, for texts), fixed for the pass
+    model.forward = MethodType(fwd, model)
+    try: probs,targs,losses = learn.get_preds(dl=dl.new(get_idxs=_Fixed(idxs), shuffle=False, drop_last=False), with_loss=True, reorder=False)
+    finally: del model.forward
+    return *_in_dataset_order(idxs, probs, targs, losses, torch.cat(fs)),
+
+def _cached_preds(learn, fc):
+    "What `_preds` gives for the validation set, computed by the head alone on the cached features"
+    with learn.on_features(fc):
+        dl = learn.dls.valid
+        idxs = list(dl.get_idxs()); dl.get_idxs = _Fixed(idxs)
+        probs,targs,losses = learn.get_preds(dl=dl, with_loss=True, reorder=False)
+    return *_in_dataset_order(idxs, probs, targs, losses), fc.valid_x[0]
+
 @patch
 def evaluate(self:Learner,
-    dl=None, # A loader with labels (default: the validation set)
+    dl=None,                 # A loader with labels (default: the validation set)
+    features:bool=False,     # Also keep the body's features of every item (`ev['preds'].feats`), from the same pass
+    cached:bool|None=None,   # On the validation set, run the head on the feature cache when the body is unchanged since it was built (None, True) or always on the inputs (False)
 )->dict:
-    "Accuracy, macro and weighted precision/recall/F1, per-class figures and loss, on `dl`"
+    "Accuracy, macro and weighted precision/recall/F1, per-class figures and loss, on `dl`, from one prediction pass"
     dl = ifnone(dl, self.dls.valid)
-    with self.no_bar(), self.no_logging(): probs,targs,losses = self.get_preds(dl=dl, with_loss=True)
+    fc = getattr(self, 'feature_cache', None)
+    use_cache = cached is not False and dl is self.dls.valid and fc is not None and fc.matches(self, fc.views)  # the checksum of the body proves it unchanged
+    if cached and not use_cache: raise FtkitError("No feature cache matches this learner's validation set and body: evaluate on the inputs (cached=None or False).")
+    with self.no_bar(), self.no_logging(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)
     y,p = targs.numpy(),probs.argmax(1).numpy()
     vocab = list(map(str, self.dls.vocab))
     labels = list(range(len(vocab)))
@@ -29,13 +64,14 @@ def evaluate(self:Learner,
     for avg in ('macro','weighted'): res.update({f'{k}_{avg}':float(rep[f'{avg} avg'][m]) for k,m in (('precision','precision'), ('recall','recall'), ('f1','f1-score'))})
     res['per_class'] = {c:dict(precision=float(r['precision']), recall=float(r['recall']), f1=float(r['f1-score']), support=int(r['support'])) for c,r in zip(vocab, (rep[str(i)] for i in labels))}
     res['confusion'] = skm.confusion_matrix(y, p, labels=labels).tolist()
-    res['preds'] = Predictions(probs, targs, losses, dl)  # the pass the report's figures and tables reuse (see `save_report`)
+    res['preds'] = Predictions(probs, targs, losses, dl, feats if (features or use_cache) else None, use_cache)  # the pass the report's figures and tables reuse (see `save_report`)
     return res
 
 class Predictions(NamedTuple):
-    "One prediction pass of `Learner.evaluate`: probabilities, targets and losses of every item of `dl`, in its dataset's order"
-    probs:Tensor; targs:Tensor; losses:Tensor; dl:DataLoader
-    def __repr__(self): return f'Predictions({len(self.targs)} items)'
+    "One prediction pass of `Learner.evaluate`: probabilities, targets and losses of every item of `dl`, in its dataset's order; the body's features if kept; whether the pass ran on cached features"
+    probs:Tensor; targs:Tensor; losses:Tensor; dl:DataLoader; feats:Tensor|None=None; cached:bool=False
+    def __repr__(self): return f"Predictions({len(self.targs)} items{', on cached features' if self.cached else ''})"
+
 
 # %% ../nbs/05_evaluate.ipynb #173500ed
 @patch

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_features.ipynb #2a558e2b
 from __future__ import annotations
-import random, uuid, weakref
+import random, time, uuid, weakref
 from types import MethodType
 from contextlib import contextmanager
 from .core import cache_dir, FtkitError
@@ -21,7 +21,7 @@ def is_augmented(
     tfms = [t for p in (getattr(dl, 'after_item', None), getattr(dl, 'after_batch', None)) for t in getattr(p, 'fs', [])]
     def _random(t):
         if not callable(getattr(t, 'before_call', None)) or getattr(t, 'p', 1)==0 or t.split_idx==1: return False  # fastai's `RandTransform`s draw in `before_call`
-        return getattr(t, 'method', None) not in ('squish','pad')  # a resize that squishes or pads draws nothing
+        return getattr(t, 'method', None)!='squish'  # a resize that squishes draws nothing; cropping and padding place the image at random in training
     return any(map(_random, tfms))
 
 # %% ../nbs/03_features.ipynb #d2c1a8d2
@@ -53,7 +53,7 @@ class FeatureCache:
     ):
         model,dls = learn.model,learn.dls
         self.task,self.dls,self.views,self.files = _task(learn),dls,views,[]
-        self.key = self._key(learn)
+        self.key,start = self._key(learn),time.perf_counter()
         training = model.training
         state,tstate = random.getstate(),torch.get_rng_state()  # `DataLoader.new` draws from Python's RNG, each pass a seed from torch's: keep the run's streams as they were
         try:
@@ -63,6 +63,7 @@ class FeatureCache:
         finally:
             model.train(training)
             random.setstate(state); torch.set_rng_state(tstate)
+        self.seconds = time.perf_counter()-start  # the pass that built it
         weakref.finalize(self, _remove, list(self.files))
 
     def _key(self, learn): return (id(learn.dls.train), id(learn.dls.valid), _body_sum(learn))

@@ -8,7 +8,7 @@ from ..imports import *
 from ..core import FtkitError
 from ..callbacks import History, NanGuard
 from ..learner import default_metrics, classification_loss
-from ..adapt import weight_drift, _model_ref, _evaluating
+from ..adapt import weight_drift, body_unchanged, _model_ref, _evaluating
 from ..strategies import data_loaders
 from .task import TextClassifier, TextClassification, load_encoder, model_source
 
@@ -85,19 +85,27 @@ def text_forgetting(
     learn,      # A `Learner` from `text_learner`, or a `TextClassifier`
     probe=None, # A loader of token-id batches (default: the learner's validation texts, unshuffled)
     ref=None,   # The pretrained model (default: `pretrained_model(learn)`)
+    feats=None, # The fine-tuned encoder's pooled features of the validation texts, in their order (`learn.evaluate(features=True)['preds'].feats`): they spare its pass
+    skip_unchanged:bool=True, # A learner whose encoder is the pretrained one (`body_unchanged`) forgot nothing: say so without running either network
 )->dict:
     "How far fine-tuning moved the encoder's sentence embeddings of `probe` (`similarity`, `neighbours`) and its weights (`drift`)"
     model,ref = _model_ref(learn, ref)
     if probe is None:
         if not isinstance(learn, Learner): raise FtkitError("Give `probe`, a loader of token-id batches, with a bare model.")
         probe = data_loaders(learn.dls)[1].new(shuffle=False, drop_last=False)
+    elif feats is not None: raise FtkitError("`feats` are the features of the validation texts: give them without `probe`.")
+    d = weight_drift(learn, ref) if isinstance(learn, Learner) else dict(body=float('nan'), groups=[])
+    if skip_unchanged and isinstance(learn, Learner) and body_unchanged(learn, ref):
+        return dict(similarity=1., neighbours=1., forgetting=0., n=len(probe.dataset), drift=d['body'], group_drift=d['groups'], unchanged=True)
     dev = next(model.parameters()).device
-    with _evaluating(model), _evaluating(ref): a,b = _embed(ref.to(dev), probe, dev),_embed(model, probe, dev)
+    with _evaluating(model), _evaluating(ref):
+        a = _embed(ref.to(dev), probe, dev)
+        b = feats.float().cpu() if feats is not None else _embed(model, probe, dev)
+    if len(a)!=len(b): raise FtkitError(f"`feats` holds {len(b)} items, the validation set {len(a)}: pass the features of this learner's validation set.")
     sim = F.cosine_similarity(a, b, dim=1)
     def nn_idx(e):
         e = F.normalize(e, dim=1); s = e@e.T
         s.fill_diagonal_(-2)
         return s.argmax(1)
-    d = weight_drift(learn, ref) if isinstance(learn, Learner) else dict(body=float('nan'), groups=[])
     same = float((nn_idx(a)==nn_idx(b)).float().mean())
-    return dict(similarity=float(sim.mean()), neighbours=same, forgetting=1-same, n=len(a), drift=d['body'], group_drift=d['groups'])
+    return dict(similarity=float(sim.mean()), neighbours=same, forgetting=1-same, n=len(a), drift=d['body'], group_drift=d['groups'], unchanged=False)

@@ -111,6 +111,7 @@ class TextClassification(Task):
     name = 'text_classification'
     aliases = ('text',)
     item_name = 'text'
+    modules = ('ftkit.text.data', 'ftkit.text.learner', 'transformers')
     default_arch = 'offline'
     # `ftkit train`'s text recipe, measured on 1,200 tweets (benchmarks/text.py): LP-FT with one probe epoch and one of fine-tuning at batches of 16
     # reached 0.853 accuracy (as Hugging Face's Trainer, 3 epochs), where 4 epochs at batches of 64 reached 0.837 in twice the time
@@ -143,10 +144,10 @@ class TextClassification(Task):
     def features(self, model, x): return model.features(x)
     def head(self, model, f): return model.head(f)
     def pretrained_model(self, learn): return TextClassifier(load_encoder(learn.dls.model), len(learn.dls.vocab), pool=learn.model.pool)
-    def forgetting(self, learn, ref=None):
+    def forgetting(self, learn, ref=None, feats=None):
         "How far the encoder's sentence embeddings of the validation texts moved (see `text_forgetting`)"
         from ftkit.text.learner import text_forgetting
-        return text_forgetting(learn, ref=ref)
+        return text_forgetting(learn, ref=ref, feats=feats)
     def config(self, learn):
         return dict(arch=str(learn.dls.model), classes=[str(o) for o in learn.dls.vocab], num_classes=len(learn.dls.vocab),
                     encoder=json.loads(learn.model.encoder.config.to_json_string()), pool=learn.model.pool, max_len=learn.dls.max_len,

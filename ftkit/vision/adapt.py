@@ -9,7 +9,7 @@ from torch.optim.swa_utils import update_bn
 from ..imports import *
 from fastai.vision.all import *
 from ..core import FtkitError
-from ..adapt import weight_drift, pretrained_model, _model_ref, _evaluating
+from ..adapt import weight_drift, pretrained_model, body_unchanged, _model_ref, _evaluating
 from ..strategies import data_loaders
 
 # %% auto #0
@@ -21,29 +21,43 @@ def _batches(probe):
     if isinstance(probe, Tensor): return [probe]
     return (b[0] if isinstance(b, (tuple,list)) else b for b in probe)
 
+def _count(probe)->int:
+    "How many images `probe` holds"
+    if isinstance(probe, Tensor): return len(probe)
+    ds = getattr(probe, 'dataset', None)
+    return len(ds) if ds is not None else sum(len(x) for x in _batches(probe))
+
 @torch.no_grad()
 def forgetting(
     learn,       # A `Learner` from `ft_learner`, or a timm model
     probe=None,  # Normalised images: a loader or one batch (default: the learner's validation images)
     ref=None,    # The pretrained model (default: `pretrained_model(learn)`)
+    feats=None,  # The fine-tuned body's features of the validation images, in their order (`learn.evaluate(features=True)['preds'].feats`): they spare its pass
+    skip_unchanged:bool=True, # A learner whose body is the pretrained one (`body_unchanged`) forgot nothing: say so without running either network
 )->dict:
     "How far the pretrained network's own (ImageNet) predictions on `probe` moved in fine-tuning, and how far its weights did"
     model,ref = _model_ref(learn, ref)
     if probe is None:
         if not isinstance(learn, Learner): raise FtkitError("Give `probe`, a loader or a batch of images, with a bare model.")
-        probe = data_loaders(learn.dls)[1]
+        probe = data_loaders(learn.dls)[1].new(shuffle=False, drop_last=False)
+    elif feats is not None: raise FtkitError("`feats` are the features of the validation images: give them without `probe`.")
+    d = weight_drift(learn, ref)
+    res = dict(drift=d['body'], group_drift=d['groups'])
+    if skip_unchanged and isinstance(learn, Learner) and body_unchanged(learn, ref):
+        return dict(agreement=1., forgetting=0., kl=0., n=_count(probe), **res, unchanged=True)
     dev,head = next(model.parameters()).device,ref.get_classifier()
     agree,kl,n = 0,0.,0
     with _evaluating(model), _evaluating(ref):
         for x in _batches(probe):
             x = x.to(dev)
             before = ref.forward_head(ref.forward_features(x)).float().log_softmax(1)
-            after = head(model.forward_head(model.forward_features(x), pre_logits=True)).float().log_softmax(1)
+            f = feats[n:n+len(x)].to(dev) if feats is not None else model.forward_head(model.forward_features(x), pre_logits=True)
+            after = head(f.to(before.dtype) if feats is not None else f).float().log_softmax(1)
             agree += int((before.argmax(1)==after.argmax(1)).sum())
             kl += float(F.kl_div(after, before, log_target=True, reduction='sum'))
             n += len(x)
-    d = weight_drift(learn, ref)
-    return dict(agreement=agree/n, forgetting=1-agree/n, kl=kl/n, n=n, drift=d['body'], group_drift=d['groups'])
+    if feats is not None and n!=len(feats): raise FtkitError(f"`feats` holds {len(feats)} items, the validation set {n}: pass the features of this learner's validation set.")
+    return dict(agreement=agree/n, forgetting=1-agree/n, kl=kl/n, n=n, **res, unchanged=False)
 
 # %% ../../nbs/14_vision.adapt.ipynb #f3137a51
 @patch

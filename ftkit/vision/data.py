@@ -12,12 +12,13 @@ import pandas as pd, timm, PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
 from ..data import plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note
 from ..core import cache_dir, get_device, FtkitError, MissingError
-from .task import to_rgb
+from .task import to_rgb, _square
 from ..imports import *
 from fastai.vision.all import *
 
 # %% auto #0
-__all__ = ['sample_data', 'arch_stats', 'RGBImage', 'check_images', 'aug_tfms', 'image_dls']
+__all__ = ['sample_data', 'arch_stats', 'RGBImage', 'check_images', 'aug_tfms', 'plain_resize', 'ImageDL', 'ImageWeightedDL',
+           'image_dls']
 
 # %% ../../nbs/10_vision.data.ipynb #a3073002
 def sample_data()->Path:
@@ -221,6 +222,42 @@ def aug_tfms(
 
 
 
+# %% ../../nbs/10_vision.data.ipynb #7c5a5764
+def plain_resize(dl)->tuple|None:
+    "`(size, method)` when the item transforms of `dl` are fastai's `Resize` to a square, drawing nothing on this loader, then `ToTensor`; else None"
+    fs = list(getattr(getattr(dl, 'after_item', None), 'fs', []))
+    if len(fs)!=2 or type(fs[0]) is not Resize or type(fs[1]) is not ToTensor: return None
+    r = fs[0]
+    if r.size[0]!=r.size[1] or r.mode!=Image.BILINEAR or r.pad_mode!=PadMode.Zeros or r.p!=1: return None
+    if getattr(dl, 'split_idx', None)!=1 and r.method!=ResizeMethod.Squish: return None  # 'crop' and 'pad' place the image at random in training
+    return r.size[0],str(r.method)
+
+class _DecodedItems:
+    "Image loaders whose items skip fastai's per-item pipeline when it is a plain resize (the same tensors, read with Pillow directly), each kept decoded in memory for the next epoch"
+    keep_decoded:int = 2**30  # Bytes of decoded images kept in memory per dataset, unless the dataset says otherwise (`image_dls(keep_decoded=...)`)
+    def do_item(self, s):
+        plain = self.__dict__.get('_plain', False)
+        if plain is False: plain = self._plain = plain_resize(self)
+        if plain is None: return super().do_item(s)
+        i = s or 0  # fastai's own first pass asks for item None: the first
+        kept = self.dataset.__dict__.setdefault('_decoded', {})
+        key = (i, *plain)
+        if key in kept: return kept[key]
+        img,*rest = self.create_item(s)
+        x = TensorImage(torch.from_numpy(np.array(_square(img, *plain), dtype=np.uint8)).permute(2,0,1))  # what `Resize` then `ToTensor` give
+        res = (x, *rest)
+        cap = self.dataset.__dict__.get('_keep_decoded', self.keep_decoded)
+        if self.fake_l.num_workers==0 and cap > 0:  # (a worker process's memory is gone after each epoch)
+            used = self.dataset.__dict__.get('_decoded_bytes', 0)
+            if used + x.numel() <= cap: kept[key] = res; self.dataset._decoded_bytes = used + x.numel()
+        return res
+
+class ImageDL(_DecodedItems, TfmdDL):
+    "fastai's `TfmdDL`, with items read faster and kept decoded when nothing random happens per item (see `plain_resize`)"
+
+class ImageWeightedDL(_DecodedItems, WeightedDL):
+    "fastai's `WeightedDL` (oversampling), with items read as `ImageDL` reads them"
+
 # %% ../../nbs/10_vision.data.ipynb #28ac9de0
 def image_dls(
     source,                   # Image folder, CSV file, or DataFrame
@@ -241,6 +278,7 @@ def image_dls(
     oversample:bool=False,    # Draw training images with replacement, each class equally often in expectation (fastai's `WeightedDL`)
     skew:float=3.,            # Warn when the largest training class has this many times the images of the smallest
     num_workers:int=0,        # Loader processes; 0 (load in the main process) is fastest for small images on a CPU
+    keep_decoded:int=2**30,   # Bytes of decoded images kept in memory per split, when nothing random happens per image (see `ImageDL`); 0: none
     device=None,              # Device of the batches (default: best available)
     check:bool=True,          # Decode every file first, and leave out (and report) those that can't be read; see `check_images`
     verbose:bool=True,        # Print what was skipped, and warnings about the classes
@@ -260,11 +298,13 @@ def image_dls(
         bs = len(splits[0])
     counts = Counter(str(labels[i]) for i in splits[0])
     if skew and (o := skew_note(counts, skew, hint="consider oversample=True here or class_weights='balanced' in ft_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
-    if oversample: kwargs.update(dl_type=WeightedDL, dl_kwargs=[dict(wgts=[1/counts[str(labels[i])] for i in splits[0]]), {}])
+    if oversample: kwargs.update(dl_type=ImageWeightedDL, dl_kwargs=[dict(wgts=[1/counts[str(labels[i])] for i in splits[0]]), {}])
+    else: kwargs.setdefault('dl_type', ImageDL)
     if verbose:
         for o in notes: print(o)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), CategoryBlock), splitter=lambda _: splits, **src.getters, **tfms)
     dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
+    for dl in dls.loaders: dl.dataset._keep_decoded = keep_decoded
     dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=oversample)
     dls.skipped = src.skipped
     dls.class_counts = {str(c):counts.get(str(c), 0) for c in dls.vocab}  # training images per class

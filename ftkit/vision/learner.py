@@ -68,6 +68,7 @@ def ft_learner(
     learn.arch,learn.weights,learn.task = arch,weights,ImageClassification()
     if not hasattr(learn, 'history'): learn.add_cb(History())
     if weights is not None and freeze: learn.freeze()
-    if channels_last: learn.to_channelslast(use_amp=False)
+    if channels_last:  # now, so that passes outside `fit` (the feature cache, evaluation, forgetting) run channels-last too; fastai's callback converts it again at every fit
+        learn.model.to(memory_format=torch.channels_last); learn.to_channelslast(use_amp=False)
     if not hasattr(learn, 'nan_guard'): learn.add_cb(NanGuard())
     return learn

@@ -40,6 +40,7 @@ class ImageClassification(Task):
     name = 'image_classification'
     aliases = ('image',)
     item_name = 'image'
+    modules = ('ftkit.vision.data', 'ftkit.vision.learner', 'timm')
     default_arch = 'mobilenetv2_100'
     dls_settings = ('size','aug','oversample','arch','label_col')
     learner_settings = ('arch','ps','label_smoothing','class_weights','mix')
@@ -65,10 +66,10 @@ class ImageClassification(Task):
     def pretrained_model(self, learn):
         from ftkit.vision.models import create_backbone
         return create_backbone(learn.arch, weights=learn.weights)
-    def forgetting(self, learn, ref=None):
+    def forgetting(self, learn, ref=None, feats=None):
         "How far the ImageNet predictions on the validation images moved (see `forgetting`)"
         from ftkit.vision.adapt import forgetting
-        return forgetting(learn, ref=ref)
+        return forgetting(learn, ref=ref, feats=feats)
     def config(self, learn):
         p = learn.dls.prep
         return dict(arch=learn.arch, classes=[str(o) for o in learn.dls.vocab], num_classes=len(learn.dls.vocab),
