@@ -11,12 +11,25 @@ image size and batch size.
    epoch at which its validation accuracy reaches that target;
 4. peak memory: every measurement runs in a fresh process; its peak resident set size is reported.
 
-Run: .venv/bin/python benchmarks/speed.py [--size 64] [--bs 64] [--repeats 3] [--seeds 0 1 2]
-Prints a table and the ratios, and writes them as CSV and JSON next to this script (speed.csv, speed.json).
+--suite command times what a user runs, whole process (interpreter start, imports, checks, training, report, export, exit),
+each run a fresh process, on the bundled sample (800 + 200 images) and on 2,000 + 1,000 images of the full Fashion-MNIST
+(Debian's dataset-fashion-mnist, see fashion.py):
+5. `ftkit train DATA --strategy feature_extract --epochs 5` against plain fastai's `freeze()` + `fit_one_cycle(5)`
+   (fastai_plain.py --recipe head), same accuracy or better;
+6. ftkit's default recipe (`ftkit train DATA`: lp_ft, 4 epochs) against plain fastai's `fine_tune(3)` (fastai_plain.py
+   --recipe fine_tune): whole-process time, and whether ftkit's accuracy reaches fastai's;
+7. everything after training (evaluation, forgetting, export, report), from the stage times `ftkit train` writes in
+   metrics.json, against one pass of the model over the validation images (decoding included, in a fresh process);
+and prints where each command's time goes.
+
+Run: .venv/bin/python benchmarks/speed.py [--suite api|command|all] [--size 64] [--bs 64] [--repeats 3] [--seeds 0 1 2]
+Prints the tables and the ratios, and writes them as CSV and JSON next to this script (speed.csv and speed.json for the
+API suite, speed_command.csv and speed_command.json for the command suite).
 Timings are best-of-`repeats` (the settings interleaved, so that drift on a shared machine hits them alike).
 """
-import argparse, json, resource, subprocess, sys, time
+import argparse, json, resource, subprocess, sys, tempfile, time
 from pathlib import Path
+HERE,BIN = Path(__file__).parent,Path(sys.executable).parent
 
 def _rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024
 
@@ -34,7 +47,7 @@ def _setup(a):
 
 def _dls(a, seed):
     seed_everything(seed)
-    return image_dls(sample_data(), size=a.size, bs=a.bs, arch='mobilenetv2_100')
+    return image_dls(a.data or sample_data(), size=a.size, bs=a.bs, arch='mobilenetv2_100', verbose=False)
 
 def _fastai_learner(dls):
     "Plain fastai: `vision_learner` on the timm architecture, body loaded with the same offline ImageNet weights"
@@ -97,6 +110,13 @@ def m_epoch_hand(a, seed, channels_last=False):
 
 def m_epoch_hand_channels_last(a, seed): return m_epoch_hand(a, seed, channels_last=True)
 
+def m_valid_pass(a, seed):
+    "One pass of the model over the validation images, decoding included: the unit the report's cost is measured in"
+    learn = ft_learner(_dls(a, seed))
+    start = time.perf_counter()
+    with learn.no_bar(): learn.get_preds()
+    return dict(seconds=time.perf_counter()-start, accuracy=float('nan'))
+
 class _Clock:
     "Seconds since `start` and validation accuracy at the end of every epoch"
     def __init__(self): self.rows = []
@@ -132,12 +152,95 @@ LABELS = dict(head_ftkit='ftkit, cached features', head_fastai='plain fastai, fr
               epoch_hand='hand-written PyTorch loop', epoch_hand_channels_last='hand-written loop, channels_last',
               epoch_ftkit_contiguous='ftkit, channels_last=False', tta_fastai='plain fastai fine_tune(3)', tta_ftkit="ftkit's default recipe")
 
-def _one(a, name, seed):
+def _one(a, name, seed, data=None):
     "Run measurement `name` in a fresh process; its result and peak RSS"
-    out = subprocess.run([sys.executable, __file__, '--one', name, '--seed', str(seed), '--size', str(a.size), '--bs', str(a.bs)],
-                         capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, '--one', name, '--seed', str(seed), '--size', str(a.size), '--bs', str(a.bs),
+                          *(['--data', str(data)] if data else [])], capture_output=True, text=True)
     if out.returncode: raise RuntimeError(f'{name} failed:\n{out.stderr[-3000:]}')
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+def _timed(cmd):
+    "Wall time of `cmd` as a fresh process, and its output"
+    start = time.perf_counter()
+    r = subprocess.run(list(map(str, cmd)), capture_output=True, text=True)
+    wall = time.perf_counter()-start
+    if r.returncode: raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
+    return wall,r.stdout
+
+def c_ftkit(a, data, out, *opts):
+    "`ftkit train` as a user runs it"
+    wall,_ = _timed([BIN/'ftkit', 'train', data, '--size', a.size, '--bs', a.bs, '--quiet', '--out', out, *opts])
+    m = json.loads((Path(out)/'metrics.json').read_text())
+    return dict(wall_s=wall, accuracy=m['accuracy'], f1_macro=m['f1_macro'], stages=m['time_s'])
+
+def c_fastai(a, data, recipe, epochs):
+    "Plain fastai (fastai_plain.py) as a fresh process"
+    wall,out = _timed([sys.executable, HERE/'fastai_plain.py', data, '--recipe', recipe, '--epochs', epochs, '--size', a.size, '--bs', a.bs])
+    r = json.loads(out.strip().splitlines()[-1])
+    return dict(wall_s=wall, accuracy=r['accuracy'], f1_macro=float('nan'), stages=r['steps'])
+
+COMMANDS = {
+    'ftkit_fe': ('ftkit train --strategy feature_extract --epochs 5', lambda a,d,o: c_ftkit(a, d, o, '--strategy', 'feature_extract', '--epochs', 5)),
+    'fastai_head': ('plain fastai freeze() + fit_one_cycle(5)', lambda a,d,o: c_fastai(a, d, 'head', 5)),
+    'ftkit_default': ("ftkit train (default: lp_ft, 4 epochs)", lambda a,d,o: c_ftkit(a, d, o)),
+    'fastai_ft': ('plain fastai fine_tune(3)', lambda a,d,o: c_fastai(a, d, 'fine_tune', 3)),
+}
+AFTER = ('evaluation','forgetting','export','report')
+
+def main_command(a):
+    "The command suite: whole processes, side by side"
+    import pandas as pd
+    sys.path.insert(0, str(HERE)); from fashion import fashion_folder
+    from ftkit.vision.data import sample_data
+    tmp = Path(tempfile.mkdtemp())
+    sets = {'sample, 800 + 200': sample_data(), 'Fashion-MNIST, 2,000 + 1,000': fashion_folder(tmp/'fm3k', 2000, 1000)}
+    rows = []
+    for r in range(a.repeats):
+        for ds,data in sets.items():
+            for k,(label,f) in COMMANDS.items():
+                rows.append(dict(dataset=ds, key=k, run=label, repeat=r, **f(a, data, tmp/f'{k}_{r}')))
+                print('.', end='', flush=True)
+            p = _one(a, 'valid_pass', 0, data)
+            rows.append(dict(dataset=ds, key='valid_pass', run='one pass over the validation images', repeat=r, wall_s=p['seconds'],
+                             accuracy=float('nan'), f1_macro=float('nan'), stages={}))
+    print()
+    df = pd.DataFrame(rows)
+    res,ratios,stages = [],{},[]
+    for (ds,k),g in df.groupby(['dataset','key'], sort=False):
+        res.append(dict(dataset=ds, run=g.run.iloc[0], best_s=g.wall_s.min(), median_s=g.wall_s.median(), accuracy=g.accuracy.mean(), f1_macro=g.f1_macro.mean()))
+        if k!='valid_pass':
+            st = pd.DataFrame(list(g.stages)).median().round(2).to_dict()
+            stages.append(dict(dataset=ds, run=g.run.iloc[0], **st))
+    res = pd.DataFrame(res)
+    for ds in sets:
+        b = res[res.dataset==ds].set_index('run')
+        best = lambda k: b.loc[COMMANDS[k][0], 'best_s'] if k in COMMANDS else b.loc['one pass over the validation images', 'best_s']
+        acc = lambda k: b.loc[COMMANDS[k][0], 'accuracy']
+        g = df[(df.dataset==ds)]
+        after = lambda k: min(sum(s.get(x, 0) for x in AFTER) for s in g[g.key==k].stages)
+        ratios[ds] = {
+            'head-only, whole process: plain fastai / ftkit (target >= 8)': best('fastai_head')/best('ftkit_fe'),
+            'head-only accuracy: ftkit - plain fastai (target >= 0)': acc('ftkit_fe')-acc('fastai_head'),
+            'after training, feature_extract: (evaluation+forgetting+export+report) / one validation pass (target <= 1.3)': after('ftkit_fe')/best('valid_pass'),
+            'after training, default recipe: (evaluation+forgetting+export+report) / one validation pass (target <= 1.3)': after('ftkit_default')/best('valid_pass'),
+            'default recipe, whole process: ftkit / plain fastai fine_tune(3) (target <= 0.25)': best('ftkit_default')/best('fastai_ft'),
+            'default recipe accuracy: ftkit - plain fastai fine_tune(3) (target >= 0)': acc('ftkit_default')-acc('fastai_ft'),
+        }
+    stages = pd.DataFrame(stages)
+    import torch
+    print(f'Whole processes, MobileNetV2 (offline ImageNet weights), {a.size} px, bs {a.bs}, {torch.get_num_threads()} torch threads, best of {a.repeats}:')
+    print(res.round(3).to_string(index=False))
+    print('\nWhere the time goes (seconds, median over repeats; ftkit from metrics.json, fastai from its script):')
+    print(stages.astype(object).where(stages.notna(), '').to_string(index=False))
+    print('\nRatios:')
+    for ds,rs in ratios.items():
+        print(f'  {ds}:')
+        for k,v in rs.items(): print(f'    {k}: {v:.2f}')
+    out = HERE/'speed_command'
+    res.to_csv(f'{out}.csv', index=False)
+    Path(f'{out}.json').write_text(json.dumps(dict(size=a.size, bs=a.bs, repeats=a.repeats, threads=torch.get_num_threads(),
+        results=res.to_dict(orient='records'), stages=stages.to_dict(orient='records'),
+        ratios={ds:{k:round(v, 3) for k,v in rs.items()} for ds,rs in ratios.items()}), indent=2))
 
 def main(a):
     import pandas as pd, torch
@@ -195,6 +298,8 @@ if __name__=='__main__':
     p.add_argument('--bs', type=int, default=64)
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--suite', choices=['api','command','all'], default='all')
+    p.add_argument('--data', default=None, help=argparse.SUPPRESS)
     p.add_argument('--one', help=argparse.SUPPRESS)
     p.add_argument('--seed', type=int, default=0, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -203,4 +308,6 @@ if __name__=='__main__':
         _setup(a)
         res = globals()[f'm_{a.one}'](a, a.seed)
         print(json.dumps(dict(res, rss_mb=_rss_mb())))
-    else: main(a)
+    else:
+        if a.suite in ('api','all'): main(a)
+        if a.suite in ('command','all'): main_command(a)

@@ -60,7 +60,7 @@ def weight_drift(
         res.append((n/d)**0.5); num += n; den += d
     return dict(groups=res, body=(num/den)**0.5 if den else float('nan'))
 
-# %% ../nbs/08_adapt.ipynb #0bc06325
+# %% ../nbs/08_adapt.ipynb #e7a80046
 def body_unchanged(
     learn:Learner, # A learner whose `task` knows its pretrained model
     ref=None,      # The pretrained model (default: `pretrained_model(learn)`)

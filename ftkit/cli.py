@@ -449,6 +449,8 @@ def _print_metrics(m, out):
     print(f"\nValidation metrics ({m['n_valid']} {noun}s, {m['n_classes']} classes; {m['strategy']['strategy']} on {m['n_train']} {noun}s in {m['wall_time_s']:.1f} s):")
     for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss'): print(f'  {k:<16}{m[k]:.4f}')
     print(m['summary'])
+    t = m.get('time_s') or {}
+    if t.get('total') is not None: print(f"Time: {t['total']:.1f} s in all: " + ', '.join(f'{k} {v:.1f}' for k,v in t.items() if k!='total' and v is not None))
     print(f"\nModel saved to {Path(out)/'model.safetensors'}; report, confusion matrix, worst mistakes and curves in {out}")
 
 def main(

@@ -14,7 +14,7 @@ __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'atomic_pa
            'seed_everything', 'rng_states', 'set_rng_states', 'Task', 'csv_columns', 'file_suffixes', 'infer_task',
            'get_task']
 
-# %% ../nbs/00_core.ipynb #45770660
+# %% ../nbs/00_core.ipynb #95754eac
 class _Lazy:
     "A module imported on first use: `ftkit --help` and the command line's checks start without numpy and torch"
     def __init__(self, name): self._name = name

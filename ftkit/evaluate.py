@@ -31,9 +31,12 @@ def _preds(learn, dl, features:bool):
         f = task.features(m, x); fs.append(f.detach().float().cpu())
         return task.head(m, f)
     idxs = list(dl.get_idxs())  # the order the items are served in (by length, for texts), fixed for the pass
+    prev = model.__dict__.get('forward')  # a forward patched already (e.g. to take cached features) is put back after
     model.forward = MethodType(fwd, model)
     try: probs,targs,losses = learn.get_preds(dl=dl.new(get_idxs=_Fixed(idxs), shuffle=False, drop_last=False), with_loss=True, reorder=False)
-    finally: del model.forward
+    finally:
+        if prev is None: del model.forward
+        else: model.forward = prev
     return *_in_dataset_order(idxs, probs, targs, losses, torch.cat(fs)),
 
 def _cached_preds(learn, fc):

@@ -19,8 +19,8 @@ def test_help_is_helpful():
     for opt in ('--arch', '--weights', '--epochs', '--size', '--bs', '--lr', '--seed', '--out', 'offline', 'none'): assert opt in r.stdout
 
 def test_help_imports_no_training_library():
-    "`ftkit --help` and `ftkit train --help` build the parser from the settings alone: fastai and timm stay unloaded"
-    code = "import sys\nfrom ftkit.cli import main\nfor a in (['--help'], ['train', '--help']):\n    try: main(a)\n    except SystemExit: pass\nprint(sorted(m for m in ('fastai','timm') if m in sys.modules))"
+    "`ftkit --help` and `ftkit train --help` build the parser from the settings alone: torch, fastai and timm stay unloaded"
+    code = "import sys\nfrom ftkit.cli import main\nfor a in (['--help'], ['train', '--help']):\n    try: main(a)\n    except SystemExit: pass\nprint(sorted(m for m in ('torch','fastai','timm') if m in sys.modules))"
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == '[]'
@@ -60,6 +60,41 @@ def test_train_writes_a_complete_run_folder(tmp_path):
     for f in ('history.png', 'confusion.png', 'class_f1.png', 'top_losses.png'): assert (out/f).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert 'Best valid_loss' in r.stdout and m['restored_epoch'] == m['best_epoch'] and m['stopped_epoch'] is None
     assert len((out/'history.csv').read_text().strip().splitlines()) == 3  # header + one row per epoch
+
+def test_feature_extraction_report_comes_from_its_cache(tmp_path):
+    "After a head-only run the body is the pretrained one: the report is computed on the cached features, forgetting is exactly none without a pass, and the figures are those of the exported model on the images"
+    from ftkit.vision.data import sample_data
+    from ftkit.export import load_model
+    out = tmp_path/'fe'
+    r = ftkit('train', sample_data(), '--strategy', 'feature_extract', '--epochs', 2, '--size', 32, '--quiet', '--out', out)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((out/'metrics.json').read_text())
+    assert m['cached_features'] and m['evaluated_on_cached_features']
+    fg = m['forgetting']
+    assert fg['body_unchanged'] and (fg['imagenet_agreement'], fg['imagenet_kl'], fg['body_drift']) == (1.0, 0.0, 0.0)
+    assert set(m['time_s']) == {'start','imports','checks','data','model','cache','training','evaluation','forgetting','export','report','total'}
+    assert m['time_s']['total'] >= sum(v for k,v in m['time_s'].items() if k!='total') - 0.05
+    files = sorted((sample_data()/'valid').glob('*/*.png'))
+    pred = load_model(out).probs(files).argmax(1)
+    classes = json.loads((out/'config.json').read_text())['classes']
+    acc = sum(classes[int(i)]==f.parent.name for i,f in zip(pred, files))/len(files)
+    assert acc == m['accuracy'], (acc, m['accuracy'])  # the cached evaluation is the model's, on the images
+    rep = pd.read_csv(out/'report.csv', index_col='class')
+    assert rep.loc['accuracy', 'f1'] == pytest.approx(m['accuracy'])
+
+def test_forgetting_measured_once_or_not_at_all(tmp_path):
+    "A body that moved: forgetting measured (the pretrained network's pass alone); with --no-forgetting, not at all"
+    from ftkit.vision.data import sample_data
+    runs = {}
+    for name,opts in (('on', ()), ('off', ('--no-forgetting',))):
+        r = ftkit('train', sample_data(), '--strategy', 'fine_tune', '--epochs', 1, '--freeze-epochs', 0, '--size', 32, '--quiet', '--out', tmp_path/name, *opts)
+        assert r.returncode == 0, r.stderr
+        runs[name] = json.loads((tmp_path/name/'metrics.json').read_text())
+    on,off = runs['on'],runs['off']
+    assert not on['evaluated_on_cached_features'] and not on['forgetting']['body_unchanged']
+    assert on['forgetting']['body_drift'] > 0 and on['forgetting']['imagenet_kl'] > 0
+    assert off['forgetting'] is None
+    assert off['accuracy'] == on['accuracy']  # the same run otherwise
 
 def test_compare_writes_tables_and_plots(tmp_path):
     from ftkit.vision.data import sample_data

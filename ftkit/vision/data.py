@@ -222,7 +222,7 @@ def aug_tfms(
 
 
 
-# %% ../../nbs/10_vision.data.ipynb #7c5a5764
+# %% ../../nbs/10_vision.data.ipynb #27d4ad24
 def plain_resize(dl)->tuple|None:
     "`(size, method)` when the item transforms of `dl` are fastai's `Resize` to a square, drawing nothing on this loader, then `ToTensor`; else None"
     fs = list(getattr(getattr(dl, 'after_item', None), 'fs', []))
@@ -234,7 +234,7 @@ def plain_resize(dl)->tuple|None:
 
 class _DecodedItems:
     "Image loaders whose items skip fastai's per-item pipeline when it is a plain resize (the same tensors, read with Pillow directly), each kept decoded in memory for the next epoch"
-    keep_decoded:int = 2**30  # Bytes of decoded images kept in memory per dataset, unless the dataset says otherwise (`image_dls(keep_decoded=...)`)
+    keep_decoded:int = 2**29  # Bytes of decoded images kept in memory per dataset, unless the dataset says otherwise (`image_dls(keep_decoded=...)`)
     def do_item(self, s):
         plain = self.__dict__.get('_plain', False)
         if plain is False: plain = self._plain = plain_resize(self)
@@ -278,7 +278,7 @@ def image_dls(
     oversample:bool=False,    # Draw training images with replacement, each class equally often in expectation (fastai's `WeightedDL`)
     skew:float=3.,            # Warn when the largest training class has this many times the images of the smallest
     num_workers:int=0,        # Loader processes; 0 (load in the main process) is fastest for small images on a CPU
-    keep_decoded:int=2**30,   # Bytes of decoded images kept in memory per split, when nothing random happens per image (see `ImageDL`); 0: none
+    keep_decoded:int=2**29,   # Bytes of decoded images kept in memory per split, when nothing random happens per image (see `ImageDL`); 0: none
     device=None,              # Device of the batches (default: best available)
     check:bool=True,          # Decode every file first, and leave out (and report) those that can't be read; see `check_images`
     verbose:bool=True,        # Print what was skipped, and warnings about the classes
