@@ -187,6 +187,32 @@ COMMANDS = {
 }
 AFTER = ('evaluation','forgetting','export','report')
 
+def decoding(a, data, repeats=3):
+    "Seconds to turn the validation images of `data` into the tensors the model's batches are made of, four ways, and whether each gives fastai's tensors"
+    import numpy as np, torch, torch.nn.functional as F, torchvision
+    from torchvision.io import decode_image, read_file, ImageReadMode
+    from fastai.data.core import TfmdDL
+    from ftkit.vision.data import image_dls
+    dls = image_dls(data, size=a.size, bs=a.bs, arch='mobilenetv2_100', verbose=False)
+    dl = dls.valid; n = len(dl.dataset); files = dl.dataset.items
+    def tv(f):
+        x = decode_image(read_file(str(f)), mode=ImageReadMode.RGB)
+        return F.interpolate(x[None].float(), size=(a.size, a.size), mode='bilinear', antialias=True)[0].round().clamp(0, 255).byte()
+    ways = {"fastai's item pipeline (Resize, ToTensor)": lambda: [TfmdDL.do_item(dl, i)[0] for i in range(n)],
+            'ftkit ImageDL, first read (Pillow, no per-item pipeline)': lambda: [dl.do_item(i)[0] for i in range(n)],
+            'ftkit ImageDL, kept in memory (later epochs)': lambda: [dl.do_item(i)[0] for i in range(n)],
+            'torchvision decode_image + interpolate (antialiased)': lambda: [tv(f) for f in files]}
+    ref,rows = None,[]
+    for name,f in ways.items():
+        ts = []
+        for r in range(repeats):
+            if name.startswith('ftkit ImageDL, first'): dl.dataset.__dict__.pop('_decoded', None); dl.dataset.__dict__.pop('_decoded_bytes', None)
+            t = time.perf_counter(); xs = f(); ts.append(time.perf_counter()-t)
+        if ref is None: ref = xs
+        same = all(torch.equal(torch.as_tensor(x), torch.as_tensor(y)) for x,y in zip(xs, ref))
+        rows.append(dict(way=name, images=n, best_s=min(ts), ms_per_image=1000*min(ts)/n, same_tensors=same))
+    return rows
+
 def main_command(a):
     "The command suite: whole processes, side by side"
     import pandas as pd
@@ -227,11 +253,14 @@ def main_command(a):
             'default recipe accuracy: ftkit - plain fastai fine_tune(3) (target >= 0)': acc('ftkit_default')-acc('fastai_ft'),
         }
     stages = pd.DataFrame(stages)
+    dec = pd.DataFrame(decoding(a, sets['Fashion-MNIST, 2,000 + 1,000']))
     import torch
     print(f'Whole processes, MobileNetV2 (offline ImageNet weights), {a.size} px, bs {a.bs}, {torch.get_num_threads()} torch threads, best of {a.repeats}:')
     print(res.round(3).to_string(index=False))
     print('\nWhere the time goes (seconds, median over repeats; ftkit from metrics.json, fastai from its script):')
     print(stages.astype(object).where(stages.notna(), '').to_string(index=False))
+    print(f'\nDecoding the {dec.images.iloc[0]} validation images at {a.size} px (best of 3, in one process):')
+    print(dec.round(3).to_string(index=False))
     print('\nRatios:')
     for ds,rs in ratios.items():
         print(f'  {ds}:')
@@ -239,7 +268,7 @@ def main_command(a):
     out = HERE/'speed_command'
     res.to_csv(f'{out}.csv', index=False)
     Path(f'{out}.json').write_text(json.dumps(dict(size=a.size, bs=a.bs, repeats=a.repeats, threads=torch.get_num_threads(),
-        results=res.to_dict(orient='records'), stages=stages.to_dict(orient='records'),
+        results=res.to_dict(orient='records'), stages=stages.to_dict(orient='records'), decoding=dec.to_dict(orient='records'),
         ratios={ds:{k:round(v, 3) for k,v in rs.items()} for ds,rs in ratios.items()}), indent=2))
 
 def main(a):
