@@ -214,7 +214,8 @@ def train(
     **kwargs,          # Settings of a new run: the fields of `TrainSettings` (e.g. `arch`, `epochs`, `size`, `strategy`, `out`)
 )->dict:
     "Adapt a pretrained network to `data` with a strategy, evaluate it, and write the run folder `out`; returns the metrics"
-    clock,started = _Clock(),_since_start()
+    clock = _Clock()
+    started = _since_start() if Path(sys.argv[0]).name=='ftkit' else None  # the process is the command: its start-up counts too
     import torch  # (inferring the task would import it: booked as an import, not as a check)
     clock('imports')
     s,ck = _settings(data, resume, kwargs)
@@ -248,7 +249,7 @@ def train(
     for f in ('checkpoint.pt','best.safetensors'): (out/f).unlink(missing_ok=True)  # the run is complete: the model folder is what stays
     clock('report')
     m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
-                   'total':None if started is None else round(started + sum(clock.stages.values()), 2)}  # start: interpreter, `ftkit.cli` and its imports
+                   'total':round((started or 0) + sum(clock.stages.values()), 2)}  # start: the interpreter and `ftkit.cli`, when run as the command
     _write_json(m, out/'metrics.json')
     return m
 
