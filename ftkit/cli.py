@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from . import __version__
-from .core import atomic_path, seed_everything, get_task, FtkitError
+from .core import atomic_path, seed_everything, get_task, Task, FtkitError
 
 # %% auto #0
 __all__ = ['make_strategy', 'TrainSettings', 'train', 'compare', 'predict', 'parser', 'main', 'command']
@@ -166,8 +166,9 @@ def _since_start()->float|None:
     "Seconds since this process started (from /proc, on Linux); None where that is unknown"
     try:
         stat = Path('/proc/self/stat').read_text().rsplit(')', 1)[1].split()  # fields from the third on: the 22nd, start time, is [19]
-        return float(Path('/proc/uptime').read_text().split()[0]) - int(stat[19])/os.sysconf('SC_CLK_TCK')
+        age = float(Path('/proc/uptime').read_text().split()[0]) - int(stat[19])/os.sysconf('SC_CLK_TCK')
     except (OSError, ValueError, IndexError, AttributeError): return None
+    return age if 0 <= age < 3600 else None  # a container may show its own uptime, not the host's that the start time counts from
 
 class _Clock:
     "Wall time of each stage of a run: `clock(name)` books the time since the previous call under `name`"
@@ -177,12 +178,18 @@ class _Clock:
         self.stages[name] = self.stages.get(name, 0.) + now-self.last
         self.last = now
 
+def _takes_feats(task)->bool:
+    "Whether `task` measures forgetting and can reuse the evaluation's features for it (a task written before `feats` existed takes `ref` alone)"
+    return type(task).forgetting is not Task.forgetting and 'feats' in inspect.signature(task.forgetting).parameters
+
 def _forgetting(learn, s:TrainSettings, strategy, ev:dict)->dict|None:
     "What `metrics.json` records of what the body forgot: the task's measure and the weight drift; None when not measured"
     if not (s.forgetting and strategy.pretrained and s.weights is not None): return None
     from ftkit.adapt import weight_drift, pretrained_model
     ref = pretrained_model(learn)  # built once, for both measures
-    fg = learn.task.forgetting(learn, ref, feats=ev['preds'].feats) or {}  # the evaluation's features: only the pretrained network runs, and only if the body moved
+    feats = ev['preds'].feats
+    # the evaluation's features: only the pretrained network runs, and only if the body moved
+    fg = (learn.task.forgetting(learn, ref, feats=feats) if _takes_feats(learn.task) and feats is not None else learn.task.forgetting(learn, ref)) or {}
     d = dict(body=fg['drift'], groups=fg['group_drift']) if 'drift' in fg else weight_drift(learn, ref)
     return dict(**{name:fg.get(k) for k,name in learn.task.forgetting_record.items()}, body_drift=d['body'],
                 group_drift=[None if x!=x else x for x in d['groups']],  # the head has no pretrained counterpart: null, valid JSON
@@ -235,7 +242,7 @@ def train(
     clock('training')
     fc = getattr(learn, 'feature_cache', None)
     if fc is not None: clock.stages['training'] -= fc.seconds; clock.stages['cache'] = fc.seconds  # the pass of the body that built it, apart
-    need_feats = s.forgetting and strategy.pretrained and s.weights is not None
+    need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
     ev = learn.evaluate(features=need_feats)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was
     clock('evaluation')
     fg = _forgetting(learn, s, strategy, ev)
@@ -506,5 +513,7 @@ def command():
     "The `ftkit` console command: `main()`, then, once the exit handlers have run and the output is flushed, an exit that skips tearing down every imported module (about 1.5 s after torch and fastai)"
     rc = main()
     atexit._run_exitfuncs()  # what a normal exit runs first: finalizers (the feature cache's files), logging, multiprocessing
-    for f in (sys.stdout, sys.stderr): f.flush()
+    for f in (sys.stdout, sys.stderr):
+        try: f.flush()
+        except OSError: pass  # a closed pipe (`ftkit predict ... | head`): nothing more to say
     os._exit(rc)

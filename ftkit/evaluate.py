@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import NamedTuple
 import sklearn.metrics as skm
 from types import MethodType
-from .core import atomic_path, FtkitError
-from .features import _task
+from .core import atomic_path, FtkitError, Task
 from .imports import *
 from fastai.interpret import ClassificationInterpretation
 
@@ -25,8 +24,10 @@ def _in_dataset_order(idxs, *ts): return [None if t is None else t[torch.as_tens
 
 def _preds(learn, dl, features:bool):
     "Probabilities, targets and losses of `dl` in its dataset's order, and the body's features of each item if `features` (same pass)"
+    task = getattr(learn, 'task', None)
+    if features and (task is None or type(task).features is Task.features): raise FtkitError("features=True needs the learner's task to say what its body's features are (`Task.features` and `Task.head`).")
     if not features: return *learn.get_preds(dl=dl, with_loss=True), None
-    task,model,fs = _task(learn),learn.model,[]
+    model,fs = learn.model,[]
     def fwd(m, x):
         f = task.features(m, x); fs.append(f.detach().float().cpu())
         return task.head(m, f)
@@ -37,6 +38,7 @@ def _preds(learn, dl, features:bool):
     finally:
         if prev is None: del model.forward
         else: model.forward = prev
+    if sum(map(len, fs))!=len(idxs): raise FtkitError(f"The model ran on {sum(map(len, fs))} items for {len(idxs)} in the loader (a callback ran it twice, or skipped a batch after it ran): the features can't be matched to the items.")
     return *_in_dataset_order(idxs, probs, targs, losses, torch.cat(fs)),
 
 def _cached_preds(learn, fc):

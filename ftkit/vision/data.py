@@ -236,8 +236,7 @@ class _DecodedItems:
     "Image loaders whose items skip fastai's per-item pipeline when it is a plain resize (the same tensors, read with Pillow directly), each kept decoded in memory for the next epoch"
     keep_decoded:int = 2**29  # Bytes of decoded images kept in memory per dataset, unless the dataset says otherwise (`image_dls(keep_decoded=...)`)
     def do_item(self, s):
-        plain = self.__dict__.get('_plain', False)
-        if plain is False: plain = self._plain = plain_resize(self)
+        plain = plain_resize(self)  # asked every time (microseconds): the pipeline or the split may change, as TTA switches the validation set to training transforms
         if plain is None: return super().do_item(s)
         i = s or 0  # fastai's own first pass asks for item None: the first
         kept = self.dataset.__dict__.setdefault('_decoded', {})
@@ -304,7 +303,9 @@ def image_dls(
         for o in notes: print(o)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), CategoryBlock), splitter=lambda _: splits, **src.getters, **tfms)
     dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
-    for dl in dls.loaders: dl.dataset._keep_decoded = keep_decoded
+    for dl in dls.loaders:
+        ds = dl.dataset; ds._keep_decoded = keep_decoded
+        if ds.__dict__.get('_decoded_bytes', 0) > keep_decoded: ds.__dict__.pop('_decoded', None); ds.__dict__.pop('_decoded_bytes', None)  # fastai's first pass, made before the cap was set
     dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=oversample)
     dls.skipped = src.skipped
     dls.class_counts = {str(c):counts.get(str(c), 0) for c in dls.vocab}  # training images per class
