@@ -5,7 +5,7 @@
 # %% ../nbs/09_cli.ipynb #f312477e
 from __future__ import annotations
 import argparse, atexit, importlib, inspect, json, os, platform, re, sys, time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from . import __version__
@@ -140,6 +140,28 @@ def _learner(s:TrainSettings, out:Path, clock=None):
     if clock: clock('model')
     return strategy,dls,learn
 
+class _EpochLines:
+    "fastai's per-epoch log as one line each (epoch k of n, every loss and metric, the time): what a pipe or a log gets in place of progress bars"
+    def __init__(self, learn, total:int, done:int=0): self.learn,self.total,self.n = learn,total,done
+    def __call__(self, log):
+        names = list(self.learn.recorder.metric_names)
+        if len(log)!=len(names) or not names or names[0]!='epoch': return print(*log, flush=True)
+        self.n += 1
+        fmt = lambda v: f'{v:.4f}' if isinstance(v, float) else str(v)
+        print(f'epoch {self.n}/{self.total}  ' + '  '.join(f'{k} {fmt(v)}' for k,v in zip(names[1:], log[1:])), flush=True)
+
+@contextmanager
+def _logging_to(learn, fn):
+    "`learn`'s per-epoch log goes to `fn` inside the block"
+    old,learn.logger = learn.logger,fn
+    try: yield
+    finally: learn.logger = old
+
+def _interactive()->bool:
+    "Whether the output is a terminal or a notebook, where progress bars redraw in place"
+    from fastcore.imports import in_notebook
+    return sys.stdout.isatty() or in_notebook()
+
 def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
     "Run `strategy` with the run's callbacks, writing a checkpoint every epoch; the `BestModel` that watched it"
     from ftkit.callbacks import PhaseBanner, NonFiniteLoss, Checkpoint, BestModel, graceful_stop, TrainingInterrupted
@@ -150,6 +172,9 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
     try:
         with graceful_stop() as stop, ExitStack() as quiet:
             if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
+            elif not _interactive():  # a pipe, a log, CI: one line per epoch, not hundreds of redrawn bars
+                quiet.enter_context(learn.no_bar())
+                quiet.enter_context(_logging_to(learn, _EpochLines(learn, strategy.total_epochs, len(ck['history']) if ck else 0)))
             learn.fit_strategy(strategy, cbs=[*cbs, stop], cache=s.cache, resume=ck)
         if ck is not None and ck.get('complete'): best.replay(learn)  # the run had ended: no epoch ran, so take its record from the history
     except TrainingInterrupted as e:

@@ -96,6 +96,19 @@ def test_forgetting_measured_once_or_not_at_all(tmp_path):
     assert off['forgetting'] is None
     assert off['accuracy'] == on['accuracy']  # the same run otherwise
 
+def test_output_into_a_pipe_is_one_line_per_epoch(tmp_path):
+    "Through a pipe, as in a log or CI, no progress bar is drawn: a line per epoch with its metrics, and the summary"
+    from ftkit.vision.data import sample_data
+    r = ftkit('train', sample_data(), '--size', 32, '--epochs', 3, '--out', tmp_path/'run')  # stdout and stderr are pipes here
+    assert r.returncode == 0, r.stderr
+    assert '\r' not in r.stdout + r.stderr and '%' not in r.stdout
+    epochs = [l for l in r.stdout.splitlines() if l.startswith('epoch ')]
+    assert [l.split()[1] for l in epochs] == ['1/3', '2/3', '3/3'], r.stdout
+    history = pd.read_csv(tmp_path/'run'/'history.csv')
+    for line,(_,row) in zip(epochs, history.iterrows()): assert f"valid_loss {row.valid_loss:.4f}" in line and f"accuracy {row.accuracy:.4f}" in line
+    assert len(r.stdout.splitlines()) <= 25 and len(r.stderr.splitlines()) <= 5, (r.stdout, r.stderr)
+    assert 'Validation metrics' in r.stdout and r.stdout.rstrip().endswith(str(tmp_path/'run'))
+
 def test_compare_writes_tables_and_plots(tmp_path):
     from ftkit.vision.data import sample_data
     import pandas as pd
