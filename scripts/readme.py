@@ -1,7 +1,9 @@
 """Write README.md from nbs/index.ipynb, with its outputs, without Quarto (which `nbdev_readme` needs).
 
 Cells flagged `#| hide` are dropped and other `#|` directives removed, as nbdev does; HTML outputs keep
-their tables but lose `<style>` blocks, which GitHub and PyPI do not render. Run: make readme
+their tables but lose `<style>` blocks, which GitHub and PyPI do not render. Links to other notebooks, relative to
+nbs/ in the notebook (where the website resolves them), are made relative to the repository's root, where README.md
+lives. Run: make readme
 """
 import re, sys
 import nbformat
@@ -26,6 +28,7 @@ def readme(src, dest):
         c.source = re.sub(r'^#\|.*(\n|$)', '', c.source, flags=re.M)
         c.outputs = [o for o in map(_clean_output, c.outputs) if o is not None]
     body,_ = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
+    body = re.sub(r'\]\((?!https?:|#|/|nbs/)([^)\s]+\.ipynb(?:#[^)\s]*)?)\)', r'](nbs/\1)', body)  # the notebooks live in nbs/
     open(dest, 'w').write('<!-- Generated from nbs/index.ipynb by `make readme`: edit the notebook, not this file -->\n\n' + body.strip() + '\n')
 
 if __name__=='__main__': readme(*sys.argv[1:3])
