@@ -320,7 +320,7 @@ def compare(
     from ftkit.core import infer_task
     task = get_task(task) if task else infer_task(data)
     df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs,
-                        weights=weights, device=device, progress=progress, task=task, **kwargs)
+                        weights=weights, device=device, progress=progress and _interactive(), log=progress and not _interactive(), task=task, **kwargs)
     with atomic_path(out/'comparison.csv') as tmp: df.to_csv(tmp, index=False)
     with atomic_path(out/'summary.csv') as tmp: summarize(df).to_csv(tmp, index=False)
     ax = plot_comparison(df[df.fraction==max(fr)])

@@ -63,15 +63,19 @@ def compare_strategies(
     epochs:int=4,               # Epoch budget of every strategy given by name
     seeds=(0,),                 # One run per strategy and seed
     progress:bool=True,         # Progress bar over the runs
+    log:bool=False,             # Print a line as each run ends (its metrics and time), for output that is not a terminal
     **kwargs,                   # Passed to `run_strategy` (size, bs, weights, train_frac, ...)
 )->pd.DataFrame:
     "One row per strategy and seed: validation metrics, wall time and trainable parameters"
     runs = [(s,seed) for seed in L(seeds) for s in L(strategies)]
     rows = []
-    pb = progress_bar(runs, display=progress, leave=False)
-    for s,seed in pb:
-        pb.comment = f"{get_strategy(s, epochs).name}, seed {seed}" + (f", {kwargs['train_frac']:.0%} of the training examples" if kwargs.get('train_frac', 1)<1 else '')
+    pb = progress_bar(runs, leave=False) if progress else runs  # (fastprogress draws a first frame even with display=False)
+    for i,(s,seed) in enumerate(pb):
+        what = f"{get_strategy(s, epochs).name}, seed {seed}" + (f", {kwargs['train_frac']:.0%} of the training examples" if kwargs.get('train_frac', 1)<1 else '')
+        if progress: pb.comment = what
         rows.append(run_strategy(source, s, arch=arch, epochs=epochs, seed=seed, **kwargs))
+        r = rows[-1]
+        if log: print(f"run {i+1}/{len(runs)}, {what}: accuracy {r['accuracy']:.4f}, f1_macro {r['f1_macro']:.4f}, {r['wall_time_s']:.1f} s", flush=True)
     return pd.DataFrame(rows)
 
 # %% ../nbs/06_compare.ipynb #e3864a7a

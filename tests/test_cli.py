@@ -116,6 +116,7 @@ def test_compare_writes_tables_and_plots(tmp_path):
     r = ftkit('compare', sample_data(), '--strategies', 'feature_extract,fine_tune', '--epochs', 2, '--size', 32, '--fractions', '0.1', '--out', out)
     assert r.returncode == 0, r.stderr
     assert 'feature_extract' in r.stdout and '±' in r.stdout
+    assert '\r' not in r.stdout and [l.split(',')[0] for l in r.stdout.splitlines() if l.startswith('run ')] == ['run 1/2', 'run 2/2'], r.stdout  # a pipe: a line per run, no bar
     assert sorted(p.name for p in out.iterdir()) == ['comparison.csv', 'comparison.png', 'summary.csv']
     df = pd.read_csv(out/'comparison.csv')
     assert list(df.strategy) == ['feature_extract', 'fine_tune'] and set(df.n_train) == {80}
