@@ -150,13 +150,6 @@ class _EpochLines:
         fmt = lambda v: f'{v:.4f}' if isinstance(v, float) else str(v)
         print(f'epoch {self.n}/{self.total}  ' + '  '.join(f'{k} {fmt(v)}' for k,v in zip(names[1:], log[1:])), flush=True)
 
-@contextmanager
-def _logging_to(learn, fn):
-    "`learn`'s per-epoch log goes to `fn` inside the block"
-    old,learn.logger = learn.logger,fn
-    try: yield
-    finally: learn.logger = old
-
 def _interactive()->bool:
     "Whether the output is a terminal or a notebook, where progress bars redraw in place"
     from fastcore.imports import in_notebook
@@ -173,8 +166,9 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
         with graceful_stop() as stop, ExitStack() as quiet:
             if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
             elif not _interactive():  # a pipe, a log, CI: one line per epoch, not hundreds of redrawn bars
+                from fastai.learner import replacing_yield
                 quiet.enter_context(learn.no_bar())
-                quiet.enter_context(_logging_to(learn, _EpochLines(learn, strategy.total_epochs, len(ck['history']) if ck else 0)))
+                quiet.enter_context(contextmanager(replacing_yield)(learn, 'logger', _EpochLines(learn, strategy.total_epochs, len(ck['history']) if ck else 0)))
             learn.fit_strategy(strategy, cbs=[*cbs, stop], cache=s.cache, resume=ck)
         if ck is not None and ck.get('complete'): best.replay(learn)  # the run had ended: no epoch ran, so take its record from the history
     except TrainingInterrupted as e:
@@ -535,7 +529,7 @@ def main(
     return 0
 
 def command():
-    "The `ftkit` console command: `main()`, then, once the exit handlers have run and the output is flushed, an exit that skips tearing down every imported module (about 1.5 s after torch and fastai)"
+    "The `ftkit` console command: `main()`, then, once the exit handlers have run and the output is flushed, an exit that skips tearing down every imported module (about 1.6 s after torch and fastai)"
     rc = main()
     atexit._run_exitfuncs()  # what a normal exit runs first: finalizers (the feature cache's files), logging, multiprocessing
     for f in (sys.stdout, sys.stderr):

@@ -20,7 +20,9 @@ class _Fixed:
     def __init__(self, idxs): self.idxs = idxs
     def __call__(self): return self.idxs
 
-def _in_dataset_order(idxs, *ts): return [None if t is None else t[torch.as_tensor(idxs).argsort()] for t in ts]
+def _in_dataset_order(idxs, *ts):
+    order = torch.as_tensor(idxs).argsort()
+    return [t[order] for t in ts]
 
 def _preds(learn, dl, features:bool):
     "Probabilities, targets and losses of `dl` in its dataset's order, and the body's features of each item if `features` (same pass)"
@@ -69,7 +71,7 @@ def evaluate(self:Learner,
     for avg in ('macro','weighted'): res.update({f'{k}_{avg}':float(rep[f'{avg} avg'][m]) for k,m in (('precision','precision'), ('recall','recall'), ('f1','f1-score'))})
     res['per_class'] = {c:dict(precision=float(r['precision']), recall=float(r['recall']), f1=float(r['f1-score']), support=int(r['support'])) for c,r in zip(vocab, (rep[str(i)] for i in labels))}
     res['confusion'] = skm.confusion_matrix(y, p, labels=labels).tolist()
-    res['preds'] = Predictions(probs, targs, losses, dl, feats if (features or use_cache) else None, use_cache)  # the pass the report's figures and tables reuse (see `save_report`)
+    res['preds'] = Predictions(probs, targs, losses, dl, feats, use_cache)  # the pass the report's figures and tables reuse (see `save_report`)
     return res
 
 class Predictions(NamedTuple):

@@ -73,7 +73,7 @@ def test_feature_extraction_report_comes_from_its_cache(tmp_path):
     fg = m['forgetting']
     assert fg['body_unchanged'] and (fg['imagenet_agreement'], fg['imagenet_kl'], fg['body_drift']) == (1.0, 0.0, 0.0)
     assert set(m['time_s']) == {'start','imports','checks','data','model','cache','training','evaluation','forgetting','export','report','total'}
-    assert m['time_s']['total'] >= sum(v for k,v in m['time_s'].items() if k!='total') - 0.05
+    assert 0 < m['time_s']['start'] < 60  # run as the `ftkit` command: its start-up is measured from the process's start
     files = sorted((sample_data()/'valid').glob('*/*.png'))
     pred = load_model(out).probs(files).argmax(1)
     classes = json.loads((out/'config.json').read_text())['classes']
@@ -82,8 +82,8 @@ def test_feature_extraction_report_comes_from_its_cache(tmp_path):
     rep = pd.read_csv(out/'report.csv', index_col='class')
     assert rep.loc['accuracy', 'f1'] == pytest.approx(m['accuracy'])
 
-def test_forgetting_measured_once_or_not_at_all(tmp_path):
-    "A body that moved: forgetting measured (the pretrained network's pass alone); with --no-forgetting, not at all"
+def test_forgetting_measured_or_turned_off(tmp_path):
+    "A body that moved: forgetting measured; with --no-forgetting, not at all"
     from ftkit.vision.data import sample_data
     runs = {}
     for name,opts in (('on', ()), ('off', ('--no-forgetting',))):

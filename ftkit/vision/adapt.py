@@ -51,8 +51,8 @@ def forgetting(
         for x in _batches(probe):
             x = x.to(dev)
             before = ref.forward_head(ref.forward_features(x)).float().log_softmax(1)
-            f = feats[n:n+len(x)].to(dev) if feats is not None else model.forward_head(model.forward_features(x), pre_logits=True)
-            after = head(f.to(before.dtype) if feats is not None else f).float().log_softmax(1)
+            f = feats[n:n+len(x)].to(dev, before.dtype) if feats is not None else model.forward_head(model.forward_features(x), pre_logits=True)
+            after = head(f).float().log_softmax(1)
             agree += int((before.argmax(1)==after.argmax(1)).sum())
             kl += float(F.kl_div(after, before, log_target=True, reduction='sum'))
             n += len(x)

@@ -232,23 +232,25 @@ def plain_resize(dl)->tuple|None:
     if getattr(dl, 'split_idx', None)!=1 and r.method!=ResizeMethod.Squish: return None  # 'crop' and 'pad' place the image at random in training
     return r.size[0],str(r.method)
 
+class _Kept(dict):
+    "Decoded items of one dataset, keyed by index and resize, up to `cap` bytes of images"
+    def __init__(self, cap:int): super().__init__(); self.cap,self.nbytes = cap,0
+    def add(self, key, item):
+        n = item[0].numel()
+        if self.nbytes + n <= self.cap: self[key] = item; self.nbytes += n
+
 class _DecodedItems:
     "Image loaders whose items skip fastai's per-item pipeline when it is a plain resize (the same tensors, read with Pillow directly), each kept decoded in memory for the next epoch"
-    keep_decoded:int = 2**29  # Bytes of decoded images kept in memory per dataset, unless the dataset says otherwise (`image_dls(keep_decoded=...)`)
+    keep_decoded:int = 2**29  # Bytes of decoded images kept per dataset when `image_dls` did not say (`keep_decoded`)
     def do_item(self, s):
         plain = plain_resize(self)  # asked every time (microseconds): the pipeline or the split may change, as TTA switches the validation set to training transforms
         if plain is None: return super().do_item(s)
-        i = s or 0  # fastai's own first pass asks for item None: the first
-        kept = self.dataset.__dict__.setdefault('_decoded', {})
-        key = (i, *plain)
+        kept = self.dataset.__dict__.setdefault('_decoded', _Kept(self.keep_decoded))
+        key = (s or 0, *plain)  # (fastai's own first pass asks for item None: the first)
         if key in kept: return kept[key]
         img,*rest = self.create_item(s)
-        x = TensorImage(torch.from_numpy(np.array(_square(img, *plain), dtype=np.uint8)).permute(2,0,1))  # what `Resize` then `ToTensor` give
-        res = (x, *rest)
-        cap = self.dataset.__dict__.get('_keep_decoded', self.keep_decoded)
-        if self.fake_l.num_workers==0 and cap > 0:  # (a worker process's memory is gone after each epoch)
-            used = self.dataset.__dict__.get('_decoded_bytes', 0)
-            if used + x.numel() <= cap: kept[key] = res; self.dataset._decoded_bytes = used + x.numel()
+        res = (TensorImage(torch.from_numpy(np.array(_square(img, *plain), dtype=np.uint8)).permute(2,0,1)), *rest)  # what `Resize` then `ToTensor` give
+        if self.fake_l.num_workers==0: kept.add(key, res)  # (a worker process's memory is gone after each epoch)
         return res
 
 class ImageDL(_DecodedItems, TfmdDL):
@@ -303,9 +305,7 @@ def image_dls(
         for o in notes: print(o)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), CategoryBlock), splitter=lambda _: splits, **src.getters, **tfms)
     dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
-    for dl in dls.loaders:
-        ds = dl.dataset; ds._keep_decoded = keep_decoded
-        if ds.__dict__.get('_decoded_bytes', 0) > keep_decoded: ds.__dict__.pop('_decoded', None); ds.__dict__.pop('_decoded_bytes', None)  # fastai's first pass, made before the cap was set
+    for dl in dls.loaders: dl.dataset._decoded = _Kept(keep_decoded)  # (what fastai's first pass kept, under the default cap, goes)
     dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=oversample)
     dls.skipped = src.skipped
     dls.class_counts = {str(c):counts.get(str(c), 0) for c in dls.vocab}  # training images per class
