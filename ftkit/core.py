@@ -164,6 +164,8 @@ class Task:
     def onnx_axes(self, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
     def sample_inputs(self, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
     def plot_top_losses(self, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
+    def item_labels(self, ds)->list: "The class index of every item of dataset `ds` (`Auto` carves its selection split class by class); default: a fastai `Datasets`' labels"; return [int(ds.tls[1][j]) for j in range(len(ds))]
+    def subset(self, ds, idxs, split_idx:int): "Items `idxs` of dataset `ds` as a dataset of their own, transformed as split `split_idx` (0: training, 1: validation); default: a fastai `Datasets`"; return type(ds)(tls=[tl._new(tl._get(idxs), split_idx=split_idx) for tl in ds.tls], n_inp=ds.n_inp)
     def accepts(self, source)->bool: "Whether `source` looks like this task's data (the command line infers `--task` from it)"; return False
     def settings(self, which:str, **kwargs)->dict:
         "The items of `kwargs` that the task's `dls` (`which='dls'`) or `learner` (`which='learner'`) takes"

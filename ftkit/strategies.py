@@ -4,17 +4,19 @@
 
 # %% ../nbs/04_strategies.ipynb #da6a1c6c
 from __future__ import annotations
-import dataclasses, warnings
-from contextlib import nullcontext
+import dataclasses, math, re, time, warnings
+from contextlib import nullcontext, ExitStack
+from copy import copy as _shallow
 from dataclasses import dataclass, asdict
-from .core import set_rng_states, get_task, FtkitError
+from .core import rng_states, set_rng_states, get_task, FtkitError
 from .imports import *
 from .features import FeatureCache, is_augmented
-from .callbacks import RunToken, data_loaders
+from .callbacks import History, Checkpoint, NonFiniteLoss, RunToken, data_loaders
 
 # %% auto #0
 __all__ = ['strategy_names', 'Phase', 'FrozenEval', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune',
-           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name']
+           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name', 'parse_budget', 'selection_split',
+           'AutoReport', 'Auto']
 
 # %% ../nbs/04_strategies.ipynb #78521c37
 @dataclass
@@ -237,6 +239,11 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None,
         f", but this learner was built with weights={getattr(self, 'weights', None)!r}. Build it with " + ("weights='offline' (or 'hub', or a file)." if s.pretrained else "weights=None."))
     if self.opt is None: self.create_opt()
     self.strategy = s
+    if callable(getattr(s, 'run', None)):  # a strategy that decides as it goes (`Auto`) runs itself
+        if resume is not None: raise FtkitError(f"{s.name} decides as it goes, so a run of it can't be resumed from a checkpoint: start it again.")
+        self.phases_run,self.n_phases,self.stopped_early_at,self.restored_epoch,self.phase_idx = [],None,None,None,None
+        self.run_token = RunToken(len(self.history.rows) if hasattr(self, 'history') else 0)
+        return s.run(self, cbs=cbs, cache=cache, views=views)
     phases = s.phases(len(self.opt.param_groups))
     start,res,self.phases_run,self.n_phases,self.stopped_early_at,self.restored_epoch = 0,None,[],len(phases),None,None
     if resume is not None: start,res = _resume(self, s, phases, resume)
@@ -277,3 +284,288 @@ def param_groups_by_name(learn:Learner)->dict:
         mod = n.rsplit('.', 1)[0]
         names[n] = names.get(f'{mod}.weight', names.get(f'{mod}.bias'))
     return names
+
+# %% ../nbs/04_strategies.ipynb #b7b336ae
+def parse_budget(b)->float|None:
+    "Seconds in a wall-time budget: a number of seconds, or a string such as '90s', '2m', '1.5h'"
+    if b is None: return None
+    if isinstance(b, (int, float)): s = float(b)
+    else:
+        m = re.fullmatch(r'\s*(\d+(?:\.\d*)?)\s*([smh]?)\s*', str(b).lower())
+        if not m: raise FtkitError(f"A budget is seconds or a duration such as 90s, 2m or 1h, not {b!r}.")
+        s = float(m[1]) * {'':1, 's':1, 'm':60, 'h':3600}[m[2]]
+    if s <= 0: raise FtkitError(f"A budget must be positive, not {b!r}.")
+    return s
+
+def selection_split(labels, pct:float, seed:int)->tuple:
+    "Indices kept for training and carved out for selection: a share `pct` of each class (at least one item of any class with two or more)"
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    keep,sel = [],[]
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels==c))
+        k = 0 if len(idx) < 2 else min(len(idx)-1, max(1, round(pct*len(idx))))
+        sel += idx[:k].tolist(); keep += idx[k:].tolist()
+    return sorted(keep),sorted(sel)
+
+
+# %% ../nbs/04_strategies.ipynb #f3d480b2
+class _StopAfter(Callback):
+    "End the training part of an epoch after `n` batches in all, or at `deadline` (a `time.perf_counter` value); a candidate whose smoothed loss runs away is stopped too"
+    order = Recorder.order+1  # after the batch is recorded
+    def __init__(self, n=None, deadline=None, diverge=3.):
+        self.n,self.deadline,self.diverge,self.done,self.start_loss,self.diverged,self.out_of_time = n,deadline,diverge,0,None,False,False
+    def after_batch(self):
+        if not self.training: return
+        self.done += 1
+        sl = float(self.recorder.smooth_loss.value) if hasattr(self, 'recorder') else None
+        if self.done==3: self.start_loss = sl  # after a few batches: fastai's smoothed loss has settled on the model's loss
+        if self.diverge and self.start_loss is not None and self.done>=6 and (not math.isfinite(sl) or sl > self.diverge*self.start_loss):
+            self.diverged = True; raise CancelFitException()
+        if self.deadline is not None and time.perf_counter() >= self.deadline: self.out_of_time = True; raise CancelTrainException()
+        if self.n is not None and self.done >= self.n: raise CancelTrainException()
+    def after_cancel_train(self): self.recorder.cancel_train = False  # the batches that ran count: fastai would log no training loss for a cut epoch
+    def before_epoch(self):
+        if self.out_of_time or (self.n is not None and self.done >= self.n): raise CancelFitException()
+
+class _Sched(Callback):
+    "Learning rates over `total` batches of fine-tuning, counted from `start` (or over the wall-time `span`, `(start, end)`): a linear warm-up over the first `warm` batches, then a cosine decay to zero; the peak is each group's rate at the start of the fit"
+    order = Recorder.order-1
+    def __init__(self, total, warm, start=0, span=None): self.total,self.warm,self.i,self.span = total,warm,start,span
+    def before_fit(self): self.peak = np.array([h['lr'] for h in self.opt.hypers])
+    def before_batch(self):
+        if not self.training: return
+        i = self.i
+        if i < self.warm: f = (i+1)/self.warm
+        else:
+            done = (time.perf_counter()-self.span[0])/max(1e-9, self.span[1]-self.span[0]) if self.span else (i-self.warm)/max(1, self.total-self.warm)
+            f = 0.5*(1+math.cos(math.pi*min(1., max(0., done))))
+        self.opt.set_hyper('lr', self.peak*f)
+        self.i += 1
+
+class _TryHistory(History): "The history of one try (a separate callback: the learner's own `History` stays as it is)"
+
+class _Track(Callback):
+    "Keep the best state of the continuation by `monitor`, starting from the try's; stop after `patience` epochs without improvement"
+    order = Recorder.order+1
+    def __init__(self, monitor, best, state, patience, row):
+        self.monitor,self.best,self.state,self.patience,self.row = monitor,best,state,patience,row
+        self.lower,self.wait,self.best_epoch,self.stopped,self.n = _lower_better(monitor),0,0,False,0
+    def after_epoch(self):
+        names = list(self.recorder.metric_names[1:])
+        row = {k:float(v) for k,v in zip(names, self.recorder.log[1:]) if k not in ('time','train_loss') and isinstance(v, (int, float, np.floating))}
+        self.n += 1
+        v = row[self.monitor]
+        if (v < self.best) if self.lower else (v > self.best):
+            self.best,self.state,self.best_epoch,self.wait,self.row = v,_snap(self.model),self.n,0,row
+        else:
+            self.wait += 1
+            if self.patience and self.wait >= self.patience: self.stopped = True; raise CancelFitException()
+
+def _snap(m:nn.Module)->dict: return {k:v.detach().clone() for k,v in m.state_dict().items()}
+
+def _sub_dl(dl, ds, idxs):
+    "A loader like `dl` over dataset `ds` (items `idxs` of `dl`'s), with their weights when `dl` draws by weight"
+    kw = {}
+    if getattr(dl, 'wgts', None) is not None: kw['wgts'] = np.asarray(dl.wgts)[idxs]
+    return dl.new(dataset=ds, **kw)
+
+
+# %% ../nbs/04_strategies.ipynb #eae75006
+class AutoReport:
+    "What `Auto` tried, what each scored on the selection split, what it cost, and what it chose and why"
+    def __init__(self, monitor:str): self.monitor,self.rows,self.chosen,self.reason,self.keep,self.selection,self.seconds = monitor,[],None,None,[],[],None
+    def add(self, **kw): self.rows.append(kw); return kw
+    @property
+    def df(self)->pd.DataFrame:
+        "One row per try"
+        return pd.DataFrame(self.rows)
+    @property
+    def summary(self)->str:
+        "The choice and the reason, in a sentence"
+        return f"auto chose {self.chosen}: {self.reason}"
+    def to_dict(self)->dict:
+        "The report as `metrics.json` records it"
+        return dict(chosen=self.chosen, reason=self.reason, monitor=self.monitor, seconds=self.seconds, n_train=len(self.keep), n_selection=len(self.selection), tries=[{k:(None if isinstance(v, float) and v!=v else v) for k,v in r.items()} for r in self.rows])
+    def plot(self, ax=None):
+        "Each try's selection score against the seconds it cost; the choice circled"
+        df = self.df
+        if ax is None: _,ax = plt.subplots(figsize=(6.5,3.8))
+        for stage,mk in (('probe','s'), ('candidate','o'), ('continued','D')):
+            d = df[df.stage==stage]
+            if len(d): ax.scatter(d.seconds, d[self.monitor], marker=mk, s=50, label=stage)
+        for _,r in df.iterrows(): ax.annotate(r['name'], (r.seconds, r[self.monitor]), fontsize=8, xytext=(4,3), textcoords='offset points')
+        c = df[df.chosen]
+        if len(c): ax.scatter(c.seconds, c[self.monitor], s=220, facecolors='none', edgecolors='k', label='chosen')
+        ax.set_xlabel('seconds'); ax.set_ylabel(f'{self.monitor} on the selection split'); ax.set_title('What auto tried')
+        ax.legend(fontsize=8)
+        return ax
+
+def _lower_better(monitor): return 'loss' in monitor
+
+
+# %% ../nbs/04_strategies.ipynb #a828b6ed
+@dataclass
+class Auto(Strategy):
+    "Choose the way of adapting that pays on this data: a linear probe on cached features first, cheap tries of fine-tuning from it, the best continued; scored on a selection split carved from the training data, never on the validation set"
+    epochs:int=4              # Epoch budget: the fine-tuning the default `lp_ft` run does with this many epochs, tries and continuation together (see below)
+    budget:float|str|None=None # Wall-time budget of the training instead: seconds, or '90s', '2m', '1h'
+    lr:float=1e-4             # Learning rate of fine-tuning from the probe (the tries use it and ten times it)
+    probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features)
+    probe_epochs:int=5        # Epochs of each linear probe (on cached features: seconds)
+    select_pct:float=0.15     # Share of each class's training items carved out as the selection split
+    try_frac:float=0.4        # Share of an epoch each fine-tuning try gets before the choice
+    monitor:str='valid_loss'  # What the choices compare, on the selection split: a loss (lower is better) or a metric such as accuracy
+    patience:int=2            # Epochs of the continuation without improvement before it stops
+    refit:bool=True           # When the probe wins, train it again on training and selection items together (cached: seconds)
+    seed:int=0                # Seed of the selection split
+    name = 'auto'
+    def phases(self, n):
+        "The nominal plan, as `lp_ft` with the same epochs: a probe, then fine-tuning (what runs is decided as it goes)"
+        pe = max(1, self.epochs//2)
+        return [p for p in (Phase(pe, 1, self.probe_lrs[len(self.probe_lrs)//2], freeze_bn=True), Phase(self.epochs-pe, None, self.lr, schedule='flat')) if p.epochs>0]
+
+    def run(self, learn:Learner, cbs=None, cache=None, views=1):
+        "Search and continue on `learn` (called by `fit_strategy`); `learn.auto` holds the report"
+        t0 = time.perf_counter()
+        secs = parse_budget(self.budget)
+        task = getattr(learn, 'task', None)
+        if task is None: raise FtkitError("auto caches the body's features: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
+        rep = learn.auto = AutoReport(self.monitor)
+        lower = _lower_better(self.monitor)
+        better = lambda a,b: b is None or (a<b if lower else a>b)
+        cbs = [c for c in L(cbs) if not isinstance(c, (TrackerCallback, Checkpoint))]  # auto keeps and restores its own best
+        quiet_cbs = [c for c in cbs if type(c).__name__!='PhaseBanner']
+        dls = learn.dls
+        ds = dls.train.dataset
+        keep,sel = selection_split(task.item_labels(ds), self.select_pct, self.seed)
+        if len(sel) < 2: raise FtkitError(f"{len(keep)+len(sel)} training items are too few to carve a selection split from: use a fixed strategy (e.g. feature_extract).")
+        tr = _sub_dl(dls.train, task.subset(ds, keep, 0), keep)
+        sl = dls.valid.new(dataset=task.subset(ds, sel, 1))
+        nb = len(tr)
+        if nb==0: raise FtkitError(f"{len(keep)} training items left beside the selection split fill no batch of {tr.bs}: lower the batch size.")
+        rep.keep,rep.selection = keep,sel
+        log = lambda msg: learn.logger(msg)
+        log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {self.monitor}")
+        try:
+            # 1. the linear probe: features of the clean (unaugmented) training items, computed once
+            learn.dls = DataLoaders(dls.valid.new(dataset=task.subset(ds, keep, 1)), sl, device=dls.device)
+            fc = FeatureCache(learn, progress=hasattr(learn, 'progress'))
+            fc.key = (id(tr), id(sl), fc.key[2])  # served in the order `tr` draws its items
+            learn.dls,learn.feature_cache = DataLoaders(tr, sl, device=dls.device),fc
+            rep.add(stage='cache', name='body features', seconds=round(fc.seconds, 2), batches=None, chosen=False, note=f'{len(keep)+len(sel)} items, one pass of the body')
+            init,rng0 = _snap(learn.model),rng_states(*data_loaders(learn.dls))
+            best_lp = None
+            for lr in self.probe_lrs:
+                learn.model.load_state_dict(init); set_rng_states(rng0, *data_loaders(learn.dls))
+                ph = Phase(self.probe_epochs, 1, lr, freeze_bn=True)
+                h,t,_ = self._try(learn, ph, quiet_cbs)
+                score = self._score(h)
+                r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=self.probe_epochs*nb, chosen=False, note='head only, cached features')
+                log(f"auto: {r['name']}: {self.monitor} {score:.4f} ({t:.1f} s)")
+                if best_lp is None or better(score, best_lp[0]): best_lp = (score, r, _snap(learn.model), h.rows, ph)
+            lp_score,lp_row,lp_state,lp_rows,lp_phase = best_lp
+            if hasattr(learn, 'history'): learn.history.rows += [dict(r, phase=0, epoch=len(learn.history.rows)+i) for i,r in enumerate(lp_rows)]
+            # 2. fine-tuning tries from the probe, each a share of an epoch
+            n = len(learn.opt.param_groups)
+            ft_epochs = self.epochs - max(1, self.epochs//2)
+            best,winner = (lp_score, None),None
+            if secs is None and ft_epochs==0: reason = f"with {self.epochs} epoch, the budget holds the probe alone"
+            else:
+                has_bn = any(isinstance(m, bn_types) for m in learn.model.modules())
+                tries = [('fine-tune all, lr {:g}', Phase(1, None, self.lr, schedule='flat', bn_stats=False)),
+                         *([('fine-tune all, lr {:g}, BatchNorm statistics adapting', Phase(1, None, self.lr, schedule='flat', bn_stats=True))] if has_bn else []),
+                         ('fine-tune all, discriminative: head lr {:g}, first group 1/100 of it', Phase(1, None, 10*self.lr, lr_factor=100**(1/max(n-1, 1)), schedule='flat', bn_stats=has_bn))]
+                left = None if secs is None else t0+secs-time.perf_counter()
+                k = max(1, min(nb, round(self.try_frac*nb)))
+                per = None if left is None else 0.35*left/len(tries)
+                rng1 = rng_states(*data_loaders(learn.dls))
+                total = ft_epochs*nb  # (a time budget decays by the clock instead: `_Sched`'s `span`)
+                warm = max(1, k//2)
+                for fmt,ph in tries:
+                    learn.model.load_state_dict(lp_state); set_rng_states(rng1, *data_loaders(learn.dls))
+                    stop = _StopAfter(k, None if per is None else time.perf_counter()+per)
+                    now = time.perf_counter()
+                    sched = _Sched(total, warm, span=None if left is None else (now, now+per+0.65*left))
+                    try: h,t,_ = self._try(learn, ph, [*quiet_cbs, stop, sched]); err = None
+                    except NonFiniteLoss as e: h,t,err = None,0.,e
+                    name = fmt.format(ph.lr)
+                    if err is not None or stop.diverged or not h.rows:
+                        rep.add(stage='candidate', name=name, seconds=round(t, 2), batches=stop.done, chosen=False, note='stopped: its loss diverged')
+                        log(f"auto: {name}: stopped after {stop.done} batches, its loss diverged"); continue
+                    score = self._score(h)
+                    r = rep.add(stage='candidate', name=name, **self._row(h), seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} of {nb} batches of an epoch')
+                    log(f"auto: {name}: {self.monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")
+                    if winner is None or better(score, winner[0]): winner = (score, r, _snap(learn.model), ph, stop.done, t/max(stop.done, 1), learn.opt.state_dict(), rng_states(*data_loaders(learn.dls)))
+                # 3. the best try continued with what is left of the budget
+                if winner is None: reason = "every fine-tuning try diverged"
+                else:
+                    score,r,state,ph,done,spb,opt,rng = winner
+                    learn.model.load_state_dict(state)
+                    rest = ft_epochs*nb - done if secs is None else 10**9
+                    deadline = None if secs is None else t0+secs - 2*spb*len(sl) - self._probe_time(rep)
+                    if rest > 0 and (deadline is None or deadline > time.perf_counter()):
+                        track,stop = _Track(self.monitor, score, state, self.patience, {k:v for k,v in r.items() if k in self._metric_keys(r)}),_StopAfter(rest, deadline)
+                        learn.phase_idx = 1
+                        t = time.perf_counter()
+                        ph = dataclasses.replace(ph, epochs=max(1, math.ceil(rest/nb)) if secs is None else 1000)
+                        try: learn.fit_phase(ph, cbs=[*cbs, track, stop, _Sched(total, warm, done, span=None if deadline is None else (time.perf_counter()-spb*done, deadline))], cache=True, resume=dict(epoch=0, opt=opt, rng=rng, frozen_idx=0))
+                        except NonFiniteLoss: pass  # the best epoch so far is kept
+                        finally: learn.phase_idx = None
+                        t = time.perf_counter()-t
+                        learn.model.load_state_dict(track.state)
+                        rc = rep.add(stage='continued', name=r['name'], **track.row, seconds=round(t, 2), batches=stop.done, chosen=False,
+                                     note=f"best after {track.best_epoch} more epochs" if track.best_epoch else "no epoch improved on the try")
+                        if track.stopped: learn.stopped_early_at = len(learn.history.rows)-1 if hasattr(learn, 'history') else None
+                        score,r,state = track.best,rc,track.state
+                        log(f"auto: {r['name']}, continued: {self.monitor} {score:.4f} ({t:.1f} s)")
+                    if better(score, lp_score): best,reason = (score, r),f"{r['name']} scored {self.monitor} {score:.4f} on the selection split, the probe {lp_score:.4f}"
+                    else: reason = f"no fine-tuning beat the linear probe on the selection split ({self.monitor} {score:.4f} at best, the probe {lp_score:.4f}): the pretrained body is kept as it is"
+            if best[1] is None:  # the probe wins: its head, trained again on every training item (cached)
+                lp_row['chosen'] = True
+                learn.model.load_state_dict(lp_state)
+                rep.chosen = 'feature_extract'
+                if self.refit: self._refit(learn, dls, sl, fc, keep, sel, init, lp_phase, quiet_cbs, rep)
+            else:
+                best[1]['chosen'] = True
+                rep.chosen = 'fine_tune'
+            rep.reason = reason
+            rep.seconds = round(time.perf_counter()-t0, 2)
+            log(f"auto: {rep.summary} ({rep.seconds:.1f} s in all)")
+        finally: learn.dls = dls
+        return learn
+
+    def _metric_keys(self, r): return [k for k in r if k not in ('stage','name','seconds','batches','chosen','note')]
+
+    def _probe_time(self, rep): return max([r['seconds'] for r in rep.rows if r['stage']=='probe'] or [0.])
+
+    def _score(self, h):
+        row = h.rows[-1]
+        if self.monitor not in row: raise FtkitError(f"auto cannot choose by {self.monitor!r}: the history has {', '.join(k for k in row if k not in ('phase','epoch','trainable_groups','time'))}.")
+        return float(row[self.monitor])
+
+    def _row(self, h): return {k:float(v) for k,v in h.rows[-1].items() if k not in ('phase','epoch','trainable_groups','train_loss') and isinstance(v, (int, float))}
+
+    def _try(self, learn, ph, cbs):
+        "Fit phase `ph` quietly, with its own history (the learner's is left alone)"
+        h,t = _TryHistory(),time.perf_counter()
+        with ExitStack() as st:
+            if hasattr(learn, 'history'): st.enter_context(learn.removed_cbs(learn.history))
+            st.enter_context(learn.no_logging()); st.enter_context(learn.no_bar())
+            ph = learn.fit_phase(ph, cbs=[*cbs, h], cache=True)
+        return h,time.perf_counter()-t,ph
+
+    def _refit(self, learn, dls, sl, fc, keep, sel, init, ph, cbs, rep):
+        "The winning probe trained again from its start on training and selection items together, on their cached features"
+        x = fc.train_x.new_empty((1, len(keep)+len(sel), fc.train_x.shape[-1]))
+        y = fc.train_y.new_empty(len(keep)+len(sel))
+        x[0, keep],x[0, sel],y[keep],y[sel] = fc.train_x[0],fc.valid_x[0],fc.train_y,fc.valid_y
+        full = _shallow(fc)
+        full.train_x,full.train_y,full.key = x,y,(id(dls.train), id(sl), fc.key[2])
+        learn.model.load_state_dict(init)
+        learn.dls,learn.feature_cache = DataLoaders(dls.train, sl, device=dls.device),full
+        h,t,_ = self._try(learn, ph, cbs)
+        rep.add(stage='refit', name=f'linear probe, lr {ph.lr:g}, on training and selection items', seconds=round(t, 2), batches=ph.epochs*len(dls.train), chosen=True, note='the chosen probe trained again from its start: nothing left to score it on')
+
+strategy_names.append('auto')
+

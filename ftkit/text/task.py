@@ -143,6 +143,10 @@ class TextClassification(Task):
         return text_learner(dls, weights=weights, **kwargs)
     def features(self, model, x): return model.features(x)
     def head(self, model, f): return model.head(f)
+    def item_labels(self, ds): return [int(o) for o in ds.labels]
+    def subset(self, ds, idxs, split_idx):
+        "Texts `idxs` of `TokenisedTexts` `ds` (texts are not transformed per split)"
+        return type(ds)([ds.texts[j] for j in idxs], [ds.ids[j] for j in idxs], [ds.labels[j] for j in idxs], ds.vocab)
     def pretrained_model(self, learn): return TextClassifier(load_encoder(learn.dls.model), len(learn.dls.vocab), pool=learn.model.pool)
     def forgetting(self, learn, ref=None, feats=None):
         "How far the encoder's sentence embeddings of the validation texts moved (see `text_forgetting`)"
