@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from . import __version__
-from .core import atomic_path, seed_everything, get_task, Task, FtkitError
+from .core import atomic_path, seed_everything, get_task, parse_budget, Task, FtkitError
 
 # %% auto #0
 __all__ = ['make_strategy', 'TrainSettings', 'train', 'compare', 'predict', 'parser', 'main', 'command']
@@ -35,10 +35,13 @@ def make_strategy(
     freeze_epochs:int=1,       # For fine_tune: how many of them train the head alone
     lr:float|None=None,        # The head's peak learning rate in the strategy's last phase (default: the strategy's own, or the task's)
     task=None,                 # The task, whose `strategy_defaults` apply
+    budget=None,               # For auto: a wall-time budget of the training (seconds, or '90s', '2m', '1h')
+    monitor:str|None=None,     # For auto: what its choices compare on the selection split (default: its own, accuracy)
 ):
     "The strategy `ftkit train` runs: `name` with `epochs` in all"
     from ftkit.strategies import get_strategy
-    return get_strategy(name, epochs, task=task, **({'lr':lr} if lr is not None else {}), **({'freeze_epochs':freeze_epochs} if name=='fine_tune' else {}))
+    return get_strategy(name, epochs, task=task, **({'lr':lr} if lr is not None else {}), **({'freeze_epochs':freeze_epochs} if name=='fine_tune' else {}),
+                        **({'budget':budget, **({'monitor':monitor} if monitor else {})} if name=='auto' else {}))
 
 def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 
@@ -49,7 +52,8 @@ class TrainSettings:
     task:str|None=None          # image_classification (or image) or text_classification (or text); default: inferred from DATA (a CSV without an fname column, or a folder of .txt files, is text)
     arch:str|None=None          # The pretrained network: for images a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
-    strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch (default: lp_ft, or scratch with --weights none)
+    strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: lp_ft, or scratch with --weights none)
+    budget:str|None=None        # auto only: a wall-time budget of the training, in seconds or as 90s, 2m, 1h (default: an epoch budget, --epochs)
     epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
     size:int=224                # Images are resized to SIZE x SIZE pixels (images)
@@ -72,7 +76,7 @@ class TrainSettings:
     label_smoothing:float=0.0   # Label smoothing of the cross-entropy, e.g. 0.1
     l2sp:float|None=None        # L2-SP: pull the body towards its pretrained weights with this strength (e.g. 1), in place of weight decay
     patience:int=3              # Stop after this many epochs without improvement; 0 never stops early
-    monitor:str='valid_loss'    # What improvement means: valid_loss, or a metric such as f1_macro or accuracy
+    monitor:str|None=None       # What improvement means: valid_loss, or a metric such as f1_macro or accuracy (default: valid_loss; for auto, what its choices compare, default accuracy)
     restore_best:bool=True      # End with the weights of the best epoch rather than the last
 
     def __post_init__(self):
@@ -87,6 +91,9 @@ class TrainSettings:
         for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('size',8,None), ('max_len',2,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
             v = getattr(self, k)
             if v is not None and (v < lo or (hi is not None and v >= hi)): raise FtkitError(f"{k} must be at least {lo}" + (f" and below {hi}" if hi is not None else '') + f", not {v}.")
+        if self.budget is not None:
+            if self.strategy!='auto': raise FtkitError("--budget is the time --strategy auto may train for; the other strategies take --epochs.")
+            parse_budget(self.budget)
         for k in ('lr','wd','l2sp'):
             if getattr(self, k) is not None and getattr(self, k) < 0: raise FtkitError(f"{k} must not be negative, not {getattr(self, k)}.")
 
@@ -127,7 +134,7 @@ def _settings(data, resume, kwargs)->tuple:
 def _learner(s:TrainSettings, out:Path, clock=None):
     "The strategy, data and learner a run's settings describe"
     from ftkit.callbacks import History
-    strategy = make_strategy(s.strategy or ('lp_ft' if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task)
+    strategy = make_strategy(s.strategy or ('lp_ft' if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor)
     weights = s.weights if strategy.pretrained else None
     if s.l2sp and weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
     task = get_task(s.task)
@@ -144,6 +151,7 @@ class _EpochLines:
     "fastai's per-epoch log as one line each (epoch k of n, every loss and metric, the time): what a pipe or a log gets in place of progress bars"
     def __init__(self, learn, total:int, done:int=0): self.learn,self.total,self.n = learn,total,done
     def __call__(self, log):
+        if isinstance(log, str): return print(log, flush=True)  # a line of its own (`Auto`'s)
         names = list(self.learn.recorder.metric_names)
         if len(log)!=len(names) or not names or names[0]!='epoch': return print(*log, flush=True)
         self.n += 1
@@ -160,7 +168,7 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
     from ftkit.callbacks import PhaseBanner, NonFiniteLoss, Checkpoint, BestModel, graceful_stop, TrainingInterrupted
     from ftkit.adapt import L2SP
     ckpt = out/'checkpoint.pt'
-    best = BestModel(s.monitor, patience=s.patience or None, restore=s.restore_best, fname=out/'best.safetensors')
+    best = BestModel(s.monitor or 'valid_loss', patience=s.patience or None, restore=s.restore_best, fname=out/'best.safetensors')
     cbs = [best, Checkpoint(ckpt, extra=dict(settings=asdict(s))), *([L2SP(s.l2sp)] if s.l2sp else []), *([PhaseBanner()] if progress else [])]
     try:
         with graceful_stop() as stop, ExitStack() as quiet:
@@ -172,6 +180,7 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
             learn.fit_strategy(strategy, cbs=[*cbs, stop], cache=s.cache, resume=ck)
         if ck is not None and ck.get('complete'): best.replay(learn)  # the run had ended: no epoch ran, so take its record from the history
     except TrainingInterrupted as e:
+        if hasattr(learn, 'auto'): e.hint = "auto decides as it goes, so its runs are not resumable: run the same command again."; raise
         e.hint = (f"The last complete epoch ({len(learn.history.rows)} of {strategy.total_epochs}) is saved in {ckpt}; continue with: ftkit train --resume {out}"
                   if ckpt.exists() else "No epoch had finished, so there is nothing to resume: run the same command again.")
         raise
@@ -223,14 +232,15 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
              cached_features=hasattr(learn, 'feature_cache'), evaluated_on_cached_features=ev['preds'].cached,
              resumed_after_epoch=len(ck['history']) if ck else None, strategy=strategy.to_dict(),
-             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor, best_epoch=ep(best.best_epoch),
+             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or ('accuracy' if hasattr(learn, 'auto') else 'valid_loss'), best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
              class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     m['skipped'] = dls.skipped  # the files left out, each with the reason
-    m['summary'] = best.summary
+    m['summary'] = learn.auto.summary if hasattr(learn, 'auto') else best.summary
+    if hasattr(learn, 'auto'): m['auto'] = learn.auto.to_dict()  # what it tried, scored and chose
     return m
 
 def train(
@@ -272,6 +282,9 @@ def train(
     export_model(learn, out, metrics={k:m[k] for k in _EV_KEYS}, extra=dict(seed=s.seed, versions=versions))
     clock('export')
     save_report(learn, out, ev)
+    if hasattr(learn, 'auto'):
+        import matplotlib.pyplot as plt
+        ax = learn.auto.plot(); ax.figure.savefig(out/'auto.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
     for f in ('checkpoint.pt','best.safetensors'): (out/f).unlink(missing_ok=True)  # the run is complete: the model folder is what stays
     clock('report')
     m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
@@ -382,6 +395,8 @@ _EPILOG = """examples:
   ftkit train labels.csv --size 128           a CSV with fname,label columns
   ftkit train photos/ --strategy gradual      ULMFiT-style gradual unfreezing
   ftkit train photos/ --weights none          train from scratch, to compare with fine-tuning
+  ftkit train photos/ --strategy auto --budget 2m
+                                              let ftkit choose how to adapt, within two minutes of training
   ftkit train photos/ --aug standard --balance weights --epochs 10 --patience 3
                                               augment, weight the loss by class, stop when it stops improving
   ftkit train --resume runs/photos            continue a run stopped with Ctrl-C, from its last complete epoch
@@ -394,7 +409,7 @@ _EPILOG = """examples:
   ftkit predict runs/reviews "Great value, would buy again" "Broke after a day"
   ftkit predict runs/reviews --file reviews.txt   one text per line
 """
-_STRATEGIES = 'lp_ft, fine_tune, gradual, feature_extract, scratch'
+_STRATEGIES = 'lp_ft, fine_tune, gradual, feature_extract, scratch, auto'
 
 def _common_args(p):
     p.add_argument('--task', default=None, help='image_classification (image) or text_classification (text) (default: inferred from DATA)')

@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #8cb8893b
 from __future__ import annotations
-import os, random, socket, tempfile
+import os, random, re, socket, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import importlib
 
 # %% auto #0
-__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'atomic_path', 'get_device', 'hub_reachable',
-           'seed_everything', 'rng_states', 'set_rng_states', 'Task', 'csv_columns', 'file_suffixes', 'infer_task',
-           'get_task']
+__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'parse_budget', 'atomic_path', 'get_device',
+           'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states', 'Task', 'csv_columns', 'file_suffixes',
+           'infer_task', 'get_task']
 
 # %% ../nbs/00_core.ipynb #95754eac
 class _Lazy:
@@ -45,6 +45,21 @@ def cache_dir(
     path = root/sub
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+# %% ../nbs/00_core.ipynb #a4895ea5
+def parse_budget(
+    b, # Seconds (a number), or a duration such as '90s', '2m', '1.5h'; None: no budget
+)->float|None:
+    "Seconds in a wall-time budget: a number of seconds, or a string such as '90s', '2m', '1.5h'"
+    if b is None: return None
+    if isinstance(b, (int, float)): s = float(b)
+    else:
+        m = re.fullmatch(r'\s*(\d+(?:\.\d*)?)\s*([smh]?)\s*', str(b).lower())
+        if not m: raise FtkitError(f"A budget is seconds or a duration such as 90s, 2m or 1h, not {b!r}.")
+        s = float(m[1]) * {'':1, 's':1, 'm':60, 'h':3600}[m[2]]
+    if s <= 0: raise FtkitError(f"A budget must be positive, not {b!r}.")
+    return s
+
 
 # %% ../nbs/00_core.ipynb #662a0e44
 @contextmanager

@@ -8,15 +8,14 @@ import dataclasses, math, re, time, warnings
 from contextlib import nullcontext, ExitStack
 from copy import copy as _shallow
 from dataclasses import dataclass, asdict
-from .core import rng_states, set_rng_states, get_task, FtkitError
+from .core import rng_states, set_rng_states, get_task, parse_budget, FtkitError
 from .imports import *
 from .features import FeatureCache, is_augmented
 from .callbacks import History, Checkpoint, NonFiniteLoss, RunToken, data_loaders
 
 # %% auto #0
 __all__ = ['strategy_names', 'Phase', 'FrozenEval', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune',
-           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name', 'parse_budget', 'selection_split',
-           'AutoReport', 'Auto']
+           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name', 'selection_split', 'AutoReport', 'Auto']
 
 # %% ../nbs/04_strategies.ipynb #78521c37
 @dataclass
@@ -97,6 +96,7 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
     n = len(self.opt.param_groups)
     if ph.groups is None or ph.groups>=n: self.unfreeze()
     else: self.freeze_to(-ph.groups)
+    self.model.zero_grad(set_to_none=True)  # fastai's optimizer steps every parameter with a gradient, frozen or not: a gradient left by an earlier phase would let weight decay move a frozen group
     cbs = L(cbs) + (L(FrozenEval()) if ph.freeze_bn else L()) + (L() if ph.bn_stats else L(BnEval()))
     start = resume['epoch'] if resume else 0
     lf = self.loss_func
@@ -286,17 +286,6 @@ def param_groups_by_name(learn:Learner)->dict:
     return names
 
 # %% ../nbs/04_strategies.ipynb #b7b336ae
-def parse_budget(b)->float|None:
-    "Seconds in a wall-time budget: a number of seconds, or a string such as '90s', '2m', '1.5h'"
-    if b is None: return None
-    if isinstance(b, (int, float)): s = float(b)
-    else:
-        m = re.fullmatch(r'\s*(\d+(?:\.\d*)?)\s*([smh]?)\s*', str(b).lower())
-        if not m: raise FtkitError(f"A budget is seconds or a duration such as 90s, 2m or 1h, not {b!r}.")
-        s = float(m[1]) * {'':1, 's':1, 'm':60, 'h':3600}[m[2]]
-    if s <= 0: raise FtkitError(f"A budget must be positive, not {b!r}.")
-    return s
-
 def selection_split(labels, pct:float, seed:int)->tuple:
     "Indices kept for training and carved out for selection: a share `pct` of each class (at least one item of any class with two or more)"
     rng = np.random.default_rng(seed)
@@ -383,7 +372,7 @@ class AutoReport:
     @property
     def summary(self)->str:
         "The choice and the reason, in a sentence"
-        return f"auto chose {self.chosen}: {self.reason}"
+        return f"auto chose {self.chosen}: {self.reason}."
     def to_dict(self)->dict:
         "The report as `metrics.json` records it"
         return dict(chosen=self.chosen, reason=self.reason, monitor=self.monitor, seconds=self.seconds, n_train=len(self.keep), n_selection=len(self.selection), tries=[{k:(None if isinstance(v, float) and v!=v else v) for k,v in r.items()} for r in self.rows])
@@ -410,12 +399,12 @@ class Auto(Strategy):
     "Choose the way of adapting that pays on this data: a linear probe on cached features first, cheap tries of fine-tuning from it, the best continued; scored on a selection split carved from the training data, never on the validation set"
     epochs:int=4              # Epoch budget: the fine-tuning the default `lp_ft` run does with this many epochs, tries and continuation together (see below)
     budget:float|str|None=None # Wall-time budget of the training instead: seconds, or '90s', '2m', '1h'
-    lr:float=1e-4             # Learning rate of fine-tuning from the probe (the tries use it and ten times it)
+    lr:float=1e-4             # Learning rate of every group in the `lp_ft`-like try; the `fine_tune`-like try gives the head ten times it, the first group a tenth of it
     probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features)
     probe_epochs:int=5        # Epochs of each linear probe (on cached features: seconds)
     select_pct:float=0.15     # Share of each class's training items carved out as the selection split
-    try_frac:float=0.4        # Share of an epoch each fine-tuning try gets before the choice
-    monitor:str='valid_loss'  # What the choices compare, on the selection split: a loss (lower is better) or a metric such as accuracy
+    try_frac:float=0.5        # Share of the fine-tuning budget each try gets before the choice; the winner continues with the rest
+    monitor:str='accuracy'    # What the choices compare, on the selection split: a metric (higher is better) or a loss such as valid_loss
     patience:int=2            # Epochs of the continuation without improvement before it stops
     refit:bool=True           # When the probe wins, train it again on training and selection items together (cached: seconds)
     seed:int=0                # Seed of the selection split
@@ -449,7 +438,8 @@ class Auto(Strategy):
         log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {self.monitor}")
         try:
             # 1. the linear probe: features of the clean (unaugmented) training items, computed once
-            learn.dls = DataLoaders(dls.valid.new(dataset=task.subset(ds, keep, 1)), sl, device=dls.device)
+            clean = tr if not is_augmented(tr) else dls.valid.new(dataset=task.subset(ds, keep, 1))  # unaugmented: the items the tries train on, decoded once for both
+            learn.dls = DataLoaders(clean, sl, device=dls.device)
             fc = FeatureCache(learn, progress=hasattr(learn, 'progress'))
             fc.key = (id(tr), id(sl), fc.key[2])  # served in the order `tr` draws its items
             learn.dls,learn.feature_cache = DataLoaders(tr, sl, device=dls.device),fc
@@ -462,47 +452,48 @@ class Auto(Strategy):
                 h,t,_ = self._try(learn, ph, quiet_cbs)
                 score = self._score(h)
                 r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=self.probe_epochs*nb, chosen=False, note='head only, cached features')
-                log(f"auto: {r['name']}: {self.monitor} {score:.4f} ({t:.1f} s)")
-                if best_lp is None or better(score, best_lp[0]): best_lp = (score, r, _snap(learn.model), h.rows, ph)
+                log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {self.monitor} {score:.4f} ({t:.1f} s)")
+                if best_lp is None or r['valid_loss'] < best_lp[1]['valid_loss']: best_lp = (score, r, _snap(learn.model), h.rows, ph)  # probes by their loss: a calibrated head, and the better start for fine-tuning
             lp_score,lp_row,lp_state,lp_rows,lp_phase = best_lp
             if hasattr(learn, 'history'): learn.history.rows += [dict(r, phase=0, epoch=len(learn.history.rows)+i) for i,r in enumerate(lp_rows)]
             # 2. fine-tuning tries from the probe, each a share of an epoch
             n = len(learn.opt.param_groups)
             ft_epochs = self.epochs - max(1, self.epochs//2)
-            best,winner = (lp_score, None),None
+            best,winner = (lp_score, None, 'feature_extract'),None
             if secs is None and ft_epochs==0: reason = f"with {self.epochs} epoch, the budget holds the probe alone"
             else:
                 has_bn = any(isinstance(m, bn_types) for m in learn.model.modules())
-                tries = [('fine-tune all, lr {:g}', Phase(1, None, self.lr, schedule='flat', bn_stats=False)),
-                         *([('fine-tune all, lr {:g}, BatchNorm statistics adapting', Phase(1, None, self.lr, schedule='flat', bn_stats=True))] if has_bn else []),
-                         ('fine-tune all, discriminative: head lr {:g}, first group 1/100 of it', Phase(1, None, 10*self.lr, lr_factor=100**(1/max(n-1, 1)), schedule='flat', bn_stats=has_bn))]
+                bn = ', BatchNorm statistics adapting' if has_bn else ''
+                tries = [('lp_ft', f'every group at lr {self.lr:g}' + (', pretrained BatchNorm statistics kept' if has_bn else ''), Phase(1, None, self.lr, schedule='flat', bn_stats=False)),
+                         ('fine_tune', f'discriminative rates, head {10*self.lr:g} down to {self.lr/10:g}{bn}', Phase(1, None, 10*self.lr, lr_factor=100**(1/max(n-1, 1)), schedule='flat', bn_stats=True))]
                 left = None if secs is None else t0+secs-time.perf_counter()
-                k = max(1, min(nb, round(self.try_frac*nb)))
-                per = None if left is None else 0.35*left/len(tries)
+                total = ft_epochs*nb  # batches of fine-tuning in the default run (a time budget decays by the clock instead: `_Sched`'s `span`)
+                k = max(1, round(self.try_frac*total)) if secs is None else 10**9
+                per = None if left is None else 0.25*left
                 rng1 = rng_states(*data_loaders(learn.dls))
-                total = ft_epochs*nb  # (a time budget decays by the clock instead: `_Sched`'s `span`)
-                warm = max(1, k//2)
-                for fmt,ph in tries:
+                warm = max(1, round(0.1*total)) if secs is None else max(1, nb//4)
+                for key,desc,ph in tries:
+                    name = f'{key}: {desc}'
+                    ph = dataclasses.replace(ph, epochs=math.ceil(k/nb) if secs is None else 1000)
                     learn.model.load_state_dict(lp_state); set_rng_states(rng1, *data_loaders(learn.dls))
                     stop = _StopAfter(k, None if per is None else time.perf_counter()+per)
                     now = time.perf_counter()
-                    sched = _Sched(total, warm, span=None if left is None else (now, now+per+0.65*left))
+                    sched = _Sched(total, warm, span=None if left is None else (now, now+per+0.5*left))
                     try: h,t,_ = self._try(learn, ph, [*quiet_cbs, stop, sched]); err = None
                     except NonFiniteLoss as e: h,t,err = None,0.,e
-                    name = fmt.format(ph.lr)
                     if err is not None or stop.diverged or not h.rows:
                         rep.add(stage='candidate', name=name, seconds=round(t, 2), batches=stop.done, chosen=False, note='stopped: its loss diverged')
                         log(f"auto: {name}: stopped after {stop.done} batches, its loss diverged"); continue
                     score = self._score(h)
-                    r = rep.add(stage='candidate', name=name, **self._row(h), seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} of {nb} batches of an epoch')
+                    r = rep.add(stage='candidate', name=name, **self._row(h), seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} batches ({stop.done/nb:.1f} epochs)')
                     log(f"auto: {name}: {self.monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")
-                    if winner is None or better(score, winner[0]): winner = (score, r, _snap(learn.model), ph, stop.done, t/max(stop.done, 1), learn.opt.state_dict(), rng_states(*data_loaders(learn.dls)))
+                    if winner is None or better(score, winner[0]): winner = (score, r, _snap(learn.model), ph, stop.done, t/max(stop.done, 1), learn.opt.state_dict(), rng_states(*data_loaders(learn.dls)), key, desc)
                 # 3. the best try continued with what is left of the budget
                 if winner is None: reason = "every fine-tuning try diverged"
                 else:
-                    score,r,state,ph,done,spb,opt,rng = winner
+                    score,r,state,ph,done,spb,opt,rng,key,desc = winner
                     learn.model.load_state_dict(state)
-                    rest = ft_epochs*nb - done if secs is None else 10**9
+                    rest = total - done if secs is None else 10**9
                     deadline = None if secs is None else t0+secs - 2*spb*len(sl) - self._probe_time(rep)
                     if rest > 0 and (deadline is None or deadline > time.perf_counter()):
                         track,stop = _Track(self.monitor, score, state, self.patience, {k:v for k,v in r.items() if k in self._metric_keys(r)}),_StopAfter(rest, deadline)
@@ -519,7 +510,7 @@ class Auto(Strategy):
                         if track.stopped: learn.stopped_early_at = len(learn.history.rows)-1 if hasattr(learn, 'history') else None
                         score,r,state = track.best,rc,track.state
                         log(f"auto: {r['name']}, continued: {self.monitor} {score:.4f} ({t:.1f} s)")
-                    if better(score, lp_score): best,reason = (score, r),f"{r['name']} scored {self.monitor} {score:.4f} on the selection split, the probe {lp_score:.4f}"
+                    if better(score, lp_score): best,reason = (score, r, key),f"fine-tuning with {desc} scored {self.monitor} {score:.4f} on the selection split, the probe {lp_score:.4f}"
                     else: reason = f"no fine-tuning beat the linear probe on the selection split ({self.monitor} {score:.4f} at best, the probe {lp_score:.4f}): the pretrained body is kept as it is"
             if best[1] is None:  # the probe wins: its head, trained again on every training item (cached)
                 lp_row['chosen'] = True
@@ -528,10 +519,10 @@ class Auto(Strategy):
                 if self.refit: self._refit(learn, dls, sl, fc, keep, sel, init, lp_phase, quiet_cbs, rep)
             else:
                 best[1]['chosen'] = True
-                rep.chosen = 'fine_tune'
+                rep.chosen = best[2]
             rep.reason = reason
             rep.seconds = round(time.perf_counter()-t0, 2)
-            log(f"auto: {rep.summary} ({rep.seconds:.1f} s in all)")
+            log(f"{rep.summary} ({rep.seconds:.1f} s in all)")
         finally: learn.dls = dls
         return learn
 

@@ -132,6 +132,28 @@ def test_train_with_a_strategy(tmp_path):
     r = ftkit('train', sample_data(), '--strategy', 'finetune', '--out', tmp_path)
     assert r.returncode == 2 and 'Unknown strategy' in r.stderr
 
+def test_auto_reports_its_choice(tmp_path):
+    "--strategy auto: a line per try in the output, what it tried and chose in metrics.json, its plot; the exported model is the chosen one"
+    from ftkit.vision.data import sample_data
+    from ftkit.export import load_model
+    r = ftkit('train', sample_data(), '--strategy', 'auto', '--epochs', 2, '--size', 32, '--out', tmp_path)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'metrics.json').read_text())
+    a = m['auto']
+    assert m['strategy']['strategy'] == 'auto' and a['chosen'] in ('feature_extract', 'lp_ft', 'fine_tune') and m['summary'].startswith(f"auto chose {a['chosen']}")
+    assert [t['stage'] for t in a['tries']][:4] == ['cache', 'probe', 'probe', 'probe'] and a['n_train'] + a['n_selection'] == m['n_train']
+    assert sum(t['chosen'] for t in a['tries'] if t['stage'] != 'refit') == 1
+    assert (m['forgetting']['body_unchanged'] is True) == (a['chosen'] == 'feature_extract')  # the probe leaves the body as it was
+    lines = [l for l in r.stdout.splitlines() if l.startswith('auto')]
+    assert sum(l.startswith('auto: linear probe') for l in lines) == 3 and sum(l.startswith(('auto: lp_ft', 'auto: fine_tune')) for l in lines) >= 2 and lines[-1].startswith('auto chose'), r.stdout
+    assert (tmp_path/'auto.png').stat().st_size > 0
+    pred = load_model(tmp_path)
+    assert abs(pred.cfg['metrics']['accuracy'] - m['accuracy']) < 1e-9
+    r = ftkit('train', sample_data(), '--budget', '1m', '--out', tmp_path/'x')
+    assert r.returncode == 2 and '--strategy auto' in r.stderr
+    r = ftkit('train', sample_data(), '--strategy', 'auto', '--budget', 'soon', '--out', tmp_path/'x')
+    assert r.returncode == 2 and '90s' in r.stderr
+
 def test_regularisation_balance_and_early_stopping_options(tmp_path):
     from ftkit.vision.data import sample_data
     # a learning rate of zero and a frozen body (BatchNorm included): the model never changes, so f1_macro never improves
