@@ -46,7 +46,7 @@ def run_strategy(
         if not progress: quiet.enter_context(learn.no_bar())
         learn.fit_strategy(s, cache=cache)
     wall = time.perf_counter()-start
-    last = learn.history.rows[-1]
+    last = learn.evaluate() if hasattr(learn, 'auto') else learn.history.rows[-1]  # auto's history is scored on its selection split, not the validation set
     ref = pretrained_model(learn) if s.pretrained else None  # built once, for both measures
     f = (learn.task.forgetting(learn, ref) or {}) if s.pretrained else {}
     drift = weight_drift(learn, ref)['body'] if s.pretrained else np.nan
