@@ -10,6 +10,7 @@ from .core import seed_everything, get_task
 from .imports import *
 from .strategies import get_strategy, Strategy
 from .adapt import weight_drift, pretrained_model
+from .evaluate import Predictions  # (and `Learner.evaluate`, which auto's figures come from)
 
 # %% auto #0
 __all__ = ['run_strategy', 'compare_strategies', 'summarize', 'summary_table', 'plot_comparison', 'learning_curve',
