@@ -337,14 +337,15 @@ class _TryHistory(History): "The history of one try (a separate callback: the le
 class _Track(Callback):
     "Keep the best state of the continuation by `monitor`, starting from the try's; stop after `patience` epochs without improvement"
     order = Recorder.order+1
-    def __init__(self, monitor, best, state, patience, row):
-        self.monitor,self.best,self.state,self.patience,self.row = monitor,best,state,patience,row
+    def __init__(self, monitor, best, state, patience, row, log=noop):
+        self.monitor,self.best,self.state,self.patience,self.row,self.log = monitor,best,state,patience,row,log
         self.lower,self.wait,self.best_epoch,self.stopped,self.n = _lower_better(monitor),0,0,False,0
     def after_epoch(self):
         names = list(self.recorder.metric_names[1:])
         row = {k:float(v) for k,v in zip(names, self.recorder.log[1:]) if k not in ('time','train_loss') and isinstance(v, (int, float, np.floating))}
         self.n += 1
         v = row[self.monitor]
+        self.log(f"auto: continued, epoch {self.n}: train_loss {float(self.recorder.log[1]):.4f}, " + ', '.join(f'{k} {x:.4f}' for k,x in row.items()))
         if (v < self.best) if self.lower else (v > self.best):
             self.best,self.state,self.best_epoch,self.wait,self.row = v,_snap(self.model),self.n,0,row
         else:
@@ -434,7 +435,7 @@ class Auto(Strategy):
         nb = len(tr)
         if nb==0: raise FtkitError(f"{len(keep)} training items left beside the selection split fill no batch of {tr.bs}: lower the batch size.")
         rep.keep,rep.selection = keep,sel
-        log = lambda msg: learn.logger(msg)
+        log = learn.logger  # as it is now: the continuation silences fastai's own per-epoch log, and logs its own line
         log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {self.monitor}")
         try:
             # 1. the linear probe: features of the clean (unaugmented) training items, computed once
@@ -496,11 +497,12 @@ class Auto(Strategy):
                     rest = total - done if secs is None else 10**9
                     deadline = None if secs is None else t0+secs - 2*spb*len(sl) - self._probe_time(rep)
                     if rest > 0 and (deadline is None or deadline > time.perf_counter()):
-                        track,stop = _Track(self.monitor, score, state, self.patience, {k:v for k,v in r.items() if k in self._metric_keys(r)}),_StopAfter(rest, deadline)
+                        track,stop = _Track(self.monitor, score, state, self.patience, {k:v for k,v in r.items() if k in self._metric_keys(r)}, log),_StopAfter(rest, deadline)
                         learn.phase_idx = 1
                         t = time.perf_counter()
                         ph = dataclasses.replace(ph, epochs=max(1, math.ceil(rest/nb)) if secs is None else 1000)
-                        try: learn.fit_phase(ph, cbs=[*cbs, track, stop, _Sched(total, warm, done, span=None if deadline is None else (time.perf_counter()-spb*done, deadline))], cache=True, resume=dict(epoch=0, opt=opt, rng=rng, frozen_idx=0))
+                        try:
+                            with learn.no_logging(): learn.fit_phase(ph, cbs=[*cbs, track, stop, _Sched(total, warm, done, span=None if deadline is None else (time.perf_counter()-spb*done, deadline))], cache=True, resume=dict(epoch=0, opt=opt, rng=rng, frozen_idx=0))  # a line per epoch from `_Track`
                         except NonFiniteLoss: pass  # the best epoch so far is kept
                         finally: learn.phase_idx = None
                         t = time.perf_counter()-t
