@@ -37,6 +37,10 @@ class History(Callback):
         row = dict(phase=self.phase, epoch=len(self.rows), trainable_groups=n-self.opt.frozen_idx,
                    **{k:float(v) if isinstance(v, (int,float,np.floating,Tensor)) else v for k,v in zip(names, self.recorder.log[1:])})
         self.rows.append(row)
+        self.write()
+
+    def write(self):
+        "Rewrite `fname` (if any) with the rows so far"
         if self.fname is not None:
             with atomic_path(self.fname) as tmp: self.df.to_csv(tmp, index=False)
 

@@ -37,11 +37,13 @@ def make_strategy(
     task=None,                 # The task, whose `strategy_defaults` apply
     budget=None,               # For auto: a wall-time budget of the training (seconds, or '90s', '2m', '1h')
     monitor:str|None=None,     # For auto: what its choices compare on the selection split (default: its own, accuracy)
+    seed:int|None=None,        # For auto: the seed of its selection split
+    patience:int|None=None,    # For auto: epochs of its continuation without improvement before it stops (0: never)
 ):
     "The strategy `ftkit train` runs: `name` with `epochs` in all"
     from ftkit.strategies import get_strategy
     return get_strategy(name, epochs, task=task, **({'lr':lr} if lr is not None else {}), **({'freeze_epochs':freeze_epochs} if name=='fine_tune' else {}),
-                        **({'budget':budget, **({'monitor':monitor} if monitor else {})} if name=='auto' else {}))
+                        **({'budget':budget, **{k:v for k,v in dict(monitor=monitor, seed=seed, patience=patience).items() if v is not None}} if name=='auto' else {}))
 
 def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 
@@ -134,7 +136,7 @@ def _settings(data, resume, kwargs)->tuple:
 def _learner(s:TrainSettings, out:Path, clock=None):
     "The strategy, data and learner a run's settings describe"
     from ftkit.callbacks import History
-    strategy = make_strategy(s.strategy or ('lp_ft' if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor)
+    strategy = make_strategy(s.strategy or ('lp_ft' if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor, seed=s.seed, patience=s.patience)
     weights = s.weights if strategy.pretrained else None
     if s.l2sp and weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
     task = get_task(s.task)

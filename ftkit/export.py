@@ -24,13 +24,17 @@ def _sha256(fn)->str:
 def export_model(
     learn,            # A trained `Learner` with a `task` (e.g. from `ft_learner`)
     path,             # Folder to write the two files into (created if needed; other files in it are left alone)
-    metrics:dict|None=None, # Summary to record (default: the last epoch of `learn.history`)
+    metrics:dict|None=None, # Summary to record (default: the last epoch of `learn.history`; after `Auto`, whose history is scored on its selection split, a pass over the validation set)
     extra:dict|None=None,   # More to record in config.json, e.g. the seed and library versions of the run
 )->Path:
     "Write `learn`'s model to the folder `path`: `model.safetensors` and `config.json` (the task's description of the model and its inputs)"
     path,task = Path(path),getattr(learn, 'task', None)
     if task is None: raise FtkitError("export_model needs to know the learner's task (how to rebuild its model and prepare its inputs): build it with a task, e.g. `ft_learner`.")
-    if metrics is None and getattr(learn, 'history', None) is not None and learn.history.rows:
+    if metrics is None and hasattr(learn, 'auto'):
+        from ftkit.evaluate import Predictions  # (`Learner.evaluate`)
+        ev = learn.evaluate()
+        metrics = {k:ev[k] for k in ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro')}
+    elif metrics is None and getattr(learn, 'history', None) is not None and learn.history.rows:
         metrics = {k:v for k,v in learn.history.rows[-1].items() if k not in ('phase','epoch','trainable_groups','time')}
     cfg = dict(format=FORMAT, task=task.name, ftkit_version=__version__, **task.config(learn),
                strategy=learn.strategy.to_dict() if hasattr(learn, 'strategy') else None, metrics=metrics, **(extra or {}))

@@ -300,7 +300,7 @@ def selection_split(labels, pct:float, seed:int)->tuple:
 
 # %% ../nbs/04_strategies.ipynb #f3d480b2
 class _StopAfter(Callback):
-    "End the training part of an epoch after `n` batches in all, or at `deadline` (a `time.perf_counter` value); a candidate whose smoothed loss runs away is stopped too"
+    "End the training part of an epoch after `n` batches in all, or at `deadline` (a `time.perf_counter` value); a candidate whose smoothed loss runs away (`diverge` times where it started and a nat above) is stopped too"
     order = Recorder.order+1  # after the batch is recorded
     def __init__(self, n=None, deadline=None, diverge=3.):
         self.n,self.deadline,self.diverge,self.done,self.start_loss,self.diverged,self.out_of_time = n,deadline,diverge,0,None,False,False
@@ -309,7 +309,7 @@ class _StopAfter(Callback):
         self.done += 1
         sl = float(self.recorder.smooth_loss.value) if hasattr(self, 'recorder') else None
         if self.done==3: self.start_loss = sl  # after a few batches: fastai's smoothed loss has settled on the model's loss
-        if self.diverge and self.start_loss is not None and self.done>=6 and (not math.isfinite(sl) or sl > self.diverge*self.start_loss):
+        if self.diverge and self.start_loss is not None and self.done>=6 and (not math.isfinite(sl) or sl > max(self.diverge*self.start_loss, self.start_loss+1)):  # (and a nat above: a loss near zero may triple in noise)
             self.diverged = True; raise CancelFitException()
         if self.deadline is not None and time.perf_counter() >= self.deadline: self.out_of_time = True; raise CancelTrainException()
         if self.n is not None and self.done >= self.n: raise CancelTrainException()
@@ -352,11 +352,11 @@ class _Track(Callback):
             self.wait += 1
             if self.patience and self.wait >= self.patience: self.stopped = True; raise CancelFitException()
 
-def _snap(m:nn.Module)->dict: return {k:v.detach().clone() for k,v in m.state_dict().items()}
+def _snap(m:nn.Module)->dict: return {k:v.detach().to('cpu', copy=True) for k,v in m.state_dict().items()}  # (in host memory: a GPU holds the live model only)
 
 def _sub_dl(dl, ds, idxs):
     "A loader like `dl` over dataset `ds` (items `idxs` of `dl`'s), with their weights when `dl` draws by weight"
-    kw = {}
+    kw = dict(bs=min(dl.bs, len(idxs)))  # a training set smaller than the batch size had its batch size lowered to it: lower it again
     if getattr(dl, 'wgts', None) is not None: kw['wgts'] = np.asarray(dl.wgts)[idxs]
     return dl.new(dataset=ds, **kw)
 
@@ -391,14 +391,14 @@ class AutoReport:
         ax.legend(fontsize=8)
         return ax
 
-def _lower_better(monitor): return 'loss' in monitor
+def _lower_better(monitor): return 'loss' in monitor or 'error' in monitor  # as fastai's trackers read a metric's name
 
 
 # %% ../nbs/04_strategies.ipynb #a828b6ed
 @dataclass
 class Auto(Strategy):
     "Choose the way of adapting that pays on this data: a linear probe on cached features first, cheap tries of fine-tuning from it, the best continued; scored on a selection split carved from the training data, never on the validation set"
-    epochs:int=4              # Epoch budget: the fine-tuning the default `lp_ft` run does with this many epochs, tries and continuation together (see below)
+    epochs:int=4              # Epoch budget, as `lp_ft`'s: each try gets half of that run's fine-tuning, the better one continues with the other half (1.5 times its fine-tuning in all)
     budget:float|str|None=None # Wall-time budget of the training instead: seconds, or '90s', '2m', '1h'
     lr:float=1e-4             # Learning rate of every group in the `lp_ft`-like try; the `fine_tune`-like try gives the head ten times it, the first group a tenth of it
     probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features)
@@ -447,16 +447,25 @@ class Auto(Strategy):
             rep.add(stage='cache', name='body features', seconds=round(fc.seconds, 2), batches=None, chosen=False, note=f'{len(keep)+len(sel)} items, one pass of the body')
             init,rng0 = _snap(learn.model),rng_states(*data_loaders(learn.dls))
             best_lp = None
+            mix = [c for c in learn.cbs if isinstance(c, MixHandler)]  # MixUp/CutMix blend images: the probes train on pooled features without them
             for lr in self.probe_lrs:
                 learn.model.load_state_dict(init); set_rng_states(rng0, *data_loaders(learn.dls))
                 ph = Phase(self.probe_epochs, 1, lr, freeze_bn=True)
-                h,t,_ = self._try(learn, ph, quiet_cbs)
+                tp = time.perf_counter()
+                try:
+                    with learn.removed_cbs(mix): h,t,_ = self._try(learn, ph, quiet_cbs)
+                except NonFiniteLoss:
+                    rep.add(stage='probe', name=f'linear probe, lr {lr:g}', seconds=round(time.perf_counter()-tp, 2), batches=None, chosen=False, note='stopped: its loss was not finite')
+                    log(f"auto: linear probe, lr {lr:g}: its loss was not finite"); continue
                 score = self._score(h)
                 r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=self.probe_epochs*nb, chosen=False, note='head only, cached features')
                 log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {self.monitor} {score:.4f} ({t:.1f} s)")
                 if best_lp is None or r['valid_loss'] < best_lp[1]['valid_loss']: best_lp = (score, r, _snap(learn.model), h.rows, ph)  # probes by their loss: a calibrated head, and the better start for fine-tuning
+            if best_lp is None: raise FtkitError(f"Every linear probe's loss went non-finite (learning rates {', '.join(map(str, self.probe_lrs))}): try lower `probe_lrs`, or look at the data.")
             lp_score,lp_row,lp_state,lp_rows,lp_phase = best_lp
-            if hasattr(learn, 'history'): learn.history.rows += [dict(r, phase=0, epoch=len(learn.history.rows)+i) for i,r in enumerate(lp_rows)]
+            if hasattr(learn, 'history'):
+                learn.history.rows += [dict(r, phase=0, epoch=len(learn.history.rows)+i) for i,r in enumerate(lp_rows)]
+                learn.history.write()
             # 2. fine-tuning tries from the probe, each a share of an epoch
             n = len(learn.opt.param_groups)
             ft_epochs = self.epochs - max(1, self.epochs//2)
@@ -502,7 +511,7 @@ class Auto(Strategy):
                         t = time.perf_counter()
                         ph = dataclasses.replace(ph, epochs=max(1, math.ceil(rest/nb)) if secs is None else 1000)
                         try:
-                            with learn.no_logging(): learn.fit_phase(ph, cbs=[*cbs, track, stop, _Sched(total, warm, done, span=None if deadline is None else (time.perf_counter()-spb*done, deadline))], cache=True, resume=dict(epoch=0, opt=opt, rng=rng, frozen_idx=0))  # a line per epoch from `_Track`
+                            with learn.no_logging(): learn.fit_phase(ph, cbs=[*quiet_cbs, track, stop, _Sched(total, warm, done, span=None if deadline is None else (time.perf_counter()-spb*done, deadline))], cache=True, resume=dict(epoch=0, opt=opt, rng=rng, frozen_idx=0))  # a line per epoch from `_Track`
                         except NonFiniteLoss: pass  # the best epoch so far is kept
                         finally: learn.phase_idx = None
                         t = time.perf_counter()-t
@@ -530,7 +539,7 @@ class Auto(Strategy):
 
     def _metric_keys(self, r): return [k for k in r if k not in ('stage','name','seconds','batches','chosen','note')]
 
-    def _probe_time(self, rep): return max([r['seconds'] for r in rep.rows if r['stage']=='probe'] or [0.])
+    def _probe_time(self, rep): return max([r['seconds'] for r in rep.rows if r['stage']=='probe' and r['seconds'] is not None] or [0.])
 
     def _score(self, h):
         row = h.rows[-1]

@@ -147,6 +147,8 @@ def test_auto_reports_its_choice(tmp_path):
     lines = [l for l in r.stdout.splitlines() if l.startswith('auto')]
     assert sum(l.startswith('auto: linear probe') for l in lines) == 3 and sum(l.startswith(('auto: lp_ft', 'auto: fine_tune')) for l in lines) >= 2 and lines[-1].startswith('auto chose'), r.stdout
     assert (tmp_path/'auto.png').stat().st_size > 0
+    assert m['strategy']['seed'] == m['seed'] == 42 and m['strategy']['patience'] == m['patience'] == 3  # --seed and --patience reach auto
+    assert len(pd.read_csv(tmp_path/'history.csv')) == m['epochs_run'] > 0
     pred = load_model(tmp_path)
     assert abs(pred.cfg['metrics']['accuracy'] - m['accuracy']) < 1e-9
     r = ftkit('train', sample_data(), '--budget', '1m', '--out', tmp_path/'x')
