@@ -95,10 +95,15 @@ def main(a):
         new = {(r['dataset'], r['run']) for r in rows}
         keep = [r for r in old if (r['dataset'], r['run']) not in new]
         rows = [r for d in dict.fromkeys([o['dataset'] for o in old] + [o['dataset'] for o in rows]) for r in
-                [o for o in rows if o['dataset']==d and o['run'].endswith(' auto')] + [o for o in keep if o['dataset']==d] + [o for o in rows if o['dataset']==d and not o['run'].endswith(' auto')]]
+                sorted([o for o in rows + keep if o['dataset']==d], key=lambda o: _order(o['run']))]
     with open(out.with_suffix('.csv'), 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
     print(table(rows))
+
+def _order(run):
+    "auto first, then the fixed strategies, then the anchor"
+    names = ['auto', *FIXED]
+    return next((i for i,n in enumerate(names) if run.endswith(' '+n)), len(names))
 
 def _stats(rs, k):
     import numpy as np
@@ -112,7 +117,7 @@ def table(rows)->str:
         rs = [r for r in rows if r['dataset']==d]
         by = {run:[r for r in rs if r['run']==run] for run in dict.fromkeys(r['run'] for r in rs)}
         wall = {run:_stats(v, 'wall_s')[0] for run,v in by.items()}
-        default,anchor = wall['ftkit train --strategy lp_ft'],wall[list(by)[-1]]
+        default,anchor = wall['ftkit train --strategy lp_ft'],wall[max(by, key=_order)]
         fmt = lambda m,sd,n: '' if m is None else f"{m:.3f}" + (f" ± {sd:.3f}" if n>1 else '')
         for run,v in by.items():
             lines.append(f"| {d} | {run} | {len(v)} | {fmt(*_stats(v, 'accuracy'))} | {fmt(*_stats(v, 'f1_macro'))} | {wall[run]:.1f} | {wall[run]/default:.2f} | {wall[run]/anchor:.2f} |")
