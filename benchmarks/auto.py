@@ -20,6 +20,7 @@ import argparse, csv, json, shutil, subprocess, sys, tempfile, time, zipfile
 from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
+from speed import _timed, BIN  # a command's wall time as a fresh process, as the speed benchmark times it
 FIXED = ['lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch']
 
 def elpv_folder(dest)->Path:
@@ -46,15 +47,8 @@ def elpv_folder(dest)->Path:
     (dest/'.complete').write_text('ok')
     return dest
 
-def _timed(cmd):
-    t = time.perf_counter()
-    r = subprocess.run(list(map(str, cmd)), capture_output=True, text=True)
-    wall = time.perf_counter()-t
-    if r.returncode: sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
-    return wall,r.stdout
-
 def ftkit_run(data, out, opts, seed=0):
-    wall,_ = _timed([HERE.parent/'.venv'/'bin'/'ftkit', 'train', data, '--out', out, '--quiet', '--seed', seed, *opts])
+    wall,_ = _timed([BIN/'ftkit', 'train', data, '--out', out, '--quiet', '--seed', seed, *opts])
     m = json.loads((Path(out)/'metrics.json').read_text())
     return dict(wall_s=wall, accuracy=m['accuracy'], f1_macro=m['f1_macro'], chosen=m.get('auto', {}).get('chosen'), reason=m.get('auto', {}).get('reason'),
                 probe=max((t['accuracy'] for t in m.get('auto', {}).get('tries', []) if t['stage']=='probe' and t.get('chosen')), default=None))

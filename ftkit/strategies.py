@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_strategies.ipynb #da6a1c6c
 from __future__ import annotations
-import dataclasses, math, re, time, warnings
+import dataclasses, math, time, warnings
 from contextlib import nullcontext, ExitStack
 from copy import copy as _shallow
 from dataclasses import dataclass, asdict
@@ -447,13 +447,12 @@ class Auto(Strategy):
             rep.add(stage='cache', name='body features', seconds=round(fc.seconds, 2), batches=None, chosen=False, note=f'{len(keep)+len(sel)} items, one pass of the body')
             init,rng0 = _snap(learn.model),rng_states(*data_loaders(learn.dls))
             best_lp = None
-            mix = [c for c in learn.cbs if isinstance(c, MixHandler)]  # MixUp/CutMix blend images: the probes train on pooled features without them
             for lr in self.probe_lrs:
                 learn.model.load_state_dict(init); set_rng_states(rng0, *data_loaders(learn.dls))
                 ph = Phase(self.probe_epochs, 1, lr, freeze_bn=True)
                 tp = time.perf_counter()
                 try:
-                    with learn.removed_cbs(mix): h,t,_ = self._try(learn, ph, quiet_cbs)
+                    h,t,_ = self._try(learn, ph, quiet_cbs)
                 except NonFiniteLoss:
                     rep.add(stage='probe', name=f'linear probe, lr {lr:g}', seconds=round(time.perf_counter()-tp, 2), batches=None, chosen=False, note='stopped: its loss was not finite')
                     log(f"auto: linear probe, lr {lr:g}: its loss was not finite"); continue
@@ -466,7 +465,7 @@ class Auto(Strategy):
             if hasattr(learn, 'history'):
                 learn.history.rows += [dict(r, phase=0, epoch=len(learn.history.rows)+i) for i,r in enumerate(lp_rows)]
                 learn.history.write()
-            # 2. fine-tuning tries from the probe, each a share of an epoch
+            # 2. fine-tuning tries from the probe, each a share of the fine-tuning budget
             n = len(learn.opt.param_groups)
             ft_epochs = self.epochs - max(1, self.epochs//2)
             best,winner = (lp_score, None, 'feature_extract'),None
@@ -495,18 +494,19 @@ class Auto(Strategy):
                         rep.add(stage='candidate', name=name, seconds=round(t, 2), batches=stop.done, chosen=False, note='stopped: its loss diverged')
                         log(f"auto: {name}: stopped after {stop.done} batches, its loss diverged"); continue
                     score = self._score(h)
-                    r = rep.add(stage='candidate', name=name, **self._row(h), seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} batches ({stop.done/nb:.1f} epochs)')
+                    row = self._row(h)
+                    r = rep.add(stage='candidate', name=name, **row, seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} batches ({stop.done/nb:.1f} epochs)')
                     log(f"auto: {name}: {self.monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")
-                    if winner is None or better(score, winner[0]): winner = (score, r, _snap(learn.model), ph, stop.done, t/max(stop.done, 1), learn.opt.state_dict(), rng_states(*data_loaders(learn.dls)), key, desc)
+                    if winner is None or better(score, winner[0]): winner = (score, r, _snap(learn.model), ph, stop.done, t/max(stop.done, 1), learn.opt.state_dict(), rng_states(*data_loaders(learn.dls)), key, desc, row)
                 # 3. the best try continued with what is left of the budget
                 if winner is None: reason = "every fine-tuning try diverged"
                 else:
-                    score,r,state,ph,done,spb,opt,rng,key,desc = winner
+                    score,r,state,ph,done,spb,opt,rng,key,desc,row = winner
                     learn.model.load_state_dict(state)
                     rest = total - done if secs is None else 10**9
                     deadline = None if secs is None else t0+secs - 2*spb*len(sl) - self._probe_time(rep)
                     if rest > 0 and (deadline is None or deadline > time.perf_counter()):
-                        track,stop = _Track(self.monitor, score, state, self.patience, {k:v for k,v in r.items() if k in self._metric_keys(r)}, log),_StopAfter(rest, deadline)
+                        track,stop = _Track(self.monitor, score, state, self.patience, row, log),_StopAfter(rest, deadline)
                         learn.phase_idx = 1
                         t = time.perf_counter()
                         ph = dataclasses.replace(ph, epochs=max(1, math.ceil(rest/nb)) if secs is None else 1000)
@@ -537,8 +537,6 @@ class Auto(Strategy):
         finally: learn.dls = dls
         return learn
 
-    def _metric_keys(self, r): return [k for k in r if k not in ('stage','name','seconds','batches','chosen','note')]
-
     def _probe_time(self, rep): return max([r['seconds'] for r in rep.rows if r['stage']=='probe' and r['seconds'] is not None] or [0.])
 
     def _score(self, h):
@@ -549,10 +547,11 @@ class Auto(Strategy):
     def _row(self, h): return {k:float(v) for k,v in h.rows[-1].items() if k not in ('phase','epoch','trainable_groups','train_loss') and isinstance(v, (int, float))}
 
     def _try(self, learn, ph, cbs):
-        "Fit phase `ph` quietly, with its own history (the learner's is left alone)"
+        "Fit phase `ph` quietly, with its own history (the learner's is left alone); a head-only phase (a probe) without MixUp or CutMix, which blend images, not pooled features: it trains on the cache"
         h,t = _TryHistory(),time.perf_counter()
         with ExitStack() as st:
             if hasattr(learn, 'history'): st.enter_context(learn.removed_cbs(learn.history))
+            if ph.groups==1: st.enter_context(learn.removed_cbs([c for c in learn.cbs if isinstance(c, MixHandler)]))
             st.enter_context(learn.no_logging()); st.enter_context(learn.no_bar())
             ph = learn.fit_phase(ph, cbs=[*cbs, h], cache=True)
         return h,time.perf_counter()-t,ph
