@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #f312477e
 from __future__ import annotations
-import argparse, atexit, importlib, inspect, json, os, platform, re, sys, time
+import argparse, atexit, importlib, inspect, json, os, platform, re, sys, time, warnings
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
@@ -12,7 +12,7 @@ from . import __version__
 from .core import atomic_path, seed_everything, get_task, parse_budget, Task, FtkitError
 
 # %% auto #0
-__all__ = ['make_strategy', 'TrainSettings', 'train', 'compare', 'predict', 'parser', 'main', 'command']
+__all__ = ['make_strategy', 'TrainSettings', 'train', 'compare', 'predict', 'parser', 'main', 'command', 'cli_reference']
 
 # %% ../nbs/09_cli.ipynb #8ba47d96
 def _plural(n, one): return f"{n} {one}{'s' if n!=1 else ''}"
@@ -165,6 +165,19 @@ def _interactive()->bool:
     from fastcore.imports import in_notebook
     return sys.stdout.isatty() or in_notebook()
 
+def _print_plan(s:TrainSettings, strategy, learn=None):
+    "The settings in full and the strategy's phases, as `--verbose` prints them before training"
+    print('Settings: ' + ', '.join(f'{k}={v}' for k,v in asdict(s).items() if v is not None), flush=True)
+    n = len(learn.splitter(learn.model)) if learn is not None else 2
+    phases = strategy.phases(n) if not hasattr(strategy, 'run') else []
+    print(f"Strategy {strategy.name}: " + (f"{len(phases)} phase(s) over {n} layer groups" if phases else 'decides its phases as it goes'), flush=True)
+    for i,ph in enumerate(phases):
+        k = n if ph.groups is None else ph.groups
+        lrs = ph.lrs(n)[n-k:]
+        print(f"  phase {i+1}: {ph.epochs} epoch(s), {k} of {n} groups training, peak learning rate {lrs[0]:.1e}" +
+              (f" (first) to {lrs[-1]:.1e} (head)" if len(set(lrs.round(12)))>1 else '') + f", {ph.schedule} schedule" +
+              (', frozen BatchNorm' if ph.freeze_bn else '') + ('' if ph.bn_stats else ', BatchNorm statistics kept') + (', lr_find' if ph.lr_find else ''), flush=True)
+
 def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
     "Run `strategy` with the run's callbacks, writing a checkpoint every epoch; the `BestModel` that watched it"
     from ftkit.callbacks import PhaseBanner, NonFiniteLoss, Checkpoint, BestModel, graceful_stop, TrainingInterrupted
@@ -248,7 +261,8 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
 def train(
     data=None,         # Image folder or CSV file (see `image_dls`); not needed with `resume`
     resume=None,       # The run folder of an interrupted `train`: continue it from its checkpoint, with its own settings
-    progress:bool=True, # Show progress bars and the per-epoch table
+    progress:bool=True, # Show progress bars and the per-epoch table (a line per epoch where the output is not a terminal)
+    verbose:bool=False, # Also print the settings in full and the strategy's phases
     **kwargs,          # Settings of a new run: the fields of `TrainSettings` (e.g. `arch`, `epochs`, `size`, `strategy`, `out`)
 )->dict:
     "Adapt a pretrained network to `data` with a strategy, evaluate it, and write the run folder `out`; returns the metrics"
@@ -264,6 +278,7 @@ def train(
     from ftkit.evaluate import save_report
     clock('imports')
     strategy,dls,learn = _learner(s, out, clock)
+    if verbose: _print_plan(s, strategy, learn)
     try: n_full = len(type(strategy)().phases(2))  # the strategy's full recipe
     except TypeError: n_full = 0  # a user's strategy with required fields
     if 0 < (k := len(strategy.phases(2))) < n_full: print(f"{strategy.name} with {_plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe.")
@@ -308,7 +323,8 @@ def compare(
     bs:int=64,                   # Batch size
     out='runs/compare',          # Output folder
     device=None,                 # Device (default: best available)
-    progress:bool=True,          # Show progress bars
+    progress:bool=True,          # Show progress bars (a line per run where the output is not a terminal)
+    verbose:bool=False,          # Also print each strategy's phases
     task=None,                   # The task (default: inferred from `data`)
     **kwargs,                    # More settings of the task's data, e.g. `text_col`, `label_col`
 ):
@@ -328,6 +344,10 @@ def compare(
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     from ftkit.core import infer_task
     task = get_task(task) if task else infer_task(data)
+    if verbose:
+        for n in names:
+            st = get_strategy(n, epochs)
+            print(f"{n}: " + ('decides its phases as it goes' if hasattr(st, 'run') else '; '.join(f"{ph.epochs} epoch(s), {'all' if ph.groups is None else ph.groups} group(s) at {ph.lr:.1e}" for ph in st.phases(2))), flush=True)
     df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs,
                         weights=weights, device=device, progress=progress and _interactive(), log=progress and not _interactive(), task=task, **kwargs)
     with atomic_path(out/'comparison.csv') as tmp: df.to_csv(tmp, index=False)
@@ -419,7 +439,13 @@ def _common_args(p):
     p.add_argument('--weights', default='offline', help="where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file (default: %(default)s)")
     p.add_argument('--bs', type=int, default=64, help='batch size (default: %(default)s)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
-    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    _verbosity_args(p)
+
+def _verbosity_args(p):
+    "`--quiet` and `--verbose`: the same in a terminal, a notebook or a pipe"
+    g = p.add_mutually_exclusive_group()
+    g.add_argument('-q', '--quiet', action='store_true', help='print only the final summary: no progress bars, no per-epoch or per-run lines, no phase lines')
+    g.add_argument('-v', '--verbose', action='store_true', help="also print the settings in full, the strategy's phases, and the libraries' own warnings")
 
 _GROUP = 'regularisation and balance'
 _REGULARISE = 'aug mix balance ps wd label_smoothing l2sp patience monitor restore_best'.split()
@@ -439,7 +465,7 @@ def _train_args(p, **defaults):
         ch = [o for o in f.metadata.get('choices', []) if o is not None] or None
         to.add_argument('--'+f.name.replace('_','-'), type=typ, default=d, choices=ch, metavar='ALPHA' if f.name=='l2sp' else None,
                         help=h + (' (default: %(default)s)' if d is not None else ''))
-    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    _verbosity_args(p)
 
 _DATA_HELP = 'a folder of class folders of images or of .txt files (optionally inside train/ and valid/), or a CSV file with fname,label (images) or text,label (texts) columns'
 
@@ -449,13 +475,13 @@ def parser()->argparse.ArgumentParser:
         description='Fine-tune a pretrained image or text model on your own labelled examples, evaluate it, and save it.')
     p.add_argument('--version', action='version', version=f'ftkit {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
-    t = sub.add_parser('train', help='fine-tune a pretrained model on your images', formatter_class=argparse.RawDescriptionHelpFormatter,
+    t = sub.add_parser('train', help='fine-tune a pretrained model on your images or texts', formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Adapt a pretrained model to DATA. The default strategy, lp_ft, trains the new head alone first, on the frozen network's features computed once, then fine-tunes the whole network at a low learning rate, keeping the pretrained BatchNorm statistics. Writes the model (model.safetensors, config.json), metrics.json, history.csv, report.csv and plots to --out.",
         epilog=_EPILOG)
     t.add_argument('data', nargs='?', help=_DATA_HELP + ' (not needed with --resume)')
     _train_args(t)
     t.add_argument('--resume', metavar='DIR', default=None, help='continue the interrupted run in DIR (its --out) from its last complete epoch, with its own settings')
-    c = sub.add_parser('compare', help='compare strategies (and training-set sizes) on your images', formatter_class=argparse.RawDescriptionHelpFormatter,
+    c = sub.add_parser('compare', help='compare strategies (and training-set sizes) on your images or texts', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Run several strategies on DATA with the same split, seeds and epoch budget; write comparison.csv (one row per run), summary.csv (mean and std over seeds), comparison.png and, with several --fractions, learning_curve.png to --out.',
         epilog=_EPILOG)
     c.add_argument('data', help=_DATA_HELP)
@@ -468,7 +494,7 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--out', default='runs/compare', help='output folder (default: %(default)s)')
     c.add_argument('--text-col', default='text', help='column of the texts in a CSV (texts; default: %(default)s)')
     c.add_argument('--label-col', default='label', help='column of the labels in a CSV (default: %(default)s)')
-    r = sub.add_parser('predict', help='classify images with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
+    r = sub.add_parser('predict', help='classify images or texts with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Classify image files and folders with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are classified.')
     r.add_argument('model', help='model folder (with model.safetensors and config.json)')
     r.add_argument('inputs', nargs='*', help='image files or folders (searched recursively) for an image model; texts for a text model')
@@ -504,6 +530,7 @@ def main(
     p = parser()
     args = p.parse_args(argv)
     if args.command is None: p.print_help(); return 0
+    if getattr(args, 'verbose', False): warnings.simplefilter('default')  # every library's warnings, once each (Python hides some by default)
     try:
         if args.command=='demo':
             if get_task(args.task or 'image').name=='text_classification':
@@ -527,12 +554,12 @@ def main(
             from ftkit.compare import summary_table
             df = compare(args.data, args.strategies, arch=args.arch, weights=args.weights, epochs=args.epochs, seeds=args.seeds, task=args.task,
                          text_col=args.text_col, label_col=args.label_col,
-                         fractions=args.fractions, size=args.size, bs=args.bs, out=args.out, device=args.device, progress=not args.quiet)
+                         fractions=args.fractions, size=args.size, bs=args.bs, out=args.out, device=args.device, progress=not args.quiet, verbose=args.verbose)
             print(summary_table(df).to_string(index=False))
             print(f'\nResults written to {args.out}: comparison.csv, summary.csv, comparison.png' + (', learning_curve.png' if df.fraction.nunique()>1 else ''))
             return 0
         resume = getattr(args, 'resume', None)
-        m = train(args.data, resume=resume, progress=not args.quiet, **{f.name:getattr(args, f.name) for f in fields(TrainSettings) if f.name!='data'})
+        m = train(args.data, resume=resume, progress=not args.quiet, verbose=args.verbose, **{f.name:getattr(args, f.name) for f in fields(TrainSettings) if f.name!='data'})
         args.out = resume or args.out
     except FtkitError as e:  # the user's to fix: one line; anything else is a bug, and keeps its traceback
         print(f'ftkit {args.command}: error: {getattr(e, "msg", e)}', file=sys.stderr)
@@ -553,3 +580,44 @@ def command():
         try: f.flush()
         except OSError: pass  # a closed pipe (`ftkit predict ... | head`): nothing more to say
     os._exit(rc)
+
+# %% ../nbs/09_cli.ipynb #a68d966d
+def _md_cell(s)->str: return str(s).replace('|', '\\|').replace('\n', ' ')
+
+def _usage(sp, width=88)->str:
+    f = sp.formatter_class(prog=sp.prog, width=width)
+    f.add_usage(sp.usage, sp._actions, sp._mutually_exclusive_groups)
+    return f.format_help().strip()
+
+def _options_table(sp, actions)->str:
+    "A markdown table of `actions` of parser `sp`: the option (with its value), and its help with the default filled in"
+    f = sp.formatter_class(prog=sp.prog)
+    rows = []
+    for a in actions:
+        if a.help==argparse.SUPPRESS or isinstance(a, argparse._SubParsersAction): continue
+        if a.option_strings:
+            val = '' if a.nargs==0 else ' ' + f._format_args(a, f._get_default_metavar_for_optional(a))
+            opt = ', '.join(f'`{o}{val}`' for o in a.option_strings)
+        else: opt = f'`{f._format_args(a, f._get_default_metavar_for_positional(a))}`'
+        rows.append(f'| {opt} | {_md_cell(f._expand_help(a)) if a.help else ""} |')
+    return '| Option | Description |\n|---|---|\n' + '\n'.join(rows) + '\n' if rows else ''
+
+def cli_reference(
+    p:argparse.ArgumentParser|None=None, # The parser (default: `ftkit`'s own, `parser()`)
+)->str:
+    "Markdown reference of the command line, from the parser itself: every command, its usage, and every option with its default"
+    p = p or parser()
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {a.dest:a.help for a in sub._choices_actions}
+    res = [f'```text\n{_usage(p)}\n```\n', p.description or '', '\n| Command | What it does |\n|---|---|']
+    res += [f'| [`ftkit {n}`](#ftkit-{n}) | {_md_cell(helps.get(n, ""))} |' for n in sub.choices]
+    res.append('\n' + _options_table(p, [a for a in p._actions if a.option_strings]))
+    for n,sp in sub.choices.items():
+        res += [f'\n## ftkit {n}\n', sp.description or helps.get(n, ''), f'\n```text\n{_usage(sp)}\n```\n']
+        for g in sp._action_groups:
+            acts = [a for a in g._group_actions if a.help!=argparse.SUPPRESS]
+            if not acts: continue
+            title = {'positional arguments':'Arguments', 'options':'Options'}.get(g.title, (g.title or '').capitalize())
+            res += [f'### {title}\n', _options_table(sp, acts)]
+        if sp.epilog: res.append(f'```text\n{sp.epilog.strip()}\n```\n')
+    return '\n'.join(res)

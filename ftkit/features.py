@@ -91,6 +91,7 @@ class FeatureCache:
                 if v==0: ys[rows] = yb.cpu()
                 i += len(f)
                 next(it, None)
+        for _ in it: pass  # the bar's end: its last frame is drawn and, with leave=False, cleared (not left at 29/30)
         return feats,ys
 
     def matches(self, learn:Learner, views:int=1)->bool:

@@ -12,7 +12,7 @@ turns what Quarto would read into what Sphinx reads:
 The `show_doc` entries are rendered from the package itself, where nbdev would run each notebook's imports and exported
 cells (settings.ini skips its `exec_show_docs`): building the docs runs no notebook code.
 """
-import posixpath, re, shutil, sys
+import ast, inspect, posixpath, re, shutil, sys, typing
 from configparser import ConfigParser
 from importlib import import_module
 from pathlib import Path
@@ -21,6 +21,7 @@ import nbformat, yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # document this checkout's package, whichever one is installed
 PROC, SRC, BUILD = ROOT/'_proc', ROOT/'_docs'/'src', ROOT/'_docs'/'html'
+LIB = 'ftkit'
 
 def _settings():
     cfg = ConfigParser(delimiters=['='])
@@ -124,14 +125,170 @@ def _frontmatter(nb):
     if not (nb.cells and nb.cells[0].cell_type=='raw' and nb.cells[0].source.startswith('---')): return {}
     return yaml.safe_load(nb.cells.pop(0).source.strip().strip('-')) or {}
 
+# API entries. nbdev's `show_doc` writes a signature as a code block with the parameters' docments as comments; the site
+# renders each entry as Sphinx's Python domain does (signature, then a table of parameters, classes with their public
+# methods), so that the general index, the module index and `objects.inv` list every documented name.
+from fastcore.docments import docments
+
+_EVENTS = None
+def _events():
+    global _EVENTS
+    if _EVENTS is None:
+        from fastai.callback.core import _events
+        _EVENTS = set(_events)
+    return _EVENTS
+
+def _anno(a):
+    "Annotation `a` as it reads in source: `str | None`, never `NoneType`"
+    if a is inspect.Parameter.empty or a is inspect.Signature.empty: return ''
+    if isinstance(a, typing.ForwardRef): a = a.__forward_arg__
+    s = a if isinstance(a, str) else inspect.formatannotation(a)
+    return re.sub(r'\bNoneType\b', 'None', s.replace('typing.', ''))
+
+def _default(d):
+    "A default as source would write it; `...` where its repr is not an expression (an object's address, say)"
+    if d is inspect.Parameter.empty: return ''
+    if inspect.isfunction(d) or inspect.isclass(d): return d.__name__
+    s = repr(d)
+    try: ast.parse(s, mode='eval')
+    except SyntaxError: return '...'
+    return s if len(s) <= 60 else '...'
+
+def _init_owner(cls):
+    "The class whose `__init__` or `__new__` makes `cls`'s instances (the first in its MRO that defines one)"
+    return next((c for c in cls.__mro__ if '__init__' in c.__dict__ or ('__new__' in c.__dict__ and c is not object)), object)
+
+def _own_signature(o):
+    "The signature a reader calls `o` with: none for a class built by another library's `__init__` (fastai's callbacks)"
+    if inspect.isclass(o):
+        owner = _init_owner(o)
+        if owner is object or not owner.__module__.startswith(LIB + '.'): return None
+    try: sig = inspect.signature(o)
+    except (TypeError, ValueError): return None
+    return sig
+
+def _params(sig, skip_first=False):
+    ps = list(sig.parameters.values())
+    return ps[1:] if skip_first and ps and ps[0].name in ('self', 'cls') else ps
+
+def _sig_str(name, sig, skip_first=False):
+    "`name(a: int = 1, *, b=None) -> str`, what Sphinx's `py:function` parses"
+    if sig is None: return name
+    parts, kw_marked = [], False
+    for p in _params(sig, skip_first):
+        if p.kind==p.KEYWORD_ONLY and not kw_marked: parts.append('*'); kw_marked = True
+        if p.kind==p.VAR_POSITIONAL: kw_marked = True
+        s = {p.VAR_POSITIONAL: '*', p.VAR_KEYWORD: '**'}.get(p.kind, '') + p.name
+        if _anno(p.annotation): s += f': {_anno(p.annotation)}'
+        if p.default is not p.empty: s += (' = ' if _anno(p.annotation) else '=') + _default(p.default)
+        parts.append(s)
+    ret = _anno(sig.return_annotation)
+    return f"{name}({', '.join(parts)})" + (f' -> {ret}' if ret and ret!='None' else '')
+
+def _cell(s): return str(s).replace('|', '\\|').replace('\n', ' ')
+
+def _param_table(o, sig, skip_first, linkify):
+    "A markdown table of `o`'s parameters: name, type, default, description (its docments, as markdown)"
+    if sig is None: return ''
+    try: dm = docments(o, full=True)
+    except Exception: dm = {}
+    rows = []
+    for p in _params(sig, skip_first):
+        d = dm.get(p.name, {}).get('docment') or ''
+        name = {p.VAR_POSITIONAL: '*', p.VAR_KEYWORD: '**'}.get(p.kind, '') + p.name  # (in a code span: no escapes)
+        t, dflt = _anno(p.annotation), _default(p.default)
+        rows.append(f"| `{name}` | {f'`{_cell(t)}`' if t else ''} | {f'`{_cell(dflt)}`' if dflt else ''} | {_cell(linkify(d))} |")
+    if not rows: return ''
+    ret = dm.get('return', {}).get('docment') if dm else None
+    res = '| Parameter | Type | Default | Description |\n|---|---|---|---|\n' + '\n'.join(rows) + '\n'
+    if ret: res += f"\n**Returns**{f' `{_anno(sig.return_annotation)}`' if _anno(sig.return_annotation) else ''}: {linkify(ret)}\n"
+    return res
+
+def _kind(o, cls=None):
+    if inspect.isclass(o): return 'exception' if issubclass(o, BaseException) else 'class'
+    if cls is None: return 'function'
+    raw = cls.__dict__.get(o.__name__) if hasattr(o, '__name__') else None
+    if isinstance(raw, property): return 'property'
+    return 'method'
+
+def public_methods(cls):
+    """The public methods and properties `cls` adds (in its own body), less those it overrides from a base class
+    (a task's interface, fastai's callback events and `Transform` hooks are documented where they are declared)"""
+    res = []
+    for k,v in cls.__dict__.items():
+        if k.startswith('_') or k in _events(): continue
+        if any(k in b.__dict__ for b in cls.__mro__[1:]): continue
+        if isinstance(v, (staticmethod, classmethod)): v = v.__func__
+        if isinstance(v, property) or inspect.isfunction(v): res.append(k)
+    return res
+
+def _doc(o):
+    d = inspect.getdoc(o.fget if isinstance(o, property) else o) or ''
+    return d
+
+def entry(o, name, module, linkify, fence=':::', methods=(), noindex=False, cls=None):
+    "The MyST markdown of `o`'s entry: a `py:` directive with its signature, docstring, parameters, and methods"
+    raw = cls.__dict__.get(name.rsplit('.', 1)[-1]) if cls is not None else None
+    kind = _kind(o, cls) if raw is None or not isinstance(raw, property) else 'property'
+    opts = [f':module: {module}'] + ([':no-index:'] if noindex else [])
+    if isinstance(raw, staticmethod): opts.append(':staticmethod:')
+    if isinstance(raw, classmethod): opts.append(':classmethod:')
+    if kind=='property':
+        f = raw.fget
+        t = _anno(inspect.signature(f).return_annotation)
+        if t: opts.append(f':type: {t}')
+        head, body = name, linkify(_doc(f))
+    else:
+        sig = _own_signature(o)
+        skip = inspect.isfunction(o) and cls is not None and not isinstance(raw, staticmethod)  # `self` (bound class methods have no `cls`)
+        head = _sig_str(name, sig, skip_first=skip)
+        body = linkify(_doc(o))
+        table = _param_table(o, sig, skip, linkify)
+        if table: body += '\n\n' + table
+    inner = ''.join('\n' + entry(getattr(o, m), m, module, linkify, fence=':::', noindex=noindex, cls=o)
+                    for m in methods)
+    f = fence + (':' if inner else '')
+    return f"{f}{{py:{kind}}} {head}\n" + '\n'.join(opts) + f"\n\n{body}\n{inner}\n{f}\n"
+
+def constant_entry(mod, name, linkify):
+    "A `py:data` entry of constant `name`, described by the comment on (or above) its assignment in the module's source"
+    o, desc = getattr(mod, name), ''
+    lines = inspect.getsource(mod).splitlines()
+    for i,l in enumerate(lines):
+        if re.match(rf'^{re.escape(name)}\s*(:[^=]+)?=', l):
+            m = re.search(r'#\s*(.*)$', l)
+            above = []
+            for j in range(i-1, -1, -1):
+                if not lines[j].startswith('#') or lines[j].startswith('#|') or lines[j].startswith('# %%'): break
+                above.insert(0, lines[j].lstrip('#').strip())
+            desc = ' '.join(above) or (m.group(1) if m else '')
+            break
+    v = repr(o)
+    val = v if len(v) <= 80 else f'{type(o).__name__} of {len(o)} entries' if hasattr(o, '__len__') else type(o).__name__
+    return (f":::{{py:data}} {name}\n:module: {mod.__name__}\n:type: {type(o).__name__}\n\n{linkify(desc)}\n\n"
+            f"Value: `{_cell(val)}`\n:::\n")
+
 _show_doc_re = re.compile(r'^show_doc\((.+)\)$')
 
+def _src(c): return re.sub(r'^#\|.*(\n|$)', '', c.source, flags=re.M).strip()
 def _show_doc_expr(c):
-    m = c.cell_type=='code' and _show_doc_re.match(re.sub(r'^#\|.*(\n|$)', '', c.source, flags=re.M).strip())
+    m = c.cell_type=='code' and _show_doc_re.match(_src(c))
     return m.group(0) if m else None
 
+def _md_cell(s, hidden_input=True):
+    "A code cell that shows `s` as its markdown output, as a `#| output: asis` cell does"
+    c = nbformat.v4.new_code_cell('#| echo: false\n#| output: asis\n')
+    c.outputs = [nbformat.v4.new_output('display_data', data={'text/markdown': s})]
+    return c
+
+def _heading(name, nl, level=3):
+    src = nl.code(name)
+    link = f'[source]({src}){{target="_blank" style="float:right; font-size:smaller"}}\n\n' if src and 'LNone' not in src else ''
+    return f"{link}{'#'*level} {name}\n\n"
+
 def show_docs(nb, mod, fname):
-    "Render `nb`'s `show_doc` entries afresh from module `mod` (nbdev would run the notebook's own code for them)"
+    """Render `nb`'s `show_doc` entries afresh from module `mod` (nbdev would run the notebook's own code for them), as
+    `py:` entries; give each constant of `mod.__all__` an entry after the cell that assigns it"""
     from nbdev.doclinks import NbdevLookup
     from nbdev.showdoc import show_doc
     # nbdev adds an entry after each exported cell for names the notebook does not show, but misses `@patch`ed methods
@@ -139,17 +296,42 @@ def show_docs(nb, mod, fname):
     shown = {_show_doc_expr(c) for c,a in zip(nb.cells, auto) if not a}
     nb.cells = [c for c,a in zip(nb.cells, auto) if not (a and _show_doc_expr(c) in shown)]
     nl, ns = NbdevLookup(), {**vars(mod), 'show_doc': show_doc}
+    link = lambda s: nl.linkify(s) if s else ''
+    # methods with an entry of their own on the page are left out of their class's entry
+    separate = {m.group(1).split(',')[0].strip() for c in nb.cells if (m := _show_doc_re.match(_src(c) if c.cell_type=='code' else ''))}
     for c in nb.cells:
+        if c.cell_type!='code': continue
         expr = _show_doc_expr(c)
         if not expr: continue
         try: r = eval(expr, ns)
         except Exception as e:
-            print(f'{fname}: {expr} could not be rendered from {mod.__name__} ({e!r}): showing the output kept in the notebook')
-            continue
-        doc = r._repr_markdown_()
-        # nbdev finds the source line of a name defined in the notebook, not of one imported from the package
-        if '#LNone)' in doc and nl.code(r.nm): doc = re.sub(r'\]\([^)]*#LNone\)', '](' + nl.code(r.nm) + ')', doc)
-        c.outputs = [nbformat.v4.new_output('display_data', data={'text/markdown': nl.linkify(doc)})]
+            sys.exit(f'{fname}: {expr} could not be rendered from {mod.__name__} ({e!r})')
+        o, name, cls = r.sym, r.nm, None
+        if '.' in name:
+            owner = eval(name.rsplit('.', 1)[0], ns)
+            if inspect.isclass(owner): cls = owner
+        noindex = getattr(o, '__module__', mod.__name__) != mod.__name__ and cls is None and not getattr(o, '__module__', '').startswith(LIB)
+        methods = [m for m in public_methods(o) if f'{name}.{m}' not in separate] if inspect.isclass(o) else []
+        doc = _heading(name, nl) + entry(o, name, mod.__name__, link, methods=methods, noindex=noindex, cls=cls)
+        c.outputs = [nbformat.v4.new_output('display_data', data={'text/markdown': doc})]
+        c.source = '#| echo: false\n#| output: asis\n' + _src(c)
+    # constants
+    consts = [n for n in getattr(mod, '__all__', []) if not callable(getattr(mod, n)) and not inspect.ismodule(getattr(mod, n))]
+    for n in consts:
+        # nbdev leaves exported cells out of the page: the entry goes before the first cell after the assignment that is kept
+        orig = nbformat.read(ROOT/'nbs'/fname, as_version=4).cells
+        at = next((i for i,c in enumerate(orig) if c.cell_type=='code' and re.search(rf'^{re.escape(n)}\s*(:[^=\n]+)?=', c.source, flags=re.M)), None)
+        if at is None: sys.exit(f'{fname}: no cell assigns {n}, a public constant of {mod.__name__}')
+        kept = [c.source for c in nb.cells]
+        nxt = next((kept.index(c.source) for c in orig[at+1:] if c.source in kept), len(nb.cells))
+        nb.cells.insert(nxt, _md_cell(_heading(n, nl) + constant_entry(mod, n, link)))
+
+def live_cells(nb):
+    "Cells that show `cli_reference()`: rendered afresh from the package's parser, so the page lists the options it has"
+    for c in nb.cells:
+        if c.cell_type=='code' and re.fullmatch(r'(Markdown\()?cli_reference\(\)\)?', _src(c)):
+            from ftkit.cli import cli_reference
+            c.outputs = [nbformat.v4.new_output('display_data', data={'text/markdown': cli_reference()})]
 
 def _toctree(caption, docs):
     opts = ':hidden:\n' + (f':caption: {caption}\n' if caption else '')
@@ -170,8 +352,12 @@ def convert(proc=PROC, src=SRC):
     names = {f: posixpath.join(posixpath.dirname(f), Path(fms[f].get('output-file', f)).stem) for f in books}
     mods = {v[0].split('#')[0]: k for k,syms in import_module(f"{cfg['lib_path']}._modidx").d['syms'].items() for v in syms.values()}
     for f,nb in books.items():
-        if names[f]+'.html' in mods: show_docs(nb, import_module(mods[names[f]+'.html']), f)
+        mod = mods.get(names[f]+'.html')
+        if mod: show_docs(nb, import_module(mod), f)
+        live_cells(nb)
         head = f"# {fms[f].get('title', names[f])}"
+        # the module index's entry, and the page's target for it (a target before the title becomes the page's own)
+        if mod: head = f'```{{py:module}} {mod}\n```\n\n' + head
         if fms[f].get('description'): head += '\n\n> ' + md(lookup.linkify(fms[f]['description']), site_url, f, names)
         nb.cells = [nbformat.v4.new_markdown_cell(head), *cells(nb, site_url, f, names)]
         nb.metadata['language_info'] = {'name': 'python'}

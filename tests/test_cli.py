@@ -109,6 +109,27 @@ def test_output_into_a_pipe_is_one_line_per_epoch(tmp_path):
     assert len(r.stdout.splitlines()) <= 25 and len(r.stderr.splitlines()) <= 5, (r.stdout, r.stderr)
     assert 'Validation metrics' in r.stdout and r.stdout.rstrip().endswith(str(tmp_path/'run'))
 
+def test_quiet_and_verbose_through_a_pipe(tmp_path):
+    "`--quiet` leaves only the summary; `--verbose` adds the settings in full and the strategy's phases before the epoch lines"
+    from ftkit.vision.data import sample_data
+    args = ('train', sample_data(), '--strategy', 'fine_tune', '--epochs', 2, '--freeze-epochs', 1, '--size', 32, '--no-forgetting')
+    q = ftkit(*args, '--out', tmp_path/'q', '--quiet')
+    v = ftkit(*args, '--out', tmp_path/'v', '-v')
+    for r in (q, v): assert r.returncode == 0, r.stderr
+    assert not [l for l in q.stdout.splitlines() if l.startswith(('epoch ', 'Settings', 'Strategy')) or 'layer groups' in l], q.stdout
+    assert 'Validation metrics' in q.stdout and len(q.stdout.splitlines()) <= 15, q.stdout
+    vl = v.stdout.splitlines()
+    settings = [l for l in vl if l.startswith('Settings: ')]
+    assert len(settings) == 1 and 'strategy=fine_tune' in settings[0] and 'size=32' in settings[0], v.stdout
+    assert 'Strategy fine_tune: 2 phase(s) over 9 layer groups' in v.stdout, v.stdout
+    phases = [l.strip() for l in vl if l.strip().startswith('phase ')]
+    assert len(phases) == 2 and '1 of 9 groups training' in phases[0] and '9 of 9 groups training' in phases[1], phases
+    assert vl.index(settings[0]) < min(i for i,l in enumerate(vl) if l.startswith('epoch '))  # before training
+    assert [l.split()[1] for l in vl if l.startswith('epoch ')] == ['1/2', '2/2'], v.stdout
+    assert len(vl) <= 30 and '\r' not in v.stdout
+    r = ftkit('train', sample_data(), '--quiet', '--verbose')
+    assert r.returncode == 2 and 'not allowed with argument' in r.stderr  # one or the other
+
 def test_compare_writes_tables_and_plots(tmp_path):
     from ftkit.vision.data import sample_data
     import pandas as pd

@@ -14,9 +14,7 @@ CHROMIUM, CHROMEDRIVER = Path('/usr/bin/chromium'), Path('/usr/bin/chromedriver'
 _cfg = ConfigParser(delimiters=['=']); _cfg.read(ROOT/'settings.ini')
 SITE_URL = _cfg['DEFAULT']['doc_host'] + _cfg['DEFAULT']['doc_baseurl']  # nbdev's doclinks to it must become relative
 
-# Public names (module.name) with no entry on the website yet: constants, which nbdev gives no `show_doc` entry of its
-# own. Remove each one once its notebook mentions it in prose (as `name`): the test fails while this list is out of date.
-UNDOCUMENTED = {'export.FORMAT', 'vision.models.OFFLINE_WEIGHTS', 'strategies.strategy_names'}
+VERSION = _cfg['DEFAULT']['version']
 
 def page_of(nb:Path):
     "The page nbdev names for notebook `nb`: `10_vision.data.ipynb` is `vision.data.html`"
@@ -99,14 +97,13 @@ def check_reads_well(b, base, site, page):
     # Every link inside the site leads to a page that exists, and to an anchor on it that exists
     hrefs = set(js(b, "return [...document.querySelectorAll('a[href]')].map(a => a.href)"))
     assert not [h for h in hrefs if h.startswith(SITE_URL)], 'doclinks to the site\'s address were not made relative'
-    tolerated = {f'{page_of_module(n.rsplit(".", 1)[0])}#{n.rsplit(".", 1)[1].lower()}' for n in UNDOCUMENTED}
     broken = []
     for h in sorted(h for h in hrefs if h.startswith(base)):
         url, frag = urldefrag(h)
         path = site/url[len(base):]
         if path.is_dir() or url.endswith('/'): path = path/'index.html'
         if not path.is_file(): broken.append(h)
-        elif frag and frag not in ids_of(path) and f'{path.relative_to(site).as_posix()}#{frag}' not in tolerated: broken.append(h)
+        elif frag and frag not in ids_of(path): broken.append(h)
     assert not broken, f'broken links on {page}: {broken}'
     # Nothing is loaded from elsewhere: the site works from any static server, at any path
     srcs = js(b, "return [...document.querySelectorAll('[src], link[href]')].map(e => e.src || e.href)")
@@ -115,7 +112,7 @@ def check_reads_well(b, base, site, page):
     assert not missing, f'images that did not load on {page}: {missing}'
     # No Quarto or markdown source shows as text
     text = js(b, ARTICLE_TEXT)
-    for leak in (':::', '{target=', '{.callout', '#| ', 'output-file:', '```', '<div', '<a href', '<table'):
+    for leak in (':::', '{target=', '{.callout', '#| ', 'output-file:', '```', '<div', '<a href', '<table', '$$', '\\frac', 'NoneType'):
         assert leak not in text, f'{leak!r} shows as text on {page}'
     assert not re.search(r'^---\s*\n\s*(title|description):', text, flags=re.M), f'frontmatter shows as text on {page}'
     code_links = re.findall(r'\[`[^`]+`\]\([^)]+\)', js(b, f"return {ARTICLE}.innerText"))
@@ -163,19 +160,45 @@ def test_home_page(browser, base, site):
     assert [l for l in links if l in api] == api, links
     assert len(links) == len(tutorials) + len(api) + 1, links  # and the home page
 
+def entry_text(b, oid):
+    "The text of the API entry with id `oid` (its `<dl>`: signature, docstring, parameter table, methods)"
+    return js(b, "const e = document.getElementById(arguments[0]); return e && e.closest('dl') ? e.closest('dl').innerText : null", oid)
+
 def test_api_page(browser, base, site):
     nb = ROOT/'nbs'/'10_vision.data.ipynb'
     check_page(browser, base, site, 'vision.data.html', 'Data')
     headings = [e.text.strip() for e in browser.find_elements('css selector', 'article h2, article h3')]
     for h in md_headings(nb, levels=(2,)): assert h in headings
-    import ftkit.vision.data
+    import inspect, ftkit.vision.data
     for name in ftkit.vision.data.__all__:
         assert name in headings
-        sig = js(browser, SECTION + "return s && s.querySelector('pre') && s.querySelector('pre').innerText", name.lower())
-        assert sig and sig.startswith(f'def {name}('), sig
+        o = getattr(ftkit.vision.data, name)
+        sig = js(browser, "const e = document.getElementById(arguments[0]); return e && e.innerText", f'ftkit.vision.data.{name}')
+        assert sig and sig.lstrip().startswith(('class ' if inspect.isclass(o) else '') + name), (name, sig)
+    # A signature, then a table of parameters: name, type, default, and the description rendered as markdown
+    rows = js(browser, """const d = document.getElementById('ftkit.vision.data.image_dls').closest('dl');
+        return [...d.querySelectorAll('table tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim()))""")
+    params = list(inspect.signature(ftkit.vision.data.image_dls).parameters)
+    assert [r[0].lstrip('*') for r in rows] == params, rows
+    assert ['size', 'int', '224', 'Side of the square the images are resized to'] in rows, rows
+    assert js(browser, """return [...document.getElementById('ftkit.vision.data.image_dls').closest('dl').querySelectorAll('table td a code, table td code')]
+        .some(c => c.innerText == 'aug_tfms')""")  # backticks in a description are code, not literal backticks
+    sig_w = js(browser, "return document.getElementById('ftkit.vision.data.image_dls').scrollWidth <= document.getElementById('ftkit.vision.data.image_dls').clientWidth + 1")
+    assert sig_w, 'the signature of image_dls needs a horizontal scrollbar'
     assert len(browser.find_elements('css selector', 'article img')) >= n_images(nb) > 0
     # Doclinks to the names on the page resolve (checked above) and lead to their entries
     assert browser.find_elements('css selector', 'article a[href="vision.data.html#image_dls"], article a[href="#image_dls"]')
+    browser.get(base + 'vision.data.html#ftkit.vision.data.image_dls')
+    ART.mkdir(exist_ok=True); browser.save_screenshot(str(ART/'api_entry_image_dls.png'))
+    # Classes read as classes, with their methods; fastai's callback events are not listed as parameters
+    browser.get(base + 'callbacks.html')
+    nan = entry_text(browser, 'ftkit.callbacks.NanGuard')
+    assert nan.startswith('class NanGuard') and 'before_fit' not in nan and 'after_create' not in nan, nan
+    best = entry_text(browser, 'ftkit.callbacks.BestModel')
+    for m in ('load_best', 'summary'): assert js(browser, "return !!document.getElementById(arguments[0])", f'ftkit.callbacks.BestModel.{m}'), m
+    assert best.startswith('class BestModel(')
+    for m in ('before_fit', 'after_epoch', 'after_fit'):  # fastai's events, which BestModel implements: not its API
+        assert not js(browser, "return !!document.getElementById(arguments[0])", f'ftkit.callbacks.BestModel.{m}'), m
 
 def test_tutorial_page(browser, base, site):
     nb = ROOT/'nbs'/'tutorials'/'fine_tune_vs_scratch.ipynb'
@@ -200,33 +223,128 @@ def test_every_page_reads_well(browser, base, site):
     for p in pages + ['search.html', 'genindex.html']: check_reads_well(browser, base, site, p)
     assert (site/'.nojekyll').is_file()
 
+def inventory(site):
+    "`objects.inv` as another Sphinx site's intersphinx reads it: {role: {name: (project, version, uri, text)}}"
+    from sphinx.util.inventory import InventoryFile
+    import posixpath
+    with open(site/'objects.inv', 'rb') as f: inv = InventoryFile.load(f, '', posixpath.join)
+    return {role: {k: tuple(v) for k,v in items.items()} for role,items in (inv.data if hasattr(inv, 'data') else inv).items()}
+
+def public_methods(cls):
+    "The public methods and properties a class adds in its own body, less fastai's callback events and what it overrides of a base class (a task's interface)"
+    import inspect
+    from fastai.callback.core import _events
+    return [k for k,v in cls.__dict__.items() if not k.startswith('_') and k not in _events and not any(k in b.__dict__ for b in cls.__mro__[1:])
+            and (isinstance(v, (property, staticmethod, classmethod)) or inspect.isfunction(v))]
+
 def test_every_public_name_is_documented(browser, base, site):
-    """Each name in a module's `__all__` has its entry: functions and classes with their signature and docments (nbdev
-    adds a `show_doc` entry for any exported one the notebook does not show itself), constants a mention"""
+    """Every name in a module's `__all__`, and every public method of a public class, has an entry on its module's page,
+    listed in `objects.inv` (so that other Sphinx sites can link to it) and in the general index; a function's or a class's
+    entry holds each of its parameters' docments"""
+    import inspect
     from fastcore.docments import docments
-    missing, stale = [], []
+    inv = inventory(site)
+    names = {k:v for role,items in inv.items() if role.startswith('py:') for k,v in items.items()}
+    genindex = (site/'genindex.html').read_text()
+    expected = []
     for m in public_modules():
-        mod = m.__name__.split('.', 1)[1]
-        page = page_of_module(mod)
-        browser.get(base + page)
+        page = page_of_module(m.__name__.split('.', 1)[1])
+        assert names.get(m.__name__, ('','','',''))[2].split('#')[0] == page, f'{m.__name__} is not in the module index'
         for name in m.__all__:
-            o, key = getattr(m, name), f'{mod}.{name}'
-            if callable(o):
-                # The section the name's anchor leads to holds its signature (in a section of its own, or in a
-                # chapter section named after it, which then has the anchor, as on the Quarto site)
-                entry = js(browser, SECTION + """return s && [...s.querySelectorAll('pre')].some(p =>
-                    new RegExp('^(def|class) ' + arguments[1] + '\\\\(').test(p.innerText.trim())) ? s.innerText : null""", name.lower(), name)
-                found = bool(entry)
-            else:
-                entry = None
-                found = name in js(browser, "return [...document.querySelectorAll('article code')].map(c => c.innerText)")
-            if found == (key in UNDOCUMENTED): (stale if found else missing).append(key)
-            if entry:
-                norm = ' '.join(entry.split())
-                docs = [v for v in docments(o).values() if isinstance(v, str) and v.strip()] if callable(o) else []
-                if any(' '.join(d.split()) not in norm for d in docs): missing.append(f'{key} (its docments)')
-    assert not missing, f'public names without an entry on the website: {missing}'
-    assert not stale, f'now documented: remove {stale} from UNDOCUMENTED'
+            o = getattr(m, name)
+            expected.append((f'{m.__name__}.{name}', page, o))
+            if inspect.isclass(o) and o.__module__ == m.__name__:
+                expected += [(f'{m.__name__}.{name}.{k}', page, None) for k in public_methods(o)]
+    missing = [k for k,page,_ in expected if k not in names or names[k][2] != f'{page}#{k}']
+    assert not missing, f'public names without an entry (or on another page) in objects.inv: {missing}'
+    for k in ('ftkit.export.Predictor.probs', 'ftkit.export.Predictor.preprocess', 'ftkit.callbacks.History.df', 'ftkit.callbacks.BestModel.summary',
+              'ftkit.callbacks.BestModel.load_best', 'ftkit.strategies.Strategy.phases', 'ftkit.strategies.Strategy.total_epochs',
+              'ftkit.strategies.Strategy.to_dict', 'ftkit.strategies.strategy_names', 'ftkit.vision.models.OFFLINE_WEIGHTS', 'ftkit.export.FORMAT'):
+        assert k in names, k
+    not_indexed = [k for k,page,_ in expected if f'href="{page}#{k}"' not in genindex]
+    assert not not_indexed, f'missing from the general index: {not_indexed}'
+    # each entry holds its docments, rendered
+    wrong = []
+    for page in sorted({p for _,p,_ in expected}):
+        browser.get(base + page)
+        for k,p,o in expected:
+            if p != page: continue
+            text = entry_text(browser, k)
+            if text is None: wrong.append(f'{k} (no entry on {page})'); continue
+            if o is None or not callable(o): continue
+            if isinstance(o, type) and not next(c for c in o.__mro__ if '__init__' in c.__dict__).__module__.startswith('ftkit'): continue  # made by another library's __init__: no parameters of its own
+            norm = ' '.join(text.split())
+            docs = [v for v in docments(o).values() if isinstance(v, str) and v.strip()]
+            if any(' '.join(d.replace('`', '').split()) not in norm for d in docs): wrong.append(f'{k} (its docments)')
+    assert not wrong, wrong
+
+def test_objects_inv_links_resolve(site):
+    "Each entry of `objects.inv` leads to a page that exists and an anchor on it: what intersphinx on another site relies on"
+    broken = []
+    for role,items in inventory(site).items():
+        for k,(_,_,uri,_) in items.items():
+            path, _, frag = uri.partition('#')
+            if not (site/path).is_file() or (frag and frag not in ids_of(site/path)): broken.append(f'{role} {k} -> {uri}')
+    assert not broken, broken
+    assert (site/'py-modindex.html').is_file() and (site/'genindex.html').is_file()
+
+def site_pages(site): return sorted(p for p in site.rglob('*.html') if '_static' not in p.parts and '_sources' not in p.parts)
+
+def test_outputs_are_clean(site):
+    """No page shows this machine's paths, a warning, a progress bar stopped short of its end, `NoneType` as a type, or
+    markup that was not rendered; every page names the version and has its code blocks' copy buttons set up"""
+    import html as H
+    bad = []
+    for p in site_pages(site):
+        raw = p.read_text()
+        raw_nomath = re.sub(r'<(div|span) class="math[^"]*">.*?</\1>', ' ', raw, flags=re.S)  # TeX for MathJax, typeset in the browser (test_math_rendered_offline)
+        text = H.unescape(re.sub(r'<[^>]+>', ' ', re.sub(r'<(script|style)\b.*?</\1>', ' ', raw_nomath, flags=re.S)))
+        rel = p.relative_to(site).as_posix()
+        for leak in (str(ROOT), '/root/', '/home/', '/tmp/tmp', '/var/folders', 'site-packages', '.venv/lib'):
+            if leak in text: bad.append(f'{rel}: a local path ({leak})')
+        for w in re.findall(r'\b\w*Warning: .{0,60}', text): bad.append(f'{rel}: a warning ({w})')
+        for tag in re.findall(r'<progress\b[^>]*>', raw):
+            v,mx = (re.search(rf'{k}="([\d.]+)"', tag) for k in ('value', 'max'))
+            if v and mx and float(v[1]) < float(mx[1]): bad.append(f'{rel}: a progress bar stopped at {v[1]}/{mx[1]}')
+        if 'NoneType' in text: bad.append(f'{rel}: NoneType')
+        for m in ('$$', ':::', '#| ', '\\frac', '{.callout'):
+            if m in re.sub(r'<(pre|code)\b.*?</\1>', ' ', raw_nomath, flags=re.S) and m in text: bad.append(f'{rel}: raw markup {m!r}')
+        if f'{_cfg["DEFAULT"]["lib_name"]} {VERSION}' not in text: bad.append(f'{rel}: no version')
+        if '<pre' in raw and 'copybutton' not in raw: bad.append(f'{rel}: code without copy buttons')
+    assert not bad, bad
+
+def test_math_rendered_offline(browser, base, site):
+    "The L2-SP penalty is typeset by the site's own MathJax: no `$$`, no request elsewhere (`check_reads_well`)"
+    check_reads_well(browser, base, site, 'adapt.html')
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 20).until(lambda b: b.find_elements('css selector', 'mjx-container svg'))
+    assert js(browser, "return [...document.scripts].some(s => s.src.endsWith('_static/mathjax/tex-svg.js'))")
+    assert (site/'_static'/'mathjax'/'tex-svg.js').is_file()
+    browser.execute_script("document.querySelector('mjx-container').scrollIntoView({block: 'center'})")
+    ART.mkdir(exist_ok=True); browser.save_screenshot(str(ART/'math_adapt.png'))
+
+def test_copy_buttons(browser, base, site):
+    browser.get(base + 'tutorials/deploy.html')
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements('css selector', 'button.copybtn'))
+    n_code = len(browser.find_elements('css selector', 'div.highlight pre'))
+    assert n_code and len(browser.find_elements('css selector', 'button.copybtn')) == n_code
+    assert VERSION in browser.find_element('css selector', '.navbar-brand, .bd-sidebar-primary').text
+
+def test_cli_reference_page(browser, base, site):
+    "The command-line reference lists every option of every command, as the parser has them"
+    import argparse
+    from ftkit.cli import parser
+    check_page(browser, base, site, 'cli_reference.html', 'Command-line reference')
+    text = js(browser, f"return {ARTICLE}.innerText")
+    p = parser()
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f'{n} {o}' for n,sp in sub.choices.items() for a in sp._actions for o in a.option_strings if o not in text]
+    assert not missing, f'options not on the reference page: {missing}'
+    for n in sub.choices: assert js(browser, "return !!document.getElementById(arguments[0])", f'ftkit-{n}'), n
+    assert '--l2sp ALPHA' in text and '%(default)s' not in text and '\u2013out' not in text  # no smart dashes in option names
+    browser.get(base + 'cli_reference.html#ftkit-train')
+    browser.save_screenshot(str(ART/'cli_reference_train.png'))
 
 def test_quarto_syntax_is_rendered(tmp_path):
     "What the notebooks may use of Quarto's markdown becomes Sphinx's, not literal text: a one-page site"

@@ -187,6 +187,7 @@ class TextClassification(Task):
         finally: model.train(training)
         fig = plt.figure(figsize=(9, 0.62*k+0.5))
         fig.suptitle('Highest losses: true / predicted (probability), loss', x=0.01, ha='left', fontsize=10)
+        fig.add_axes([0, 0, 1, 1]).set_axis_off()  # an empty, hidden axes: a figure without any is not drawn in a notebook
         fig.top = []  # (true, predicted, probability, loss, text) of each row
         for r,(l,i) in enumerate(zip(losses.tolist(), idxs.tolist())):
             t,p = int(targs[r]),int(probs[r].argmax())

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/12_vision.task.ipynb #f3f39202
 from __future__ import annotations
-import importlib.resources
+import importlib.resources, re
 from pathlib import Path
 import numpy as np, torch
 from torch import nn
@@ -91,3 +91,13 @@ class ImageClassification(Task):
         "`n` validation images of the bundled sample"
         files = sorted((Path(str(importlib.resources.files('ftkit')))/'samples'/'fashion_mnist_sample'/'valid').glob('*/*.png'))
         return files[::max(1, len(files)//n)][:n]
+    def plot_top_losses(self, interp, k:int, **kwargs):
+        "fastai's grid of the `k` images with the highest loss, each title on three short lines (prediction, true class, loss and probability) so that neighbours never run into each other"
+        import matplotlib.pyplot as plt
+        interp.plot_top_losses(k, **kwargs)
+        fig = plt.gcf()
+        for ax in fig.axes:
+            m = re.fullmatch(r'(.*)/(.*) / (\S+) / (\S+)', ax.get_title())  # fastai's 'prediction/actual / loss / probability'
+            if m: ax.set_title(f'{m[1]}\ntrue: {m[2]}\nloss {m[3]}, p {m[4]}', fontsize=9)
+        if fig._suptitle is not None: fig.suptitle('Highest losses: prediction, true class, loss, probability of the prediction', fontsize=10)
+        fig.tight_layout()
