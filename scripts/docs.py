@@ -83,7 +83,9 @@ def md(s, site_url, here, names):
         if nb not in names: return m.group(0)
         return f"]({posixpath.relpath(names[nb]+'.html', d or '.')}{m.group(2) or ''})"
     s = _nb_link_re.sub(_nb_link, s)
-    return re.sub(re.escape(site_url.rstrip('/')) + r'/', '../'*len(Path(d).parts), s)
+    up = '../'*len(Path(d).parts)
+    s = s.replace('(' + site_url.rstrip('/') + '/)', f'({up}index.html)')  # a link to the site itself: its home page
+    return re.sub(re.escape(site_url.rstrip('/')) + r'/', up, s)
 
 def _directives(src): return dict(re.findall(r'^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$', src, flags=re.M))
 
