@@ -324,7 +324,7 @@ def compare(
     out='runs/compare',          # Output folder
     device=None,                 # Device (default: best available)
     progress:bool=True,          # Show progress bars (a line per run where the output is not a terminal)
-    verbose:bool=False,          # Also print each strategy's phases
+    verbose:bool=False,          # Also print the settings in full
     task=None,                   # The task (default: inferred from `data`)
     **kwargs,                    # More settings of the task's data, e.g. `text_col`, `label_col`
 ):
@@ -344,10 +344,8 @@ def compare(
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     from ftkit.core import infer_task
     task = get_task(task) if task else infer_task(data)
-    if verbose:
-        for n in names:
-            st = get_strategy(n, epochs)
-            print(f"{n}: " + ('decides its phases as it goes' if hasattr(st, 'run') else '; '.join(f"{ph.epochs} epoch(s), {'all' if ph.groups is None else ph.groups} group(s) at {ph.lr:.1e}" for ph in st.phases(2))), flush=True)
+    if verbose: print('Settings: ' + ', '.join(f'{k}={v}' for k,v in dict(data=data, task=task.name, strategies=','.join(names), arch=arch, weights=weights, epochs=epochs,
+                      seeds=','.join(map(str, seeds)), fractions=','.join(map(str, fr)), size=size, bs=bs, out=out, device=device, **kwargs).items() if v is not None), flush=True)
     df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs,
                         weights=weights, device=device, progress=progress and _interactive(), log=progress and not _interactive(), task=task, **kwargs)
     with atomic_path(out/'comparison.csv') as tmp: df.to_csv(tmp, index=False)
@@ -441,11 +439,11 @@ def _common_args(p):
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     _verbosity_args(p)
 
-def _verbosity_args(p):
+def _verbosity_args(p, verbose:str="also print the settings in full and the strategy's phases before training, and Python's warnings that are hidden by default"):
     "`--quiet` and `--verbose`: the same in a terminal, a notebook or a pipe"
     g = p.add_mutually_exclusive_group()
-    g.add_argument('-q', '--quiet', action='store_true', help='print only the final summary: no progress bars, no per-epoch or per-run lines, no phase lines')
-    g.add_argument('-v', '--verbose', action='store_true', help="also print the settings in full, the strategy's phases, and the libraries' own warnings")
+    g.add_argument('-q', '--quiet', action='store_true', help='print only warnings (about the data, or a strategy cut short by --epochs) and the final summary: no progress bars, no per-epoch or per-run lines, no phase lines')
+    g.add_argument('-v', '--verbose', action='store_true', help=verbose)
 
 _GROUP = 'regularisation and balance'
 _REGULARISE = 'aug mix balance ps wd label_smoothing l2sp patience monitor restore_best'.split()
@@ -495,11 +493,11 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--text-col', default='text', help='column of the texts in a CSV (texts; default: %(default)s)')
     c.add_argument('--label-col', default='label', help='column of the labels in a CSV (default: %(default)s)')
     r = sub.add_parser('predict', help='classify images or texts with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Classify image files and folders with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are classified.')
+        description='Classify images (files, or folders searched recursively) or texts with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are classified.')
     r.add_argument('model', help='model folder (with model.safetensors and config.json)')
     r.add_argument('inputs', nargs='*', help='image files or folders (searched recursively) for an image model; texts for a text model')
     r.add_argument('--file', default=None, help='a text file of inputs, one per line (texts, or image paths)')
-    r.add_argument('--top-k', type=int, default=3, help='most likely classes to report per image (default: %(default)s)')
+    r.add_argument('--top-k', type=int, default=3, help='most likely classes to report per input (default: %(default)s)')
     r.add_argument('--format', choices=['csv','json'], default='csv', help='output format on stdout (default: %(default)s)')
     r.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     r.add_argument('--backend', choices=['torch','onnx'], default='torch', help='run the PyTorch weights or model.onnx with ONNX Runtime (default: %(default)s)')

@@ -150,7 +150,7 @@ def _anno(a):
 def _default(d):
     "A default as source would write it; `...` where its repr is not an expression (an object's address, say)"
     if d is inspect.Parameter.empty: return ''
-    if inspect.isfunction(d) or inspect.isclass(d): return d.__name__
+    if inspect.isfunction(d) or inspect.isclass(d): return d.__name__ if d.__name__.isidentifier() else '...'  # not `<lambda>`
     s = repr(d)
     try: ast.parse(s, mode='eval')
     except SyntaxError: return '...'
@@ -176,14 +176,16 @@ def _params(sig, skip_first=False):
 def _sig_str(name, sig, skip_first=False):
     "`name(a: int = 1, *, b=None) -> str`, what Sphinx's `py:function` parses"
     if sig is None: return name
-    parts, kw_marked = [], False
-    for p in _params(sig, skip_first):
+    parts, kw_marked, ps = [], False, _params(sig, skip_first)
+    for j,p in enumerate(ps):
+        if p.kind!=p.POSITIONAL_ONLY and j and ps[j-1].kind==p.POSITIONAL_ONLY: parts.append('/')
         if p.kind==p.KEYWORD_ONLY and not kw_marked: parts.append('*'); kw_marked = True
         if p.kind==p.VAR_POSITIONAL: kw_marked = True
         s = {p.VAR_POSITIONAL: '*', p.VAR_KEYWORD: '**'}.get(p.kind, '') + p.name
         if _anno(p.annotation): s += f': {_anno(p.annotation)}'
         if p.default is not p.empty: s += (' = ' if _anno(p.annotation) else '=') + _default(p.default)
         parts.append(s)
+    if ps and ps[-1].kind==ps[-1].POSITIONAL_ONLY: parts.append('/')
     ret = _anno(sig.return_annotation)
     return f"{name}({', '.join(parts)})" + (f' -> {ret}' if ret and ret!='None' else '')
 
@@ -268,7 +270,7 @@ def constant_entry(mod, name, linkify):
     v = repr(o)
     val = v if len(v) <= 80 else f'{type(o).__name__} of {len(o)} entries' if hasattr(o, '__len__') else type(o).__name__
     return (f":::{{py:data}} {name}\n:module: {mod.__name__}\n:type: {type(o).__name__}\n\n{linkify(desc)}\n\n"
-            f"Value: `{_cell(val)}`\n:::\n")
+            f"Value: `` {val} ``\n:::\n")
 
 _show_doc_re = re.compile(r'^show_doc\((.+)\)$')
 
@@ -299,6 +301,16 @@ def show_docs(nb, mod, fname):
     nb.cells = [c for c,a in zip(nb.cells, auto) if not (a and _show_doc_expr(c) in shown)]
     nl, ns = NbdevLookup(), {**vars(mod), 'show_doc': show_doc}
     link = lambda s: nl.linkify(s) if s else ''
+    # constants
+    consts = [n for n in getattr(mod, '__all__', []) if not callable(getattr(mod, n)) and not inspect.ismodule(getattr(mod, n))]
+    for n in consts:
+        # nbdev leaves exported cells out of the page: the entry goes before the first cell after the assignment that is kept
+        orig = nbformat.read(ROOT/'nbs'/fname, as_version=4).cells
+        at = next((i for i,c in enumerate(orig) if c.cell_type=='code' and re.search(rf'^{re.escape(n)}\s*(:[^=\n]+)?=', c.source, flags=re.M)), None)
+        if at is None: sys.exit(f'{fname}: no cell assigns {n}, a public constant of {mod.__name__}')
+        kept = {c.source:i for i,c in reversed(list(enumerate(nb.cells)))}  # (the first cell of a source)
+        nxt = next((kept[c.source] for c in orig[at+1:] if c.source in kept), len(nb.cells))
+        nb.cells.insert(nxt, _md_cell(_heading(n, nl) + constant_entry(mod, n, link)))
     # methods with an entry of their own on the page are left out of their class's entry
     separate = {m.group(1).split(',')[0].strip() for c in nb.cells if (m := _show_doc_re.match(_src(c) if c.cell_type=='code' else ''))}
     for c in nb.cells:
@@ -309,24 +321,16 @@ def show_docs(nb, mod, fname):
         except Exception as e:
             sys.exit(f'{fname}: {expr} could not be rendered from {mod.__name__} ({e!r})')
         o, name, cls = r.sym, r.nm, None
+        arg = _show_doc_re.match(expr).group(1).split(',')[0].strip()
+        if '.' in arg and '.' not in name and re.fullmatch(r'[\w.]+', arg): name = arg  # a patched method whose decorators hid its class (`Learner.on_features`)
         if '.' in name:
             owner = eval(name.rsplit('.', 1)[0], ns)
             if inspect.isclass(owner): cls = owner
-        noindex = getattr(o, '__module__', mod.__name__) != mod.__name__ and cls is None and not getattr(o, '__module__', '').startswith(LIB)
+        noindex = cls is None and getattr(o, '__module__', mod.__name__) != mod.__name__  # indexed where its module is documented
         methods = [m for m in public_methods(o) if f'{name}.{m}' not in separate] if inspect.isclass(o) else []
         doc = _heading(name, nl) + entry(o, name, mod.__name__, link, methods=methods, noindex=noindex, cls=cls)
         c.outputs = [nbformat.v4.new_output('display_data', data={'text/markdown': doc})]
         c.source = '#| echo: false\n#| output: asis\n' + _src(c)
-    # constants
-    consts = [n for n in getattr(mod, '__all__', []) if not callable(getattr(mod, n)) and not inspect.ismodule(getattr(mod, n))]
-    for n in consts:
-        # nbdev leaves exported cells out of the page: the entry goes before the first cell after the assignment that is kept
-        orig = nbformat.read(ROOT/'nbs'/fname, as_version=4).cells
-        at = next((i for i,c in enumerate(orig) if c.cell_type=='code' and re.search(rf'^{re.escape(n)}\s*(:[^=\n]+)?=', c.source, flags=re.M)), None)
-        if at is None: sys.exit(f'{fname}: no cell assigns {n}, a public constant of {mod.__name__}')
-        kept = [c.source for c in nb.cells]
-        nxt = next((kept.index(c.source) for c in orig[at+1:] if c.source in kept), len(nb.cells))
-        nb.cells.insert(nxt, _md_cell(_heading(n, nl) + constant_entry(mod, n, link)))
 
 def live_cells(nb):
     "Cells that show `cli_reference()`: rendered afresh from the package's parser, so the page lists the options it has"

@@ -113,10 +113,11 @@ def test_quiet_and_verbose_through_a_pipe(tmp_path):
     "`--quiet` leaves only the summary; `--verbose` adds the settings in full and the strategy's phases before the epoch lines"
     from ftkit.vision.data import sample_data
     args = ('train', sample_data(), '--strategy', 'fine_tune', '--epochs', 2, '--freeze-epochs', 1, '--size', 32, '--no-forgetting')
-    q = ftkit(*args, '--out', tmp_path/'q', '--quiet')
+    q = ftkit('train', sample_data(), '--epochs', 1, '--size', 32, '--no-forgetting', '--out', tmp_path/'q', '--quiet')  # lp_ft cut to its probe
     v = ftkit(*args, '--out', tmp_path/'v', '-v')
     for r in (q, v): assert r.returncode == 0, r.stderr
     assert not [l for l in q.stdout.splitlines() if l.startswith(('epoch ', 'Settings', 'Strategy')) or 'layer groups' in l], q.stdout
+    assert 'lp_ft with 1 epoch runs 1 of the 2 phases of its recipe.' in q.stdout  # a warning about the settings stays
     assert 'Validation metrics' in q.stdout and len(q.stdout.splitlines()) <= 15, q.stdout
     vl = v.stdout.splitlines()
     settings = [l for l in vl if l.startswith('Settings: ')]
@@ -127,6 +128,9 @@ def test_quiet_and_verbose_through_a_pipe(tmp_path):
     assert vl.index(settings[0]) < min(i for i,l in enumerate(vl) if l.startswith('epoch '))  # before training
     assert [l.split()[1] for l in vl if l.startswith('epoch ')] == ['1/2', '2/2'], v.stdout
     assert len(vl) <= 30 and '\r' not in v.stdout
+    c = ftkit('compare', sample_data(), '--strategies', 'feature_extract', '--epochs', 1, '--size', 32, '--fractions', 0.1, '--out', tmp_path/'c', '-v')
+    assert c.returncode == 0, c.stderr
+    assert [l for l in c.stdout.splitlines() if l.startswith('Settings: ')][0].count('strategies=feature_extract') == 1, c.stdout
     r = ftkit('train', sample_data(), '--quiet', '--verbose')
     assert r.returncode == 2 and 'not allowed with argument' in r.stderr  # one or the other
 

@@ -228,7 +228,9 @@ def inventory(site):
     from sphinx.util.inventory import InventoryFile
     import posixpath
     with open(site/'objects.inv', 'rb') as f: inv = InventoryFile.load(f, '', posixpath.join)
-    return {role: {k: tuple(v) for k,v in items.items()} for role,items in (inv.data if hasattr(inv, 'data') else inv).items()}
+    items_of = inv.data if hasattr(inv, 'data') else inv
+    return {role: {k: (v.project_name, v.project_version, v.uri, v.display_name) if hasattr(v, 'uri') else tuple(v) for k,v in items.items()}
+            for role,items in items_of.items()}
 
 def public_methods(cls):
     "The public methods and properties a class adds in its own body, less fastai's callback events and what it overrides of a base class (a task's interface)"
@@ -257,6 +259,20 @@ def test_every_public_name_is_documented(browser, base, site):
                 expected += [(f'{m.__name__}.{name}.{k}', page, None) for k in public_methods(o)]
     missing = [k for k,page,_ in expected if k not in names or names[k][2] != f'{page}#{k}']
     assert not missing, f'public names without an entry (or on another page) in objects.inv: {missing}'
+    # and nothing else: an object shown on another module's page is not indexed there again
+    known = {k for k,_,_ in expected} | {m.__name__ for m in public_modules()}
+    def defined_in(k):
+        "Whether `k` (module.name[.attr]) names an object that module defines (a method it patches onto fastai's `Learner` included)"
+        mod = max((m for m in known if k.startswith(m + '.') and m in sys.modules), key=len, default=None)
+        if mod is None: return False
+        o = sys.modules[mod]
+        for a in k[len(mod)+1:].split('.'):
+            o = inspect.getattr_static(o, a, None) if inspect.isclass(o) else getattr(o, a, None)
+            if o is None: return False
+        o = getattr(o, '__func__', getattr(o, 'fget', o))
+        return getattr(o, '__module__', None) == mod
+    extra = [k for role,items in inv.items() if role.startswith('py:') for k in items if k not in known and not defined_in(k)]
+    assert not extra, f'objects.inv lists names that are not public names of their module: {extra}'
     for k in ('ftkit.export.Predictor.probs', 'ftkit.export.Predictor.preprocess', 'ftkit.callbacks.History.df', 'ftkit.callbacks.BestModel.summary',
               'ftkit.callbacks.BestModel.load_best', 'ftkit.strategies.Strategy.phases', 'ftkit.strategies.Strategy.total_epochs',
               'ftkit.strategies.Strategy.to_dict', 'ftkit.strategies.strategy_names', 'ftkit.vision.models.OFFLINE_WEIGHTS', 'ftkit.export.FORMAT'):
@@ -339,12 +355,16 @@ def test_cli_reference_page(browser, base, site):
     text = js(browser, f"return {ARTICLE}.innerText")
     p = parser()
     sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    missing = [f'{n} {o}' for n,sp in sub.choices.items() for a in sp._actions for o in a.option_strings if o not in text]
+    # the options each table names in its first column, section by section ('-q, --quiet' names two)
+    listed = js(browser, """return [...document.querySelectorAll('article section')].filter(s => s.querySelector('h2')).map(s =>
+        [s.querySelector('h2').innerText.replace('#', '').trim(), [...s.querySelectorAll('table tbody tr td:first-child')].map(td => td.innerText)])""")
+    opts = {h: {o.split(' ')[0] for cell in cells for o in cell.split(', ')} for h,cells in listed}
+    missing = [f'{n} {o}' for n,sp in sub.choices.items() for a in sp._actions for o in a.option_strings if o not in opts.get(f'ftkit {n}', ())]
     assert not missing, f'options not on the reference page: {missing}'
     for n in sub.choices: assert js(browser, "return !!document.getElementById(arguments[0])", f'ftkit-{n}'), n
     assert '--l2sp ALPHA' in text and '%(default)s' not in text and '\u2013out' not in text  # no smart dashes in option names
     browser.get(base + 'cli_reference.html#ftkit-train')
-    browser.save_screenshot(str(ART/'cli_reference_train.png'))
+    ART.mkdir(exist_ok=True); browser.save_screenshot(str(ART/'cli_reference_train.png'))
 
 def test_quarto_syntax_is_rendered(tmp_path):
     "What the notebooks may use of Quarto's markdown becomes Sphinx's, not literal text: a one-page site"

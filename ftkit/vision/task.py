@@ -4,7 +4,7 @@
 
 # %% ../../nbs/12_vision.task.ipynb #f3f39202
 from __future__ import annotations
-import importlib.resources, re
+import importlib.resources
 from pathlib import Path
 import numpy as np, torch
 from torch import nn
@@ -96,8 +96,11 @@ class ImageClassification(Task):
         import matplotlib.pyplot as plt
         interp.plot_top_losses(k, **kwargs)
         fig = plt.gcf()
-        for ax in fig.axes:
-            m = re.fullmatch(r'(.*)/(.*) / (\S+) / (\S+)', ax.get_title())  # fastai's 'prediction/actual / loss / probability'
-            if m: ax.set_title(f'{m[1]}\ntrue: {m[2]}\nloss {m[3]}, p {m[4]}', fontsize=9)
+        losses,idxs = interp.top_losses(k)
+        vocab = list(interp.dl.vocab)
+        axs = [ax for ax in fig.axes if ax.get_title()]  # fastai's, in the order of `top_losses` (the grid's spare axes have none)
+        _,probs,targs,_,_ = interp[idxs]  # (k items: what fastai's plot predicted too)
+        for ax,l,pr,t in zip(axs, losses.tolist(), probs, targs):
+            ax.set_title(f'{vocab[int(pr.argmax())]}\ntrue: {vocab[int(t)]}\nloss {l:.2f}, p {float(pr.max()):.2f}', fontsize=9)
         if fig._suptitle is not None: fig.suptitle('Highest losses: prediction, true class, loss, probability of the prediction', fontsize=10)
         fig.tight_layout()
