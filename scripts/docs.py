@@ -12,7 +12,7 @@ turns what Quarto would read into what Sphinx reads:
 The `show_doc` entries are rendered from the package itself, where nbdev would run each notebook's imports and exported
 cells (settings.ini skips its `exec_show_docs`): building the docs runs no notebook code.
 """
-import ast, inspect, posixpath, re, shutil, sys, typing
+import ast, functools, inspect, posixpath, re, shutil, sys, typing
 from configparser import ConfigParser
 from importlib import import_module
 from pathlib import Path
@@ -132,13 +132,11 @@ def _frontmatter(nb):
 # methods), so that the general index, the module index and `objects.inv` list every documented name.
 from fastcore.docments import docments
 
-_EVENTS = None
-def _events():
-    global _EVENTS
-    if _EVENTS is None:
-        from fastai.callback.core import _events
-        _EVENTS = set(_events)
-    return _EVENTS
+@functools.cache
+def _events()->set:
+    "fastai's callback events (`before_fit`, ...), which callbacks implement and do not document"
+    from fastai.callback.core import _events
+    return set(_events)
 
 def _anno(a):
     "Annotation `a` as it reads in source: `str | None`, never `NoneType`"
@@ -208,12 +206,11 @@ def _param_table(o, sig, skip_first, linkify):
     if ret: res += f"\n**Returns**{f' `{_anno(sig.return_annotation)}`' if _anno(sig.return_annotation) else ''}: {linkify(ret)}\n"
     return res
 
-def _kind(o, cls=None):
+def _kind(o, raw, cls):
+    "The `py:` directive of `o`, found as `raw` in the body of class `cls` (None for a module-level name)"
     if inspect.isclass(o): return 'exception' if issubclass(o, BaseException) else 'class'
-    if cls is None: return 'function'
-    raw = cls.__dict__.get(o.__name__) if hasattr(o, '__name__') else None
     if isinstance(raw, property): return 'property'
-    return 'method'
+    return 'function' if cls is None else 'method'
 
 def public_methods(cls):
     """The public methods and properties `cls` adds (in its own body), less those it overrides from a base class
@@ -226,14 +223,12 @@ def public_methods(cls):
         if isinstance(v, property) or inspect.isfunction(v): res.append(k)
     return res
 
-def _doc(o):
-    d = inspect.getdoc(o.fget if isinstance(o, property) else o) or ''
-    return d
+def _doc(o): return inspect.getdoc(o) or ''
 
-def entry(o, name, module, linkify, fence=':::', methods=(), noindex=False, cls=None):
+def entry(o, name, module, linkify, methods=(), noindex=False, cls=None):
     "The MyST markdown of `o`'s entry: a `py:` directive with its signature, docstring, parameters, and methods"
     raw = cls.__dict__.get(name.rsplit('.', 1)[-1]) if cls is not None else None
-    kind = _kind(o, cls) if raw is None or not isinstance(raw, property) else 'property'
+    kind = _kind(o, raw, cls)
     opts = [f':module: {module}'] + ([':no-index:'] if noindex else [])
     if isinstance(raw, staticmethod): opts.append(':staticmethod:')
     if isinstance(raw, classmethod): opts.append(':classmethod:')
@@ -249,9 +244,8 @@ def entry(o, name, module, linkify, fence=':::', methods=(), noindex=False, cls=
         body = linkify(_doc(o))
         table = _param_table(o, sig, skip, linkify)
         if table: body += '\n\n' + table
-    inner = ''.join('\n' + entry(getattr(o, m), m, module, linkify, fence=':::', noindex=noindex, cls=o)
-                    for m in methods)
-    f = fence + (':' if inner else '')
+    inner = ''.join('\n' + entry(getattr(o, m), m, module, linkify, noindex=noindex, cls=o) for m in methods)
+    f = '::::' if inner else ':::'  # a class's fence is longer than its methods' 
     return f"{f}{{py:{kind}}} {head}\n" + '\n'.join(opts) + f"\n\n{body}\n{inner}\n{f}\n"
 
 def constant_entry(mod, name, linkify):
@@ -279,7 +273,7 @@ def _show_doc_expr(c):
     m = c.cell_type=='code' and _show_doc_re.match(_src(c))
     return m.group(0) if m else None
 
-def _md_cell(s, hidden_input=True):
+def _md_cell(s):
     "A code cell that shows `s` as its markdown output, as a `#| output: asis` cell does"
     c = nbformat.v4.new_code_cell('#| echo: false\n#| output: asis\n')
     c.outputs = [nbformat.v4.new_output('display_data', data={'text/markdown': s})]
@@ -303,9 +297,9 @@ def show_docs(nb, mod, fname):
     link = lambda s: nl.linkify(s) if s else ''
     # constants
     consts = [n for n in getattr(mod, '__all__', []) if not callable(getattr(mod, n)) and not inspect.ismodule(getattr(mod, n))]
+    # nbdev leaves exported cells out of the page: each entry goes before the first cell after the assignment that is kept
+    orig = nbformat.read(ROOT/'nbs'/fname, as_version=4).cells if consts else []
     for n in consts:
-        # nbdev leaves exported cells out of the page: the entry goes before the first cell after the assignment that is kept
-        orig = nbformat.read(ROOT/'nbs'/fname, as_version=4).cells
         at = next((i for i,c in enumerate(orig) if c.cell_type=='code' and re.search(rf'^{re.escape(n)}\s*(:[^=\n]+)?=', c.source, flags=re.M)), None)
         if at is None: sys.exit(f'{fname}: no cell assigns {n}, a public constant of {mod.__name__}')
         kept = {c.source:i for i,c in reversed(list(enumerate(nb.cells)))}  # (the first cell of a source)
@@ -330,7 +324,6 @@ def show_docs(nb, mod, fname):
         methods = [m for m in public_methods(o) if f'{name}.{m}' not in separate] if inspect.isclass(o) else []
         doc = _heading(name, nl) + entry(o, name, mod.__name__, link, methods=methods, noindex=noindex, cls=cls)
         c.outputs = [nbformat.v4.new_output('display_data', data={'text/markdown': doc})]
-        c.source = '#| echo: false\n#| output: asis\n' + _src(c)
 
 def live_cells(nb):
     "Cells that show `cli_reference()`: rendered afresh from the package's parser, so the page lists the options it has"

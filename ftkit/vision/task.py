@@ -102,5 +102,5 @@ class ImageClassification(Task):
         _,probs,targs,_,_ = interp[idxs]  # (k items: what fastai's plot predicted too)
         for ax,l,pr,t in zip(axs, losses.tolist(), probs, targs):
             ax.set_title(f'{vocab[int(pr.argmax())]}\ntrue: {vocab[int(t)]}\nloss {l:.2f}, p {float(pr.max()):.2f}', fontsize=9)
-        if fig._suptitle is not None: fig.suptitle('Highest losses: prediction, true class, loss, probability of the prediction', fontsize=10)
+        if fig.get_suptitle(): fig.suptitle('Highest losses: prediction, true class, loss, probability of the prediction', fontsize=10)
         fig.tight_layout()
