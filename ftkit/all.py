@@ -8,6 +8,7 @@ from .core import *
 from .data import *
 from .learner import *
 from .callbacks import *
+from .distributed import *
 from .features import *
 from .strategies import *
 from .evaluate import *

@@ -4,12 +4,12 @@
 
 # %% ../nbs/02_callbacks.ipynb #11b1b180
 from __future__ import annotations
-import signal, threading, uuid
+import signal, threading, time, uuid
 from contextlib import contextmanager
 from dataclasses import asdict
 import matplotlib
 from safetensors.torch import save_file, load_file
-from .core import atomic_path, rng_states, FtkitError, MissingError
+from .core import atomic_path, rng_states, FtkitError, MissingError, is_main, gather_objects
 from .imports import *
 
 # %% auto #0
@@ -40,8 +40,8 @@ class History(Callback):
         self.write()
 
     def write(self):
-        "Rewrite `fname` (if any) with the rows so far"
-        if self.fname is not None:
+        "Rewrite `fname` (if any) with the rows so far (on rank 0 only, when several processes train)"
+        if self.fname is not None and is_main():
             with atomic_path(self.fname) as tmp: self.df.to_csv(tmp, index=False)
 
     @property
@@ -101,6 +101,7 @@ class PhaseBanner(Callback):
     "Print, before each `fit`, how many layer groups train and their learning rates"
     order = -10
     def before_fit(self):
+        if not is_main(): return  # one banner per run, however many processes train
         n = len(self.opt.param_groups); k = n-self.opt.frozen_idx
         what = 'the new head only' if k==1 else 'the whole network' if k==n else f'the last {k} layer groups'
         sched = getattr(getattr(self.learn, 'param_scheduler', None), 'scheds', {}).get('lr')
@@ -121,8 +122,13 @@ def current_run(learn:Learner)->RunToken:
 
 # %% ../nbs/02_callbacks.ipynb #d8949cf8
 def data_loaders(dls)->list:
-    "The training and validation loaders behind `dls` (behind the cached-feature loaders during a cached phase)"
-    return [getattr(dl, 'src', dl) for dl in (dls.train, dls.valid)]
+    "The training and validation loaders behind `dls` (behind the cached-feature loaders of a cached phase, and the per-process share of a distributed one)"
+    def _inner(dl):
+        while True:
+            nxt = getattr(dl, 'src', None) or (dl.dl if type(dl).__name__ in ('DistributedDL', 'ShardDL') else None)
+            if nxt is None: return dl
+            dl = nxt
+    return [_inner(dl) for dl in (dls.train, dls.valid)]
 
 # %% ../nbs/02_callbacks.ipynb #8304938a
 def _plain(o):
@@ -157,15 +163,17 @@ class Checkpoint(Callback):
     def write(self,
         complete:bool=False, # The run is over: a resume only loads it
     ):
-        "Write the state the epoch that just ended leaves"
+        "Write the state the epoch that just ended leaves (every process calls it: each one's random state is gathered, and rank 0 writes)"
         learn = self.learn
         if getattr(learn, 'phase_idx', None) is None: raise FtkitError("Checkpoint records runs of `fit_strategy`; pass it in its `cbs`.")
+        rngs = gather_objects(rng_states(*data_loaders(learn.dls)))  # one per process: each draws its own augmentations
+        if not is_main(): return
         run = current_run(learn)
         state = dict(format=1, phase=learn.phase_idx, epoch=self.epoch+1, phase_spec=asdict(learn.running_phase),
                      phases_run=[asdict(p) for p in learn.phases_run], strategy=learn.strategy.to_dict(), run=dict(id=run.id, start=run.start),
                      complete=complete, stopped_early_at=getattr(learn, 'stopped_early_at', None), restored_epoch=getattr(learn, 'restored_epoch', None) if complete else None,
                      model=learn.model.state_dict(), opt=_plain(self.opt.state_dict()), n_groups=len(self.opt.param_groups),
-                     frozen_idx=self.opt.frozen_idx, rng=rng_states(*data_loaders(learn.dls)),
+                     frozen_idx=self.opt.frozen_idx, rng=rngs[0], world_size=len(rngs), rng_ranks=rngs[1:],
                      history=_plain(learn.history.rows) if hasattr(learn, 'history') else [], extra=_plain(self.extra),
                      smooth_loss=_plain([self.recorder.smooth_loss.val, self.recorder.smooth_loss.count]) if hasattr(learn, 'recorder') else None)
         with atomic_path(self.fname) as tmp: torch.save(state, tmp)
@@ -190,11 +198,12 @@ class TrainingInterrupted(Exception):
         super().__init__(self.msg)
 
 class StopOnSignal(Callback):
-    "Raise `TrainingInterrupted` after the running batch once `signum` is set (by `graceful_stop`'s signal handler)"
+    "Raise `TrainingInterrupted` after the running batch once `signum` is set (by `graceful_stop`'s signal handler); with several processes, once they have agreed on it (`agreed`, set by `SyncStep`), so all stop after the same batch"
     order = -20
-    def __init__(self): self.signum = None
+    def __init__(self): self.signum,self.agreed,self.synced = None,None,False
     def after_batch(self):
-        if self.signum is not None: raise TrainingInterrupted(self.signum)
+        sig = self.agreed if self.synced else self.signum
+        if sig is not None: raise TrainingInterrupted(sig)
 
 @contextmanager
 def graceful_stop(
@@ -203,9 +212,12 @@ def graceful_stop(
     "Inside the block, the first of `signals` stops training at the end of the running batch; yields the callback to pass to `fit`"
     cb = StopOnSignal()
     if threading.current_thread() is not threading.main_thread(): yield cb; return  # only the main thread may handle signals
+    first = None
     def handler(signum, frame):
-        if cb.signum is not None: raise KeyboardInterrupt  # a second signal: stop now
-        cb.signum = signum
+        nonlocal first
+        # a second signal stops now; one within a second of the first is the same request twice (Ctrl-C reaches a launcher's processes directly and through the launcher)
+        if cb.signum is not None and time.monotonic()-first > 1: raise KeyboardInterrupt
+        if cb.signum is None: cb.signum,first = signum,time.monotonic()
     old = {s:signal.signal(s, handler) for s in signals}
     try: yield cb
     finally:
@@ -261,7 +273,7 @@ class BestModel(TrackerCallback):
         if self.new_best:
             self.best_epoch,self.wait = self._epoch(),0
             self.state = {k:v.detach().clone() for k,v in self.model.state_dict().items()}
-            if self.fname is not None:
+            if self.fname is not None and is_main():
                 with atomic_path(self.fname) as tmp: save_file({k:v.contiguous().cpu() for k,v in self.state.items()}, tmp)
         else: self.wait += 1
         if self.patience is not None and self.wait >= self.patience:

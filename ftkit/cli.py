@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from . import __version__
-from .core import atomic_path, seed_everything, get_task, parse_budget, Task, FtkitError
+from .core import atomic_path, seed_everything, get_task, parse_budget, Task, FtkitError, world_size, is_main, one_process
 
 # %% auto #0
 __all__ = ['make_strategy', 'TrainSettings', 'train', 'compare', 'predict', 'parser', 'main', 'command', 'cli_reference']
@@ -121,16 +121,23 @@ def _for_task(s:TrainSettings)->TrainSettings:
     if s.balance=='oversample' and 'oversample' not in takes or s.balance=='weights' and 'class_weights' not in takes: raise FtkitError(f"--balance {s.balance} does not apply to {task.name}.")
     return s
 
-def _settings(data, resume, kwargs)->tuple:
-    "The settings of a new run, or those a checkpoint stored; and the checkpoint"
+def _settings(data, resume, kwargs, processes:int|None=None)->tuple:
+    "The settings of a new run, or those a checkpoint stored; and the checkpoint. `processes`: how many will train (default: this run's)"
+    n = processes or world_size()
     if resume is None:
         if data is None: raise FtkitError("Say what to train on (a folder or CSV file of images or texts), or which run folder to --resume.")
-        return _for_task(TrainSettings(data=data, **kwargs)),None
+        s = _for_task(TrainSettings(data=data, **kwargs))
+        if s.bs % n: raise FtkitError(f"--bs is the batch size over all processes: {s.bs} does not split evenly over {n}; make it a multiple of {n}.")
+        if s.budget is not None and n>1: raise FtkitError("--budget is measured by each process's clock, which several processes would read differently: give auto an epoch budget (--epochs) instead.")
+        return s,None
     from ftkit.callbacks import load_checkpoint  # (fastai: imported only here, so that a new run's checks come first)
     ck = load_checkpoint(Path(resume)/'checkpoint.pt')
     saved = ck['extra']['settings']
     s = TrainSettings(**{**{k:v for k,v in saved.items() if k in {f.name for f in fields(TrainSettings)}}, 'out':str(resume)})
     if data is not None and str(Path(data).resolve())!=s.data: raise FtkitError(f"The run in {resume} trained on {s.data}, not on {data}: resume it with its own data (or leave DATA out).")
+    if (w := ck.get('world_size', 1)) != n: raise FtkitError(
+        f"The run in {resume} trained on {w} process" + ('es' if w!=1 else '') + f", and this is {n}: each process's share of the data and its random state continue from the checkpoint, so resume it on {w}: "
+        f"ftkit train --resume {resume}" + (f" --distributed {w}" if w>1 else ''))
     return s,ck
 
 def _learner(s:TrainSettings, out:Path, clock=None):
@@ -141,7 +148,12 @@ def _learner(s:TrainSettings, out:Path, clock=None):
     if s.l2sp and weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
     task = get_task(s.task)
     seed_everything(s.seed)
-    dls = task.dls(s.data, bs=s.bs, valid_pct=s.valid_pct, seed=s.seed, device=s.device, **task.settings('dls',
+    n = world_size()  # --bs is over all processes: each serves its share (and learning rates need no scaling)
+    if n>1:
+        from ftkit.distributed import init_distributed
+        device = init_distributed() if s.device is None else s.device  # each process its own GPU
+    else: device = s.device
+    dls = task.dls(s.data, bs=s.bs//n, valid_pct=s.valid_pct, seed=s.seed, device=device, **task.settings('dls',
                    arch=s.arch, size=s.size, aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample', text_col=s.text_col, label_col=s.label_col, max_len=s.max_len))
     if clock: clock('data')
     learn = task.learner(dls, weights=weights, cbs=History(out/'history.csv'), wd=s.wd, **task.settings('learner', arch=s.arch, label_smoothing=s.label_smoothing,
@@ -196,7 +208,7 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
         if ck is not None and ck.get('complete'): best.replay(learn)  # the run had ended: no epoch ran, so take its record from the history
     except TrainingInterrupted as e:
         if hasattr(learn, 'auto'): e.hint = "auto decides as it goes, so its runs are not resumable: run the same command again."; raise
-        e.hint = (f"The last complete epoch ({len(learn.history.rows)} of {strategy.total_epochs}) is saved in {ckpt}; continue with: ftkit train --resume {out}"
+        e.hint = (f"The last complete epoch ({len(learn.history.rows)} of {strategy.total_epochs}) is saved in {ckpt}; continue with: ftkit train --resume {out}" + (f" --distributed {world_size()}" if world_size()>1 else '')
                   if ckpt.exists() else "No epoch had finished, so there is nothing to resume: run the same command again.")
         raise
     except NonFiniteLoss as e:
@@ -252,7 +264,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
-             class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
+             class_counts=dls.class_counts, device=str(dls.device), processes=world_size(), versions=versions, per_class=ev['per_class'])
     m['skipped'] = dls.skipped  # the files left out, each with the reason
     m['summary'] = learn.auto.summary if hasattr(learn, 'auto') else best.summary
     if hasattr(learn, 'auto'): m['auto'] = learn.auto.to_dict()  # what it tried, scored and chose
@@ -271,43 +283,46 @@ def train(
     import torch  # (inferring the task would import it: booked as an import, not as a check)
     clock('imports')
     s,ck = _settings(data, resume, kwargs)
-    out = Path(s.out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(s.out)
+    if is_main(): out.mkdir(parents=True, exist_ok=True)  # (with several processes, rank 0 writes every file)
     clock('checks')
     for mod in ('ftkit.strategies', 'ftkit.evaluate', 'ftkit.export', *get_task(s.task).modules): importlib.import_module(mod)
     from ftkit.export import export_model
     from ftkit.evaluate import save_report
     clock('imports')
     strategy,dls,learn = _learner(s, out, clock)
-    if verbose: _print_plan(s, strategy, learn)
+    if verbose and is_main(): _print_plan(s, strategy, learn)
     try: n_full = len(type(strategy)().phases(2))  # the strategy's full recipe
     except TypeError: n_full = 0  # a user's strategy with required fields
-    if 0 < (k := len(strategy.phases(2))) < n_full: print(f"{strategy.name} with {_plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe.")
+    if 0 < (k := len(strategy.phases(2))) < n_full and is_main(): print(f"{strategy.name} with {_plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe.")
     start = time.perf_counter()
     best = _fit(learn, strategy, s, out, ck, progress)
-    wall = time.perf_counter()-start
-    clock('training')
-    fc = getattr(learn, 'feature_cache', None)
-    if fc is not None: clock.stages['training'] -= fc.seconds; clock.stages['cache'] = fc.seconds  # the pass of the body that built it, apart
-    need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
-    ev = learn.evaluate(features=need_feats)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was
-    clock('evaluation')
-    fg = _forgetting(learn, s, strategy, ev)
-    clock('forgetting')
-    versions = _versions()
-    m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, versions)
-    m['forgetting'] = fg
-    export_model(learn, out, metrics={k:m[k] for k in _EV_KEYS}, extra=dict(seed=s.seed, versions=versions))
-    clock('export')
-    save_report(learn, out, ev)
-    if hasattr(learn, 'auto'):
-        import matplotlib.pyplot as plt
-        ax = learn.auto.plot(); ax.figure.savefig(out/'auto.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
-    for f in ('checkpoint.pt','best.safetensors'): (out/f).unlink(missing_ok=True)  # the run is complete: the model folder is what stays
-    clock('report')
-    m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
-                   'total':round((started or 0) + sum(clock.stages.values()), 2)}  # start: the interpreter and `ftkit.cli`, when run as the command
-    _write_json(m, out/'metrics.json')
-    return m
+    with one_process():  # the final model, the same on every process, evaluated in full by each (rank 0 writes)
+        wall = time.perf_counter()-start
+        clock('training')
+        fc = getattr(learn, 'feature_cache', None)
+        if fc is not None: clock.stages['training'] -= fc.seconds; clock.stages['cache'] = fc.seconds  # the pass of the body that built it, apart
+        need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
+        ev = learn.evaluate(features=need_feats)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was
+        clock('evaluation')
+        fg = _forgetting(learn, s, strategy, ev)
+        clock('forgetting')
+        versions = _versions()
+        m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, versions)
+        m['forgetting'] = fg
+        if not is_main(): return m  # every process evaluated the same model on the whole validation set; rank 0 writes
+        export_model(learn, out, metrics={k:m[k] for k in _EV_KEYS}, extra=dict(seed=s.seed, versions=versions))
+        clock('export')
+        save_report(learn, out, ev)
+        if hasattr(learn, 'auto'):
+            import matplotlib.pyplot as plt
+            ax = learn.auto.plot(); ax.figure.savefig(out/'auto.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
+        for f in ('checkpoint.pt','best.safetensors'): (out/f).unlink(missing_ok=True)  # the run is complete: the model folder is what stays
+        clock('report')
+        m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
+                       'total':round((started or 0) + sum(clock.stages.values()), 2)}  # start: the interpreter and `ftkit.cli`, when run as the command
+        _write_json(m, out/'metrics.json')
+        return m
 
 
 # %% ../nbs/09_cli.ipynb #e058365d
@@ -341,13 +356,16 @@ def compare(
         return res
     fr,seeds = parse(fractions, float, 'fractions'),parse(seeds, int, 'seeds')
     if not all(0 < f <= 1 for f in fr): raise FtkitError(f"--fractions must lie in (0, 1], got {fractions}.")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    if bs % world_size(): raise FtkitError(f"--bs is the batch size over all processes: {bs} does not split evenly over {world_size()}; make it a multiple of {world_size()}.")
+    out = Path(out)
+    if is_main(): out.mkdir(parents=True, exist_ok=True)
     from ftkit.core import infer_task
     task = get_task(task) if task else infer_task(data)
-    if verbose: print('Settings: ' + ', '.join(f'{k}={v}' for k,v in dict(data=data, task=task.name, strategies=','.join(names), arch=arch, weights=weights, epochs=epochs,
+    if verbose and is_main(): print('Settings: ' + ', '.join(f'{k}={v}' for k,v in dict(data=data, task=task.name, strategies=','.join(names), arch=arch, weights=weights, epochs=epochs,
                       seeds=','.join(map(str, seeds)), fractions=','.join(map(str, fr)), size=size, bs=bs, out=out, device=device, **kwargs).items() if v is not None), flush=True)
-    df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs,
+    df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs//world_size(),
                         weights=weights, device=device, progress=progress and _interactive(), log=progress and not _interactive(), task=task, **kwargs)
+    if not is_main(): return df  # the same table on every process; rank 0 writes it
     with atomic_path(out/'comparison.csv') as tmp: df.to_csv(tmp, index=False)
     with atomic_path(out/'summary.csv') as tmp: summarize(df).to_csv(tmp, index=False)
     ax = plot_comparison(df[df.fraction==max(fr)])
@@ -437,7 +455,11 @@ def _common_args(p):
     p.add_argument('--weights', default='offline', help="where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file (default: %(default)s)")
     p.add_argument('--bs', type=int, default=64, help='batch size (default: %(default)s)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
+    _distributed_arg(p)
     _verbosity_args(p)
+
+def _distributed_arg(p):
+    p.add_argument('--distributed', type=int, default=None, metavar='N', help='train on N local processes (PyTorch DDP through Accelerate: gloo on CPUs, NCCL on GPUs); --bs is then the batch size over all of them. Under torchrun or accelerate launch, leave it out')
 
 def _verbosity_args(p, verbose:str="also print the settings in full and the strategy's phases before training, and Python's warnings that are hidden by default"):
     "`--quiet` and `--verbose`: the same in a terminal, a notebook or a pipe"
@@ -463,6 +485,7 @@ def _train_args(p, **defaults):
         ch = [o for o in f.metadata.get('choices', []) if o is not None] or None
         to.add_argument('--'+f.name.replace('_','-'), type=typ, default=d, choices=ch, metavar='ALPHA' if f.name=='l2sp' else None,
                         help=h + (' (default: %(default)s)' if d is not None else ''))
+    _distributed_arg(p)
     _verbosity_args(p)
 
 _DATA_HELP = 'a folder of class folders of images or of .txt files (optionally inside train/ and valid/), or a CSV file with fname,label (images) or text,label (texts) columns'
@@ -526,10 +549,19 @@ def main(
 )->int:
     "Entry point of the `ftkit` command"
     p = parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
     if args.command is None: p.print_help(); return 0
     if getattr(args, 'verbose', False): warnings.simplefilter('default')  # every library's warnings, once each (Python hides some by default)
+    n = getattr(args, 'distributed', None)
+    if n is not None and n < 1: p.error(f'--distributed takes a number of processes, at least 1, not {n}')
+    if not is_main():  # one of several processes: rank 0 prints (progress, results, warnings and errors)
+        sys.stdout = open(os.devnull, 'w'); warnings.simplefilter('ignore')
     try:
+        if n is not None and n > 1 and world_size()==1:
+            if args.command=='train':  # the user's mistakes are reported here, once, before any process starts
+                _settings(args.data, args.resume, {f.name:getattr(args, f.name) for f in fields(TrainSettings) if f.name!='data'}, processes=n)
+            return _launch(n, _without_distributed(argv))
         if args.command=='demo':
             if get_task(args.task or 'image').name=='text_classification':
                 from ftkit.text.task import sample_text
@@ -560,14 +592,40 @@ def main(
         m = train(args.data, resume=resume, progress=not args.quiet, verbose=args.verbose, **{f.name:getattr(args, f.name) for f in fields(TrainSettings) if f.name!='data'})
         args.out = resume or args.out
     except FtkitError as e:  # the user's to fix: one line; anything else is a bug, and keeps its traceback
-        print(f'ftkit {args.command}: error: {getattr(e, "msg", e)}', file=sys.stderr)
+        if is_main(): print(f'ftkit {args.command}: error: {getattr(e, "msg", e)}', file=sys.stderr)  # (every process meets the same mistake: one says it)
         return 2
     except Exception as e:
         from ftkit.callbacks import TrainingInterrupted  # training ran, so this costs no import time
         if not isinstance(e, TrainingInterrupted): raise
-        print(f'\nftkit {args.command}: {e.msg} {getattr(e, "hint", "")}', file=sys.stderr)
+        if is_main(): print(f'\nftkit {args.command}: {e.msg} {getattr(e, "hint", "")}', file=sys.stderr)
         return 128+e.signum
     _print_metrics(m, args.out)
+    return 0
+
+def _without_distributed(argv:list)->list:
+    "`argv` less its `--distributed N`"
+    res,skip = [],False
+    for a in argv:
+        if skip: skip = False
+        elif a=='--distributed': skip = True
+        elif not a.startswith('--distributed='): res.append(a)
+    return res
+
+def _launch(n:int, argv:list)->int:
+    "Run `ftkit argv` on `n` local processes under PyTorch's elastic launcher (what `torchrun --standalone` runs), which forwards SIGINT and SIGTERM to them; its exit code"
+    import logging
+    from torch.distributed.run import get_args_parser, run
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    os.environ.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1)//n)))  # the cores shared out (torchrun would set 1, and warn)
+    logging.getLogger('torch.distributed.elastic').setLevel(logging.ERROR)  # the processes' own messages say what happened
+    args = get_args_parser().parse_args(['--standalone', f'--nproc-per-node={n}', '--no-python', sys.executable, '-c', 'from ftkit.cli import command; command()', *argv])
+    sys.stdout.flush()
+    try: run(args)
+    except ChildFailedError as e:  # rank 0 said why
+        f = e.failures.get(0) or next(iter(e.failures.values()))
+        return f.exitcode if f.exitcode and f.exitcode > 0 else 1
+    except SignalException as e: return 128+int(e.sigval)
     return 0
 
 def command():

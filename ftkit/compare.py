@@ -6,7 +6,7 @@
 from __future__ import annotations
 import time
 from contextlib import ExitStack
-from .core import seed_everything, get_task
+from .core import seed_everything, get_task, one_process
 from .imports import *
 from .strategies import get_strategy, Strategy
 from .adapt import weight_drift, pretrained_model
@@ -49,7 +49,7 @@ def run_strategy(
     wall = time.perf_counter()-start
     last = learn.evaluate() if hasattr(learn, 'auto') else learn.history.rows[-1]  # auto's history is scored on its selection split, not the validation set
     ref = pretrained_model(learn) if s.pretrained else None  # built once, for both measures
-    f = (learn.task.forgetting(learn, ref) or {}) if s.pretrained else {}
+    with one_process(): f = (learn.task.forgetting(learn, ref) or {}) if s.pretrained else {}  # (each process of a run of several: in full, alone)
     drift = weight_drift(learn, ref)['body'] if s.pretrained else np.nan
     return dict(strategy=s.name, seed=seed, **{k:last[k] for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss')},
                 wall_time_s=wall, forgetting=f.get('forgetting', np.nan), forgetting_kl=f.get('kl', np.nan), drift=drift,

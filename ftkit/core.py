@@ -11,8 +11,9 @@ import importlib
 
 # %% auto #0
 __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'parse_budget', 'atomic_path', 'get_device',
-           'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states', 'Task', 'csv_columns', 'file_suffixes',
-           'infer_task', 'get_task']
+           'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main',
+           'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'any_rank', 'Task', 'csv_columns',
+           'file_suffixes', 'infer_task', 'get_task']
 
 # %% ../nbs/00_core.ipynb #95754eac
 class _Lazy:
@@ -143,6 +144,57 @@ def set_rng_states(
     if 'cuda' in states and torch.cuda.is_available(): torch.cuda.set_rng_state_all(states['cuda'])
     if len(dls) != len(states['loaders']): raise FtkitError(f"{len(states['loaders'])} loader states were saved, but {len(dls)} loaders given.")
     for dl,s in zip(dls, states['loaders']): dl.rng.setstate(tuple(o if not isinstance(o, list) else tuple(o) for o in s))
+
+# %% ../nbs/00_core.ipynb #970862a9
+def world_size()->int:
+    "Processes in this run: `WORLD_SIZE` as `torchrun` or `accelerate launch` set it, else 1"
+    return max(int(os.environ.get('WORLD_SIZE', 1) or 1), 1)
+
+def rank()->int:
+    "This process's rank among `world_size()` (0: the process that writes files and prints)"
+    return int(os.environ.get('RANK', 0) or 0)
+
+def is_main()->bool:
+    "Whether this process is rank 0, or the only one"
+    return rank()==0
+
+def distributed_active()->bool:
+    "Whether this process runs with others and has joined their process group"
+    return world_size()>1 and torch.distributed.is_available() and torch.distributed.is_initialized()
+
+def _comm_device():
+    "Where a tensor must be for a collective: NCCL takes CUDA tensors, gloo CPU ones"
+    return torch.device('cuda', torch.cuda.current_device()) if torch.distributed.get_backend()=='nccl' else torch.device('cpu')
+
+def gather_objects(o)->list:
+    "`o` from every process, in rank order (a list of one outside a process group)"
+    if not distributed_active(): return [o]
+    res = [None]*world_size()
+    torch.distributed.all_gather_object(res, o)
+    return res
+
+def broadcast_object(o, src:int=0):
+    "Rank `src`'s `o`, on every process (`o` itself outside a process group)"
+    if not distributed_active(): return o
+    box = [o]
+    torch.distributed.broadcast_object_list(box, src)
+    return box[0]
+
+@contextmanager
+def one_process():
+    "Inside the block this process works alone, even in a run of several: fastai gathers nothing from the others (it does whenever `WORLD_SIZE` > 1). For work each process does in full, such as evaluating the final model"
+    old = os.environ.get('WORLD_SIZE')
+    if old is None: yield; return
+    os.environ['WORLD_SIZE'] = '1'
+    try: yield
+    finally: os.environ['WORLD_SIZE'] = old
+
+def any_rank(flag:bool)->bool:
+    "Whether `flag` is true on any process: the same answer everywhere, so every process takes the same branch"
+    if not distributed_active(): return bool(flag)
+    t = torch.tensor([float(bool(flag))], device=_comm_device())
+    torch.distributed.all_reduce(t)
+    return bool(t.item() > 0)
 
 # %% ../nbs/00_core.ipynb #f8a4bcec
 class Task:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import NamedTuple
 import sklearn.metrics as skm
 from types import MethodType
-from .core import atomic_path, FtkitError, Task
+from .core import atomic_path, FtkitError, Task, one_process
 from .imports import *
 from fastai.interpret import ClassificationInterpretation
 
@@ -62,7 +62,8 @@ def evaluate(self:Learner,
     fc = getattr(self, 'feature_cache', None)
     use_cache = cached is not False and dl is self.dls.valid and fc is not None and fc.matches(self, fc.views)  # the checksum of the body proves it unchanged
     if cached and not use_cache: raise FtkitError("No feature cache matches this learner's validation set and body: evaluate on the inputs (cached=None or False).")
-    with self.no_bar(), self.no_logging(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)
+    ddp = [c for c in self.cbs if type(c).__name__ in ('DDPTrainer', 'SyncStep')]
+    with self.no_bar(), self.no_logging(), self.removed_cbs(ddp), one_process(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)  # (each process of a run of several: the whole set, alone)
     y,p = targs.numpy(),probs.argmax(1).numpy()
     vocab = list(map(str, self.dls.vocab))
     labels = list(range(len(vocab)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random, time, uuid, weakref
 from types import MethodType
 from contextlib import contextmanager
-from .core import cache_dir, FtkitError
+from .core import cache_dir, FtkitError, distributed_active, world_size, rank
 from .imports import *
 
 # %% auto #0
@@ -72,25 +72,33 @@ class FeatureCache:
     def _run(self, model, dl, views, progress, max_ram, what):
         n = len(dl.dataset)
         feats = ys = None
+        order = torch.tensor(list(dl.get_idxs()), dtype=torch.long)  # the items in the order `dl` serves them (by length, for texts)
+        if distributed_active():  # each process its share of the items (padded to equal shares, as `ShardDL` serves them); the features are then gathered
+            from ftkit.distributed import ShardDL
+            m = -(-n//world_size())
+            order = torch.cat([order, order.repeat(world_size())])[:m*world_size()][rank()*m:(rank()+1)*m]
+            dl = ShardDL(dl)
         it = iter([])  # fastprogress draws a first block even with display=False: no bar at all then
         if progress:
             pb = progress_bar(range(views*len(dl)), leave=False)
             pb.comment = f'body features of {n} {what} items' + (f', {views} views' if views>1 else '')
             it = iter(pb)
-        order = torch.tensor(list(dl.get_idxs()), dtype=torch.long)  # the items in the order `dl` serves them (by length, for texts)
+        def put(v, rows, f, yb):  # into the store, allocated on the first batch (its width is the body's)
+            nonlocal feats, ys
+            if feats is None:
+                feats,fn = _store((views, n, f.shape[1]), max_ram)
+                if fn is not None: self.files.append(fn)
+                ys = torch.empty(n, dtype=yb.dtype)
+            feats[v, rows] = f
+            if v==0: ys[rows] = yb
         for v in range(views):
-            i = 0
+            i,fs,ts = 0,[],[]
             for xb,yb in dl:
-                f = self.task.features(model, xb).float().cpu()
-                if feats is None:
-                    feats,fn = _store((views, n, f.shape[1]), max_ram)
-                    if fn is not None: self.files.append(fn)
-                    ys = torch.empty(n, dtype=yb.dtype)
-                rows = order[i:i+len(f)]
-                feats[v, rows] = f
-                if v==0: ys[rows] = yb.cpu()
-                i += len(f)
+                f,yb = self.task.features(model, xb).float().cpu(),yb.cpu()
+                if distributed_active(): fs.append(f); ts.append(yb)
+                else: put(v, order[i:i+len(f)], f, yb); i += len(f)
                 next(it, None)
+            if distributed_active(): put(v, *(torch.cat(_all_gather(o)) for o in (order, torch.cat(fs), torch.cat(ts))))
         for _ in it: pass  # the bar's end: its last frame is drawn and, with leave=False, cleared (not left at 29/30)
         return feats,ys
 
@@ -100,6 +108,14 @@ class FeatureCache:
 
     @property
     def nbytes(self)->int: return (self.train_x.numel()+self.valid_x.numel())*4
+
+def _all_gather(t:Tensor)->list:
+    "`t` from every process (the same shape on each), in rank order"
+    from ftkit.core import _comm_device
+    dev = _comm_device()
+    res = [torch.empty_like(t, device=dev) for _ in range(world_size())]
+    torch.distributed.all_gather(res, t.to(dev))
+    return [o.cpu() for o in res]
 
 def _remove(files):
     for f in files: Path(f).unlink(missing_ok=True)

@@ -8,10 +8,11 @@ import dataclasses, math, time, warnings
 from contextlib import nullcontext, ExitStack
 from copy import copy as _shallow
 from dataclasses import dataclass, asdict
-from .core import rng_states, set_rng_states, get_task, parse_budget, FtkitError
+from .core import rng_states, set_rng_states, get_task, parse_budget, FtkitError, world_size, rank, distributed_active, broadcast_object
 from .imports import *
 from .features import FeatureCache, is_augmented
 from .callbacks import History, Checkpoint, NonFiniteLoss, RunToken, data_loaders
+from .distributed import _memory_save
 
 # %% auto #0
 __all__ = ['strategy_names', 'Phase', 'FrozenEval', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune',
@@ -103,7 +104,9 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
     try:
         with _feature_cache(self, ph, cache, views, cbs):
             if ph.lr_find:  # the phase as it runs, learning rate found, is what `running_phase` holds (and a checkpoint records)
-                with self.no_bar(), self.no_logging(): ph = dataclasses.replace(ph, lr=float(self.lr_find(show_plot=False).valley), lr_find=False)
+                with self.no_bar(), self.no_logging(), (_memory_save(self) if distributed_active() else nullcontext()):
+                    lr = broadcast_object(float(self.lr_find(show_plot=False).valley))  # (the same on every process already: the losses it reads are their means)
+                ph = dataclasses.replace(ph, lr=lr, lr_find=False)
             self.running_phase = ph
             if resume is not None and resume.get('opt') is not None:
                 if resume['frozen_idx'] != self.opt.frozen_idx: raise FtkitError(f"The checkpoint's optimizer had {resume['frozen_idx']} frozen groups, this phase has {self.opt.frozen_idx}: it belongs to another strategy or architecture.")
@@ -232,7 +235,10 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None,
     views:int=1,          # Augmented passes cached when `cache=True` and the data is augmented
     resume:dict|None=None, # A checkpoint (see `Checkpoint`) of a run of `s` on this learner's data: continue it (a complete run is only loaded)
 ):
-    "Run every phase of strategy `s`: a new run, unless `resume` continues one"
+    "Run every phase of strategy `s`: a new run, unless `resume` continues one; on every process of a run launched with several (see `Learner.distributed`)"
+    with self.distributed(): return _fit_strategy(self, s, cbs, cache, views, resume)
+
+def _fit_strategy(self, s, cbs, cache, views, resume):
     s = get_strategy(s)
     if s.pretrained != (getattr(self, 'weights', 'unknown') is not None): raise FtkitError(
         f"{s.name} " + ("starts from pretrained weights" if s.pretrained else "starts from random weights") +
@@ -259,6 +265,9 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None,
 def _resume(learn, s, phases, ck):
     "Load checkpoint `ck` into `learn`; the phase to start from and what `fit_phase` needs to continue it"
     if ck['strategy'] != s.to_dict(): raise FtkitError(f"The checkpoint is of a run of {ck['strategy']}, not of {s.to_dict()}: resume it with the same settings.")
+    if ck.get('world_size', 1) != world_size(): raise FtkitError(
+        f"The checkpoint is of a run on {ck.get('world_size', 1)} process(es), and this is {world_size()}: resume it on {ck.get('world_size', 1)}, as each process's share of the data and random state continue from it.")
+    if world_size()>1: ck = {**ck, 'rng':[ck['rng'], *ck['rng_ranks']][rank()]}  # this process's own
     learn.model.load_state_dict(ck['model'])
     if hasattr(learn, 'history'): learn.history.rows = [dict(r) for r in ck['history']]
     learn.phases_run = [Phase(**d) for d in ck['phases_run']]
@@ -419,6 +428,7 @@ class Auto(Strategy):
         "Search and continue on `learn` (called by `fit_strategy`); `learn.auto` holds the report"
         t0 = time.perf_counter()
         secs = parse_budget(self.budget)
+        if secs is not None and world_size()>1: raise FtkitError("auto's time budget is measured by each process's clock, which the processes would read differently: on several processes, give auto an epoch budget (--epochs) instead of --budget.")
         task = getattr(learn, 'task', None)
         if task is None: raise FtkitError("auto caches the body's features: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
         rep = learn.auto = AutoReport(self.monitor)
