@@ -264,7 +264,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
-             class_counts=dls.class_counts, device=str(dls.device), processes=world_size(), versions=versions, per_class=ev['per_class'])
+             class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     m['skipped'] = dls.skipped  # the files left out, each with the reason
     m['summary'] = learn.auto.summary if hasattr(learn, 'auto') else best.summary
     if hasattr(learn, 'auto'): m['auto'] = learn.auto.to_dict()  # what it tried, scored and chose
@@ -297,6 +297,7 @@ def train(
     if 0 < (k := len(strategy.phases(2))) < n_full and is_main(): print(f"{strategy.name} with {_plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe.")
     start = time.perf_counter()
     best = _fit(learn, strategy, s, out, ck, progress)
+    n = world_size()
     with one_process():  # the final model, the same on every process, evaluated in full by each (rank 0 writes)
         wall = time.perf_counter()-start
         clock('training')
@@ -309,7 +310,7 @@ def train(
         clock('forgetting')
         versions = _versions()
         m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, versions)
-        m['forgetting'] = fg
+        m['forgetting'],m['processes'] = fg,n  # (--bs, as `bs` records it, is over all of them)
         if not is_main(): return m  # every process evaluated the same model on the whole validation set; rank 0 writes
         export_model(learn, out, metrics={k:m[k] for k in _EV_KEYS}, extra=dict(seed=s.seed, versions=versions))
         clock('export')
@@ -618,7 +619,8 @@ def _launch(n:int, argv:list)->int:
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.elastic.multiprocessing.api import SignalException
     os.environ.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1)//n)))  # the cores shared out (torchrun would set 1, and warn)
-    logging.getLogger('torch.distributed.elastic').setLevel(logging.ERROR)  # the processes' own messages say what happened
+    for name in ['torch.distributed.elastic', *logging.root.manager.loggerDict]:  # the processes' own messages say what happened
+        if name.startswith('torch.distributed.elastic'): logging.getLogger(name).setLevel(logging.ERROR)
     args = get_args_parser().parse_args(['--standalone', f'--nproc-per-node={n}', '--no-python', sys.executable, '-c', 'from ftkit.cli import command; command()', *argv])
     sys.stdout.flush()
     try: run(args)

@@ -145,7 +145,7 @@ def set_rng_states(
     if len(dls) != len(states['loaders']): raise FtkitError(f"{len(states['loaders'])} loader states were saved, but {len(dls)} loaders given.")
     for dl,s in zip(dls, states['loaders']): dl.rng.setstate(tuple(o if not isinstance(o, list) else tuple(o) for o in s))
 
-# %% ../nbs/00_core.ipynb #970862a9
+# %% ../nbs/00_core.ipynb #c5f3c372
 def world_size()->int:
     "Processes in this run: `WORLD_SIZE` as `torchrun` or `accelerate launch` set it, else 1"
     return max(int(os.environ.get('WORLD_SIZE', 1) or 1), 1)
