@@ -439,6 +439,7 @@ _EPILOG = """examples:
   ftkit train photos/ --aug standard --balance weights --epochs 10 --patience 3
                                               augment, weight the loss by class, stop when it stops improving
   ftkit train --resume runs/photos            continue a run stopped with Ctrl-C, from its last complete epoch
+  ftkit train photos/ --distributed 2         train on 2 processes (CPUs or GPUs); --bs is the batch over all of them
   ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
   ftkit predict runs/photos new_photos/ --format json
   ftkit export runs/photos --onnx              add model.onnx, checked against PyTorch

@@ -12,7 +12,7 @@ import importlib
 # %% auto #0
 __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'parse_budget', 'atomic_path', 'get_device',
            'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main',
-           'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'any_rank', 'Task', 'csv_columns',
+           'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'Task', 'csv_columns',
            'file_suffixes', 'infer_task', 'get_task']
 
 # %% ../nbs/00_core.ipynb #95754eac
@@ -188,13 +188,6 @@ def one_process():
     os.environ['WORLD_SIZE'] = '1'
     try: yield
     finally: os.environ['WORLD_SIZE'] = old
-
-def any_rank(flag:bool)->bool:
-    "Whether `flag` is true on any process: the same answer everywhere, so every process takes the same branch"
-    if not distributed_active(): return bool(flag)
-    t = torch.tensor([float(bool(flag))], device=_comm_device())
-    torch.distributed.all_reduce(t)
-    return bool(t.item() > 0)
 
 # %% ../nbs/00_core.ipynb #f8a4bcec
 class Task:
