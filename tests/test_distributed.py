@@ -122,3 +122,23 @@ def test_bad_distributed_options_are_refused_before_launching(tmp_path):
     assert r.returncode == 2 and '--epochs' in r.stderr, r.stderr
     r = ftkit('train', sample(), '--distributed', '0', '--out', tmp_path)
     assert r.returncode == 2 and 'at least 1' in r.stderr
+
+LR_FIND = '''
+from ftkit.all import *
+from ftkit.core import rank
+seed_everything(0)
+learn = ft_learner(image_dls(sample_data(), size=32, bs=32, seed=0), weights='offline')
+with learn.no_bar(), learn.no_logging(): learn.fit_strategy(GradualUnfreeze(epochs=2, lr_find=True, groups_per_phase=4))
+s = sum(float(p.double().sum()) for p in learn.model.state_dict().values() if p.dtype.is_floating_point)
+print(json.dumps(dict(rank=rank(), lrs=[p.lr for p in learn.phases_run], weights=s, rows=learn.history.rows)), flush=True)
+'''
+
+def test_lr_find_inside_phases_agrees_across_processes(tmp_path):
+    "gradual unfreezing with `lr_find` in each phase: fastai's LRFinder saves and reloads on rank 0 only; ftkit keeps the weights in memory instead"
+    (tmp_path/'lrf.py').write_text('import json\n' + LR_FIND)
+    r = subprocess.run([str(BIN/'torchrun'), '--standalone', '--nproc-per-node', '2', str(tmp_path/'lrf.py')],
+                       capture_output=True, text=True, timeout=900, env={**os.environ, 'OMP_NUM_THREADS':'1'}, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    a,b = sorted((json.loads(l) for l in r.stdout.splitlines() if l.startswith('{')), key=lambda o: o['rank'])
+    assert len(a['lrs']) == 2 and a['lrs'] == b['lrs']  # one suggestion per phase, the same on both
+    assert a['weights'] == b['weights'] and a['rows'] == b['rows']  # the sweeps left both models as they were, and training kept them equal
