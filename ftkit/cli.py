@@ -51,7 +51,7 @@ def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 class TrainSettings:
     "What `ftkit train` runs with, each default in one place: the parser is built from it, the checkpoint stores its dict, `--resume` reads it back"
     data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; for texts a CSV with text,label columns or class folders of .txt files
-    task:str|None=None          # image_classification (or image) or text_classification (or text); default: inferred from DATA (a CSV without an fname column, or a folder of .txt files, is text)
+    task:str|None=None          # image_classification (or image), image_multilabel (or multilabel) or text_classification (or text); default: inferred from DATA (a CSV with fname and labels columns is multi-label; without an fname column, or a folder of .txt files, text)
     arch:str|None=None          # The pretrained network: for images a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
     strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: lp_ft, or scratch with --weights none)
@@ -60,7 +60,7 @@ class TrainSettings:
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
     size:int=224                # Images are resized to SIZE x SIZE pixels (images)
     text_col:str='text'         # Column of the texts in a CSV (texts)
-    label_col:str='label'       # Column of the labels in a CSV
+    label_col:str|None=None     # Column of the labels in a CSV (default: label; labels for multi-label data, labels separated by spaces)
     max_len:int=128             # Texts are truncated to this many tokens (texts)
     bs:int|None=None            # Batch size (default: the task's, 64 for images, 16 for texts)
     lr:float|None=None          # The head's peak learning rate in the strategy's last phase (default: the strategy's own, e.g. 1e-4 for lp_ft, 1e-3 for fine_tune, 1e-2 for scratch)
@@ -107,7 +107,7 @@ class TrainSettings:
         return {m[1]:m[2] for m in re.finditer(r'^    (\w+):[^#\n]*#\s*(.+)$', src, re.M)}
 
 # %% ../nbs/09_cli.ipynb #3ea47175
-_TASK_FIELDS = ('size','aug','mix','text_col','label_col','max_len')  # settings only some tasks take (see `Task.dls_settings`, `learner_settings`)
+_TASK_FIELDS = ('size','aug','mix','text_col','label_col','max_len','label_smoothing')  # settings only some tasks take (see `Task.dls_settings`, `learner_settings`)
 
 def _for_task(s:TrainSettings)->TrainSettings:
     "`s` with its task named (inferred from the data when not given) and its architecture (the task's default), refusing settings the task does not take"
@@ -119,6 +119,8 @@ def _for_task(s:TrainSettings)->TrainSettings:
     for k in _TASK_FIELDS:
         if getattr(s, k)!=defaults[k] and k not in takes: raise FtkitError(f"--{k.replace('_','-')} does not apply to {task.name}; leave it out.")
     if s.balance=='oversample' and 'oversample' not in takes or s.balance=='weights' and 'class_weights' not in takes: raise FtkitError(f"--balance {s.balance} does not apply to {task.name}.")
+    if s.strategy=='auto' and 'accuracy' not in task.metric_keys: raise FtkitError(f"auto carves its selection split class by class and chooses by accuracy, which {task.name} does not have: use a fixed strategy (e.g. lp_ft or fine_tune).")
+    s.label_col = s.label_col or task.default_label_col
     return s
 
 def _settings(data, resume, kwargs, processes:int|None=None)->tuple:
@@ -215,7 +217,9 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
         raise NonFiniteLoss(f"{e.msg} " + (f"The checkpoint of the last complete epoch is kept in {ckpt}." if ckpt.exists() else "No epoch had finished.")) from None
     return best
 
-_EV_KEYS = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro','precision_weighted','recall_weighted','f1_weighted')
+_EV_KEYS = ('precision_weighted','recall_weighted','f1_weighted')  # recorded beside the task's own `metric_keys` when it has them
+
+def _ev_keys(task, ev)->tuple: return (*task.metric_keys, *(k for k in _EV_KEYS if k in ev))
 
 def _since_start()->float|None:
     "Seconds since this process started (from /proc, on Linux); None where that is unknown"
@@ -253,7 +257,7 @@ def _forgetting(learn, s:TrainSettings, strategy, ev:dict)->dict|None:
 def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dict, versions:dict)->dict:
     "What `metrics.json` records: the final model's validation figures, how the run went, and its settings"
     ep = lambda i: None if i is None else i+1  # epochs counted from 1, as printed
-    m = {k:ev[k] for k in _EV_KEYS}
+    m = {k:ev[k] for k in _ev_keys(learn.task, ev)}
     weights = None if not strategy.pretrained else s.weights
     m.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=s.arch,
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
@@ -262,7 +266,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or ('accuracy' if hasattr(learn, 'auto') else 'valid_loss'), best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
-             **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
+             **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k!='label_smoothing' and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
              class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
     m['skipped'] = dls.skipped  # the files left out, each with the reason
@@ -312,7 +316,7 @@ def train(
         m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, versions)
         m['forgetting'],m['processes'] = fg,n  # (--bs, as `bs` records it, is over all of them)
         if not is_main(): return m  # every process evaluated the same model on the whole validation set; rank 0 writes
-        export_model(learn, out, metrics={k:m[k] for k in _EV_KEYS}, extra=dict(seed=s.seed, versions=versions))
+        export_model(learn, out, metrics={k:m[k] for k in _ev_keys(learn.task, ev)}, extra=dict(seed=s.seed, versions=versions))
         clock('export')
         save_report(learn, out, ev)
         if hasattr(learn, 'auto'):
@@ -540,11 +544,13 @@ def parser()->argparse.ArgumentParser:
 def _print_metrics(m, out):
     noun = get_task(m.get('task') or 'image').item_name
     print(f"\nValidation metrics ({m['n_valid']} {noun}s, {m['n_classes']} classes; {m['strategy']['strategy']} on {m['n_train']} {noun}s in {m['wall_time_s']:.1f} s):")
-    for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss'): print(f'  {k:<16}{m[k]:.4f}')
+    keys = get_task(m.get('task') or 'image').metric_keys
+    for k in [*(k for k in keys if k!='valid_loss'), 'valid_loss']: print(f'  {k:<16}{m[k]:.4f}')
     print(m['summary'])
     t = m.get('time_s') or {}
     if t.get('total') is not None: print(f"Time: {t['total']:.1f} s in all: " + ', '.join(f'{k} {v:.1f}' for k,v in t.items() if k!='total' and v is not None))
-    print(f"\nModel saved to {Path(out)/'model.safetensors'}; report, confusion matrix, worst mistakes and curves in {out}")
+    what = 'report, confusion matrix, worst mistakes and curves' if get_task(m.get('task') or 'image').top_losses else 'report (per label), F1 per label and curves'
+    print(f"\nModel saved to {Path(out)/'model.safetensors'}; {what} in {out}")
 
 def main(
     argv:list|None=None, # Arguments (default: `sys.argv[1:]`)

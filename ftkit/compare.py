@@ -6,7 +6,7 @@
 from __future__ import annotations
 import time
 from contextlib import ExitStack
-from .core import seed_everything, get_task, one_process
+from .core import seed_everything, get_task, one_process, FtkitError
 from .imports import *
 from .strategies import get_strategy, Strategy
 from .adapt import weight_drift, pretrained_model
@@ -36,6 +36,7 @@ def run_strategy(
 )->dict:
     "Train one strategy on `source` and return its validation metrics, wall time, size and how much it changed the pretrained network"
     task = get_task(task)
+    if 'accuracy' not in task.metric_keys: raise FtkitError(f"Comparing strategies reports accuracy, precision, recall and F1 of single-label classification; {task.name} has other figures ({', '.join(task.metric_keys)}): train each strategy with `ftkit train` instead.")
     s = get_strategy(strategy, epochs, task=task)
     seed_everything(seed)
     arch = ifnone(arch, task.default_arch)

@@ -204,6 +204,9 @@ class Task:
     learner_settings:tuple = ()      # Settings of `ftkit train` (beyond arch, weights, wd, cbs) that the task's `learner` takes
     forgetting_record:dict = {}      # `forgetting`'s keys that metrics.json records, and the names it records them under
     strategy_defaults:dict = {}      # Strategy name -> fields whose defaults differ for this task's networks (e.g. a transformer's learning rate from scratch)
+    default_label_col:str = 'label'  # The label column of a CSV when none is named
+    metric_keys:tuple = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro') # What `evaluate` gives that the command line prints, `metrics.json` and the export record
+    top_losses:bool = True           # Whether `save_report` draws the items with the highest loss (`plot_top_losses`)
     tasks:dict = {}       # Every subclass with a name, by name (filled in as they are defined)
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -224,6 +227,13 @@ class Task:
     def onnx_axes(self, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
     def sample_inputs(self, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
     def plot_top_losses(self, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
+    def score(self, learn, probs, targs, losses, valid:bool=True)->dict|None: "The task's own figures from one prediction pass (`evaluate`; `valid`: of the validation set); None: single-label classification's (accuracy, precision, recall, F1, per class, confusion)"; return None
+    def outputs(self, cfg:dict, out:torch.Tensor)->torch.Tensor: "Probabilities from the model's raw outputs `out` (one row per input): a softmax over classes by default"; return out.float().softmax(1)
+    def predict_rows(self, cfg:dict, probs:torch.Tensor, top_k:int)->list:
+        "One dict per input from its probabilities (`Predictor.predict`): the most likely class, its probability, and the `top_k` classes"
+        classes = list(cfg['classes'])
+        vals,idxs = probs.topk(min(top_k, len(classes)), dim=1)
+        return [dict(label=classes[i[0]], prob=float(v[0]), top_k=[(classes[j], float(w)) for j,w in zip(i.tolist(), v.tolist())]) for v,i in zip(vals, idxs)]
     def item_labels(self, ds)->list: "The class index of every item of dataset `ds` (`Auto` carves its selection split class by class); default: a fastai `Datasets`' labels"; return [int(ds.tls[1][j]) for j in range(len(ds))]
     def subset(self, ds, idxs, split_idx:int): "Items `idxs` of dataset `ds` as a dataset of their own, transformed as split `split_idx` (0: training, 1: validation); default: a fastai `Datasets`"; return type(ds)(tls=[tl._new(tl._get(idxs), split_idx=split_idx) for tl in ds.tls], n_inp=ds.n_inp)
     def accepts(self, source)->bool: "Whether `source` looks like this task's data (the command line infers `--task` from it)"; return False

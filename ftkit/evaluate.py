@@ -20,6 +20,10 @@ class _Fixed:
     def __init__(self, idxs): self.idxs = idxs
     def __call__(self): return self.idxs
 
+def _per_item(losses, targs):
+    "One loss per item: a loss over several outputs per item (multi-label's binary cross-entropies, flattened by fastai) averaged over them"
+    return losses.view(len(targs), -1).mean(1) if losses.numel()!=len(targs) else losses
+
 def _in_dataset_order(idxs, *ts):
     order = torch.as_tensor(idxs).argsort()
     return [t[order] for t in ts]
@@ -28,7 +32,9 @@ def _preds(learn, dl, features:bool):
     "Probabilities, targets and losses of `dl` in its dataset's order, and the body's features of each item if `features` (same pass)"
     task = getattr(learn, 'task', None)
     if features and (task is None or type(task).features is Task.features): raise FtkitError("features=True needs the learner's task to say what its body's features are (`Task.features` and `Task.head`).")
-    if not features: return *learn.get_preds(dl=dl, with_loss=True), None
+    if not features:
+        probs,targs,losses = learn.get_preds(dl=dl, with_loss=True)
+        return probs,targs,_per_item(losses, targs),None
     model,fs = learn.model,[]
     def fwd(m, x):
         f = task.features(m, x); fs.append(f.detach().float().cpu())
@@ -40,6 +46,7 @@ def _preds(learn, dl, features:bool):
     finally:
         if prev is None: del model.forward
         else: model.forward = prev
+    losses = _per_item(losses, targs)
     if sum(map(len, fs))!=len(idxs): raise FtkitError(f"The model ran on {sum(map(len, fs))} items for {len(idxs)} in the loader (a callback ran it twice, or skipped a batch after it ran): the features can't be matched to the items.")
     return *_in_dataset_order(idxs, probs, targs, losses, torch.cat(fs)),
 
@@ -49,7 +56,7 @@ def _cached_preds(learn, fc):
         dl = learn.dls.valid
         idxs = list(dl.get_idxs()); dl.get_idxs = _Fixed(idxs)
         probs,targs,losses = learn.get_preds(dl=dl, with_loss=True, reorder=False)
-    return *_in_dataset_order(idxs, probs, targs, losses), fc.valid_x[0]
+    return *_in_dataset_order(idxs, probs, targs, _per_item(losses, targs)), fc.valid_x[0]
 
 @patch
 def evaluate(self:Learner,
@@ -64,6 +71,11 @@ def evaluate(self:Learner,
     if cached and not use_cache: raise FtkitError("No feature cache matches this learner's validation set and body: evaluate on the inputs (cached=None or False).")
     ddp = [c for c in self.cbs if type(c).__name__ in ('DDPTrainer', 'SyncStep')]
     with self.no_bar(), self.no_logging(), self.removed_cbs(ddp), one_process(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)  # (each process of a run of several: the whole set, alone)
+    task = getattr(self, 'task', None)
+    res = task.score(self, probs, targs, losses, valid=dl is self.dls.valid) if task is not None else None  # a task's own figures (multi-label's), or classification's below
+    if res is not None:
+        res['preds'] = Predictions(probs, targs, losses, dl, feats, use_cache)
+        return res
     y,p = targs.numpy(),probs.argmax(1).numpy()
     vocab = list(map(str, self.dls.vocab))
     labels = list(range(len(vocab)))
@@ -97,6 +109,11 @@ def report_table(
 )->pd.DataFrame:
     "The classification report of an evaluation: per-class precision, recall, F1 and support, the macro and weighted averages, accuracy"
     df = pd.DataFrame(ev['per_class']).T
+    if 'accuracy' not in ev:  # multi-label: per label, then the averages of F1 (and mAP in the ap column)
+        for avg in ('micro','macro','samples'): df.loc[f'{avg} avg'] = {'f1':ev[f'f1_{avg}'], 'support':ev['n']}
+        df.loc['mAP'] = {'ap':ev['mAP'], 'support':ev['n']}
+        df['support'] = df.support.astype(int)
+        return df
     for avg in ('macro','weighted'):
         df.loc[f'{avg} avg'] = [ev[f'precision_{avg}'], ev[f'recall_{avg}'], ev[f'f1_{avg}'], ev['n']]
     df.loc['accuracy'] = [np.nan, np.nan, ev['accuracy'], ev['n']]
@@ -185,11 +202,12 @@ def save_report(
     df = report_table(ev)
     with atomic_path(out/'report.csv') as tmp: df.to_csv(tmp, index_label='class')
     res.append(out/'report.csv')
-    _save(plot_confusions(ev), 'confusion.png')
+    if 'confusion' in ev: _save(plot_confusions(ev), 'confusion.png')  # (single-label classification)
     _save(plot_class_f1(ev).figure, 'class_f1.png')
-    _save(show_top_losses(learn, k=k, ev=ev), 'top_losses.png')
+    task = getattr(learn, 'task', None)
+    if task is None or task.top_losses: _save(show_top_losses(learn, k=k, ev=ev), 'top_losses.png')
     h = getattr(learn, 'history', None)
     if h is not None and h.rows:
-        ms = [m for m in ('accuracy','f1_macro') if m in h.df.columns]
+        ms = [m for m in ('accuracy','f1_macro','f1_micro') if m in h.df.columns]
         _save(np.atleast_1d(h.plot(metrics=ms or None))[0].figure, 'history.png')
     return res

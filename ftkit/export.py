@@ -33,7 +33,7 @@ def export_model(
     if metrics is None and hasattr(learn, 'auto'):
         from ftkit.evaluate import Predictions  # (`Learner.evaluate`)
         ev = learn.evaluate()
-        metrics = {k:ev[k] for k in ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro')}
+        metrics = {k:ev[k] for k in task.metric_keys}
     elif metrics is None and getattr(learn, 'history', None) is not None and learn.history.rows:
         metrics = {k:v for k,v in learn.history.rows[-1].items() if k not in ('phase','epoch','trainable_groups','time')}
     cfg = dict(format=FORMAT, task=task.name, ftkit_version=__version__, **task.config(learn),
@@ -95,7 +95,7 @@ class Predictor:
         out = []
         for i in range(0, len(imgs), bs):
             x = self.task.collate(self.cfg, [self.preprocess(o) for o in imgs[i:i+bs]]).to(self.device)
-            with torch.inference_mode(): out.append(self.model(x).float().softmax(1).cpu())
+            with torch.inference_mode(): out.append(self.task.outputs(self.cfg, self.model(x)).cpu())
         return torch.cat(out) if out else torch.empty(0, len(self.classes))
 
     def predict(self,
@@ -104,10 +104,7 @@ class Predictor:
     ):
         "Most likely class, its probability and the `top_k` classes, for one input or each of a list"
         single = not isinstance(imgs, (list, tuple))
-        p = self.probs([imgs] if single else list(imgs))
-        vals,idxs = p.topk(min(top_k, len(self.classes)), dim=1)
-        res = [dict(label=self.classes[i[0]], prob=float(v[0]), top_k=[(self.classes[j], float(w)) for j,w in zip(i.tolist(), v.tolist())])
-               for v,i in zip(vals, idxs)]
+        res = self.task.predict_rows(self.cfg, self.probs([imgs] if single else list(imgs)), top_k)  # (a multi-label model: every label over its threshold)
         return res[0] if single else res
 
 class _OnnxModel:
@@ -135,8 +132,6 @@ def load_model(
     return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu', task=task)
 
 # %% ../nbs/07_export.ipynb #71da9e07
-def _softmax(x): e = np.exp(x - x.max(1, keepdims=True)); return e/e.sum(1, keepdims=True)
-
 def export_onnx(
     path,                # Model folder written by `export_model`
     check_inputs=None,   # Raw inputs to compare ONNX Runtime and PyTorch on (default: the task's `sample_inputs`, for images 20 from the bundled sample)
@@ -158,7 +153,7 @@ def export_onnx(
             torch.onnx.export(pred.model, x[:1], str(tmp), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
                               dynamic_axes={'input':pred.task.onnx_axes(pred.cfg), 'logits':{0:'batch'}})
         sess = ort.InferenceSession(str(tmp), providers=['CPUExecutionProvider'])
-        diff = float(np.abs(_softmax(sess.run(None, {'input': x.numpy()})[0]) - pred.probs(files).numpy()).max())
+        diff = float(np.abs(pred.task.outputs(pred.cfg, torch.from_numpy(sess.run(None, {'input': x.numpy()})[0])).numpy() - pred.probs(files).numpy()).max())
         if verbose: print(f'ONNX Runtime vs PyTorch on {len(files)} inputs: max abs difference in probabilities {diff:.2e} (tolerance {tol:.0e})')
         if diff > tol: raise FtkitError(f"The ONNX model disagrees with PyTorch by {diff:.2e} (> {tol:.0e}); model.onnx was not written.")
     return path/'model.onnx'

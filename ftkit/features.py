@@ -88,7 +88,7 @@ class FeatureCache:
             if feats is None:
                 feats,fn = _store((views, n, f.shape[1]), max_ram)
                 if fn is not None: self.files.append(fn)
-                ys = torch.empty(n, dtype=yb.dtype)
+                ys = torch.empty((n, *yb.shape[1:]), dtype=yb.dtype)  # (one-hot rows, for multi-label targets)
             feats[v, rows] = f
             if v==0: ys[rows] = yb
         for v in range(views):

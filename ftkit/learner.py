@@ -8,9 +8,11 @@ import sklearn.metrics as skm
 from sklearn.utils.class_weight import compute_class_weight
 from .core import FtkitError
 from .imports import *
+from fastai.metrics import ActivationType
 
 # %% auto #0
-__all__ = ['default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss']
+__all__ = ['default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss', 'multilabel_metrics',
+           'TrainPosWeightedBCE', 'multilabel_loss']
 
 # %% ../nbs/01_learner.ipynb #ee4ef758
 def _skm(func, name, **kwargs): return skm_to_fastai(func, average='macro', zero_division=0, name=name, **kwargs)
@@ -54,3 +56,37 @@ def classification_loss(
         if w.shape!=(n_out,) or not bool((w>0).all()): raise FtkitError(f"class_weights needs one positive weight per class ({n_out}), got {tuple(w.tolist())}.")
         return TrainWeightedLoss(w, label_smoothing=label_smoothing)
     return CrossEntropyLossFlat(label_smoothing=label_smoothing)
+
+# %% ../nbs/01_learner.ipynb #df78ed33
+def _mean_ap(y, p):
+    "Mean over labels with at least one positive of scikit-learn's average precision (a label without positives has none)"
+    has = y.sum(0) > 0
+    return float(skm.average_precision_score(y[:, has], p[:, has], average='macro')) if has.any() else 0.
+
+def multilabel_metrics(thresh:float=0.5)->list:
+    "Micro, macro and samples F1 at `thresh`, and mAP, over sigmoid outputs"
+    f1 = lambda avg: AccumMetric(partial(skm.f1_score, average=avg, zero_division=0), activation=ActivationType.Sigmoid, thresh=thresh, flatten=False, to_np=True, invert_arg=True, name=f'f1_{avg}')
+    return [f1('micro'), f1('macro'), f1('samples'), AccumMetric(_mean_ap, activation=ActivationType.Sigmoid, flatten=False, to_np=True, invert_arg=True, name='mAP')]
+
+class TrainPosWeightedBCE(BCEWithLogitsLossFlat):
+    "Binary cross-entropy per label, each label's positives weighted by `pos_weight` while gradients are computed (training), unweighted otherwise"
+    def __init__(self, pos_weight):
+        super().__init__(pos_weight=pos_weight)
+        self.train_pos_weight = pos_weight
+    def __call__(self, inp, targ, **kwargs):
+        self.func.pos_weight = self.train_pos_weight if torch.is_grad_enabled() else None
+        return super().__call__(inp, targ, **kwargs)
+
+def multilabel_loss(
+    dls:DataLoaders, # With `class_counts` (training items per label) and `n_train_items`, as `multilabel_dls` sets them
+    pos_weight=None, # None, 'balanced' (negatives over positives of each label, in training), or one weight per label
+):
+    "The loss a multi-label learner trains with: binary cross-entropy per label, optionally with positive weights"
+    if pos_weight is None: return BCEWithLogitsLossFlat()
+    if isinstance(pos_weight, str):
+        if pos_weight!='balanced': raise FtkitError(f"pos_weight must be None, 'balanced' or one weight per label, not {pos_weight!r}.")
+        pos = np.array([dls.class_counts[str(c)] for c in dls.vocab], dtype=np.float32)
+        pos_weight = np.where(pos > 0, (dls.n_train_items-pos)/np.maximum(pos, 1), 1.)
+    w = torch.as_tensor(np.asarray(pos_weight, dtype=np.float32), device=dls.device)
+    if w.shape!=(len(dls.vocab),) or not bool((w>0).all()): raise FtkitError(f"pos_weight needs one positive weight per label ({len(dls.vocab)}), got {tuple(w.tolist())}.")
+    return TrainPosWeightedBCE(w)

@@ -18,7 +18,7 @@ from fastai.vision.all import *
 
 # %% auto #0
 __all__ = ['sample_data', 'arch_stats', 'RGBImage', 'check_images', 'aug_tfms', 'plain_resize', 'ImageDL', 'ImageWeightedDL',
-           'image_dls']
+           'image_dls', 'multilabel_sample', 'LabelSet', 'multilabel_dls']
 
 # %% ../../nbs/10_vision.data.ipynb #a3073002
 def sample_data()->Path:
@@ -309,4 +309,97 @@ def image_dls(
     dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=oversample)
     dls.skipped = src.skipped
     dls.class_counts = {str(c):counts.get(str(c), 0) for c in dls.vocab}  # training images per class
+    return dls
+
+# %% ../../nbs/10_vision.data.ipynb #16c4a8c1
+def multilabel_sample()->Path:
+    "Path of the composited multi-label sample shipped with ftkit: `labels.csv` (fname, labels separated by spaces, is_valid) and `images/`"
+    path = Path(str(importlib.resources.files('ftkit')))/'samples'/'multilabel_sample'
+    if not (path/'labels.csv').is_file(): raise MissingError(f"The multi-label sample is missing from this ftkit install ({path}). Reinstall ftkit, or run scripts/make_vision_samples.py from a source checkout.")
+    return path/'labels.csv'
+
+class LabelSet:
+    "`get_y` of a multi-label table: the labels in column `col` of a row, split on `delim`; an empty cell is the empty set"
+    def __init__(self, col:str, delim:str=' '): self.col,self.delim = col,delim
+    def __call__(self, r)->list:
+        v = r[self.col]
+        return [o for o in str(v).split(self.delim) if o] if isinstance(v, str) else []
+
+# %% ../../nbs/10_vision.data.ipynb #a55a55fb
+def multilabel_dls(
+    source,                   # CSV file or DataFrame: `fn_col`, `label_col` (labels separated by `label_delim`; empty: none) and, optionally, `valid_col`
+    size:int=224,             # Side of the square the images are resized to
+    bs:int=64,                # Batch size
+    valid_pct:float=0.2,      # Share held out for validation when there is no `valid_col`
+    seed:int=42,              # Seed of the random validation split
+    arch:str|None=None,       # timm architecture whose pretrained mean/std normalise the images
+    stats:tuple|None=None,    # Explicit `(mean, std)`, instead of `arch`'s
+    method:str='squish',      # How images become square: 'squish', 'crop' or 'pad'
+    fn_col:str='fname',       # File-name column
+    label_col:str='labels',   # Labels column
+    valid_col:str='is_valid', # Boolean column marking validation rows, used if present
+    label_delim:str=' ',      # What separates the labels of one image
+    path=None,                # Folder the file names are relative to (default: the CSV's folder, or the working folder)
+    aug:str|None=None,        # Augmentation preset for the training images (see `aug_tfms`)
+    batch_tfms=None,          # Extra batch transforms (augmentation), applied before normalisation
+    num_workers:int=0,        # Loader processes
+    device=None,              # Device of the batches (default: best available)
+    check:bool=True,          # Decode every file first, and leave out (and report) those that can't be read
+    verbose:bool=True,        # Print what was skipped, and labels without training images
+    **kwargs                  # Passed to `DataBlock.dataloaders`
+)->DataLoaders:
+    "`DataLoaders` for multi-label image classification from a CSV file or DataFrame; targets are one-hot over `dls.vocab`, files that can't be used are in `dls.skipped`"
+    if stats is None: stats = arch_stats(arch) if arch is not None else imagenet_stats
+    mean,std = (tuple(float(x) for x in o) for o in stats)
+    tfms = dict(item_tfms=Resize(size, method=method, pad_mode=PadMode.Zeros), batch_tfms=[*aug_tfms(aug), *L(batch_tfms), Normalize.from_stats(mean, std)])
+    if isinstance(source, pd.DataFrame): df,base = source.copy(),Path(path or '.')
+    else:
+        if Path(source).is_dir(): raise FtkitError(f"{source} is a folder; multi-label data is a CSV file with {fn_col},{label_col} columns (labels separated by spaces), e.g. {Path(source)/'labels.csv'}.")
+        if not Path(source).is_file(): raise MissingError(f"CSV file {source} does not exist.")
+        try: df = pd.read_csv(source, dtype={label_col:str}, keep_default_na=False)  # an empty cell is the empty set, not NaN
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise FtkitError(f"{source} could not be read as a CSV file ({type(e).__name__}: {str(e).splitlines()[0]}).") from None
+        base = Path(path or Path(source).parent)
+    missing = [c for c in (fn_col, label_col) if c not in df.columns]
+    if missing: raise FtkitError(f"Column(s) {missing} not found; the table has {list(df.columns)}. A multi-label table has a file column and a labels column "
+                                 f"(labels separated by {label_delim!r}, e.g. 'cat dog'); name them with `fn_col=` and `label_col=`.")
+    if valid_col in df.columns and df[valid_col].dtype!=bool: raise FtkitError(f"Column {valid_col!r} marks validation rows, so it must hold only True or False; it holds {sorted(set(map(str, df[valid_col])))[:5]}.")
+    get_y = LabelSet(label_col, label_delim)
+    fns = [os.path.normpath(base/str(f).strip()) if str(f).strip() else None for f in df[fn_col]]
+    keep,skipped,seen = [],[],{}
+    for i,f in enumerate(fns):
+        ys = frozenset(get_y(df.iloc[i]))
+        if f is None: skipped.append(dict(file=f'row {i+1}', reason='no file name')); continue
+        if f in seen:
+            if seen[f]!=ys: raise FtkitError(f"{f} is listed twice with different labels ({' '.join(sorted(seen[f])) or 'none'} and {' '.join(sorted(ys)) or 'none'}): give each file one row.")
+            skipped.append(dict(file=f, reason='duplicate row')); continue
+        seen[f] = ys; keep.append(i)
+    df = df.iloc[keep].reset_index(drop=True).assign(**{fn_col:[Path(fns[i]) for i in keep]})
+    n = len(df)+len(skipped)
+    bad = check_images(df[fn_col]) if check else []
+    skipped += bad
+    bad = {o['file'] for o in bad}
+    items = df[[str(f) not in bad for f in df[fn_col]]].reset_index(drop=True)
+    if not len(items): raise FtkitError(f"None of the {n} rows of {source if not isinstance(source, pd.DataFrame) else 'the table'} can be used. {skip_summary(skipped, n, 'rows')}.")
+    given = valid_col in items.columns
+    splitter = ColSplitter(valid_col) if given else RandomSplitter(valid_pct, seed=seed)
+    splits = splitter(items)
+    if not len(splits[0]) or not len(splits[1]): raise FtkitError(f"The {'training' if not len(splits[0]) else 'validation'} split is empty: " + (f"mark some rows of {valid_col!r} {not len(splits[1])}." if given else "raise valid_pct, or give more rows."))
+    labels = [get_y(r) for _,r in items.iterrows()]
+    vocab = sorted({y for ys in labels for y in ys})
+    if not vocab: raise FtkitError(f"No row of the table has a label in {label_col!r}: there is nothing to learn.")
+    notes = [skip_summary(skipped, n, 'rows')] if skipped else []
+    counts = Counter(y for i in splits[0] for y in labels[i])
+    if absent := [y for y in vocab if not counts[y]]: notes.append(f"Label(s) {absent} have no training images: the model can't learn them.")
+    if bs > len(splits[0]):
+        notes.append(f"Batch size lowered from {bs} to {len(splits[0])}, the number of training images.")
+        bs = len(splits[0])
+    if verbose:
+        for o in notes: print(o)
+    dblock = DataBlock(blocks=(ImageBlock(RGBImage), MultiCategoryBlock(vocab=vocab)), splitter=lambda _: splits, get_x=ColReader(fn_col), get_y=get_y, **tfms)
+    dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
+    dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=False)
+    dls.skipped,dls.multi_label = skipped,True
+    dls.class_counts = {y:counts.get(y, 0) for y in vocab}  # training images carrying each label
+    dls.n_train_items = len(splits[0])
     return dls

@@ -11,9 +11,9 @@ from fastai.vision.all import *
 from ..callbacks import History, NanGuard
 from .data import arch_stats
 from .models import create_backbone
-from .task import ImageClassification
+from .task import ImageClassification, ImageMultiLabel
 from ..core import FtkitError
-from ..learner import default_metrics, balanced_weights, TrainWeightedLoss, classification_loss
+from ..learner import default_metrics, balanced_weights, TrainWeightedLoss, classification_loss, multilabel_loss, multilabel_metrics
 
 # %% auto #0
 __all__ = ['timm_splitter', 'ft_learner']
@@ -41,7 +41,7 @@ def ft_learner(
     ps:float=0.0,           # Dropout before the classifier
     wd:float|None=None,     # Weight decay, decoupled from the gradient (fastai's `true_wd`, as AdamW); None: fastai's default, 0.01
     label_smoothing:float=0.0, # Share of each target spread evenly over all classes
-    class_weights=None,     # None, 'balanced' (each class's loss weighted inversely to its training images; mean weight 1), or one weight per class
+    class_weights=None,     # None, 'balanced' (each class's loss weighted inversely to its training images; mean weight 1), or one weight per class; for multi-label data, the positive weight of each label ('balanced': its negatives over its positives)
     mix:str|None=None,      # 'mixup' or 'cutmix': blend pairs of training images and their labels (fastai's `MixUp`/`CutMix`)
     mix_alpha:float=0.4,    # Beta distribution parameter of the blend
     coarse:bool=True,       # Layer groups per stage (True) or per block (False)
@@ -50,8 +50,10 @@ def ft_learner(
     channels_last:bool=True, # Keep the model's weights and activations in channels-last memory layout (faster convolutions on CPUs)
     **kwargs
 )->Learner:
-    "A fastai `Learner` fine-tuning a timm `arch` on `dls`, with timm's layer groups"
+    "A fastai `Learner` fine-tuning a timm `arch` on `dls` (single-label, or multi-label from `multilabel_dls`), with timm's layer groups"
     n_out = ifnone(n_out, dls.c)
+    multi = getattr(dls, 'multi_label', False)  # one sigmoid per label (see `ImageMultiLabel`)
+    if multi and label_smoothing: raise FtkitError("label_smoothing spreads a single label's target over the classes; it does not apply to multi-label data.")
     if isinstance(weights, str) and weights.lower()=='none': weights = None  # as the command line spells it
     prep = getattr(dls, 'prep', None)
     if prep is not None and weights is not None:
@@ -60,12 +62,12 @@ def ft_learner(
             f"The data is normalised with mean={prep['mean']}, std={prep['std']}, but {arch} was pretrained with mean={list(mean)}, std={list(std)}. "
             f"Build the data with image_dls(..., arch={arch!r}) so the pretrained features see what they were trained on.")
     model = create_backbone(arch, weights=weights, num_classes=n_out, drop_rate=ps)
-    if 'loss_func' not in kwargs: kwargs['loss_func'] = classification_loss(dls, n_out, label_smoothing, class_weights)
+    if 'loss_func' not in kwargs: kwargs['loss_func'] = multilabel_loss(dls, class_weights) if multi else classification_loss(dls, n_out, label_smoothing, class_weights)
     mixers = {'mixup':MixUp, 'cutmix':CutMix}
     if mix is not None and mix not in mixers: raise FtkitError(f"mix must be None, 'mixup' or 'cutmix', not {mix!r}.")
     if mix is not None: kwargs['cbs'] = L(kwargs.get('cbs'))+mixers[mix](mix_alpha)
-    learn = Learner(dls, model, splitter=partial(timm_splitter, coarse=coarse), metrics=ifnone(metrics, default_metrics()), wd=wd, **kwargs)
-    learn.arch,learn.weights,learn.task = arch,weights,ImageClassification()
+    learn = Learner(dls, model, splitter=partial(timm_splitter, coarse=coarse), metrics=ifnone(metrics, multilabel_metrics() if multi else default_metrics()), wd=wd, **kwargs)
+    learn.arch,learn.weights,learn.task = arch,weights,ImageMultiLabel() if multi else ImageClassification()
     if not hasattr(learn, 'history'): learn.add_cb(History())
     if weights is not None and freeze: learn.freeze()
     if channels_last:  # now, so that passes outside `fit` (the feature cache, evaluation, forgetting) run channels-last too; fastai's callback converts it again at every fit

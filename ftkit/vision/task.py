@@ -13,7 +13,7 @@ from PIL import Image
 from ..core import Task, csv_columns, file_suffixes, FtkitError
 
 # %% auto #0
-__all__ = ['to_rgb', 'ImageClassification']
+__all__ = ['to_rgb', 'ImageClassification', 'choose_threshold', 'ImageMultiLabel']
 
 # %% ../../nbs/12_vision.task.ipynb #579492e2
 def to_rgb(
@@ -46,9 +46,9 @@ class ImageClassification(Task):
     learner_settings = ('arch','ps','label_smoothing','class_weights','mix')
     forgetting_record = {'agreement':'imagenet_agreement', 'kl':'imagenet_kl'}
     def accepts(self, source):
-        "A folder holding image files, or a CSV file with an `fname` column"
+        "A folder holding image files, or a CSV file with an `fname` column (and a `label` column, or no `labels` one: that is multi-label data)"
         p = Path(source)
-        if p.suffix.lower()=='.csv': return p.is_file() and 'fname' in csv_columns(p)
+        if p.suffix.lower()=='.csv': return p.is_file() and 'fname' in (cols := csv_columns(p)) and ('label' in cols or 'labels' not in cols)
         return p.is_dir() and bool(file_suffixes(p) & set(Image.registered_extensions()))
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     def dls(self, source, **kwargs):
@@ -104,3 +104,69 @@ class ImageClassification(Task):
             ax.set_title(f'{vocab[int(pr.argmax())]}\ntrue: {vocab[int(t)]}\nloss {l:.2f}, p {float(pr.max()):.2f}', fontsize=9)
         if fig.get_suptitle(): fig.suptitle('Highest losses: prediction, true class, loss, probability of the prediction', fontsize=10)
         fig.tight_layout()
+
+# %% ../../nbs/12_vision.task.ipynb #0a4a0337
+def choose_threshold(
+    y:np.ndarray, # Targets, items x labels, 0 or 1
+    p:np.ndarray, # Probabilities, items x labels
+    grid=None,    # Thresholds to try (default: 0.05 to 0.95 by 0.05)
+)->float:
+    "The threshold with the best micro F1 of `p` against `y`; among equals, the one nearest 0.5"
+    import sklearn.metrics as skm
+    grid = np.round(np.arange(0.05, 0.951, 0.05), 2) if grid is None else np.asarray(grid)
+    f1 = np.array([skm.f1_score(y, p >= t, average='micro', zero_division=0) for t in grid])
+    best = np.flatnonzero(f1 >= f1.max() - 1e-12)
+    return float(grid[best[np.argmin(np.abs(grid[best]-0.5))]])
+
+class ImageMultiLabel(ImageClassification):
+    "Multi-label image classification on a timm model: one sigmoid per label; the labels over a threshold chosen on the validation set"
+    name = 'image_multilabel'
+    aliases = ('multilabel',)
+    default_label_col = 'labels'
+    dls_settings = ('size','aug','arch','label_col')
+    learner_settings = ('arch','ps','class_weights','mix')
+    metric_keys = ('valid_loss','f1_micro','f1_macro','f1_samples','mAP','threshold')
+    top_losses = False
+    config_keys = ImageClassification.config_keys + ('threshold',)
+    def accepts(self, source):
+        "A CSV file with `fname` and `labels` columns (and no `label` column)"
+        p = Path(source)
+        if p.suffix.lower()!='.csv' or not p.is_file(): return False
+        cols = csv_columns(p)
+        return 'fname' in cols and 'labels' in cols and 'label' not in cols
+    def dls(self, source, **kwargs):
+        "`multilabel_dls(source, **kwargs)`"
+        from ftkit.vision.data import multilabel_dls
+        return multilabel_dls(source, **kwargs)
+    def config(self, learn):
+        t = getattr(learn, 'threshold', None)
+        if t is None: raise FtkitError("The multi-label threshold is chosen on the validation set: call learn.evaluate() before exporting.")
+        return dict(super().config(learn), multi_label=True, threshold=float(t))
+    def outputs(self, cfg, out): return out.float().sigmoid()
+    def predict_rows(self, cfg, probs, top_k):
+        "Every label over the threshold with its probability (`labels`, most likely first; `label`: their names, space-separated), and the `top_k` most likely labels"
+        classes,t = list(cfg['classes']),cfg['threshold']
+        res = []
+        for pr in probs:
+            order = pr.argsort(descending=True).tolist()
+            on = [(classes[i], float(pr[i])) for i in order if pr[i] >= t]
+            res.append(dict(label=' '.join(c for c,_ in on), labels=on, top_k=[(classes[i], float(pr[i])) for i in order[:top_k]]))
+        return res
+    def item_labels(self, ds): raise FtkitError("auto carves its selection split class by class; multi-label items have several classes or none: use a fixed strategy.")
+    def score(self, learn, probs, targs, losses, valid=True):
+        "Micro, macro and samples F1 and mAP at the threshold, and per-label figures; the validation set's pass (re)chooses the threshold unless `learn.fixed_threshold` is set"
+        import sklearn.metrics as skm
+        from ftkit.learner import _mean_ap
+        y,p = targs.numpy().astype(int),probs.numpy()
+        fixed = getattr(learn, 'fixed_threshold', None)
+        if fixed is not None: learn.threshold = fixed
+        elif valid: learn.threshold = choose_threshold(y, p)
+        t = getattr(learn, 'threshold', None)
+        if t is None: raise FtkitError("The multi-label threshold is chosen on the validation set: evaluate it first (learn.evaluate()), or set learn.fixed_threshold.")
+        yh = p >= t
+        res = dict(valid_loss=float(losses.mean()), threshold=float(t), n=len(y), mAP=_mean_ap(y, p),
+                   **{f'f1_{a}':float(skm.f1_score(y, yh, average=a, zero_division=0)) for a in ('micro','macro','samples')})
+        pr,rc,f1,sup = skm.precision_recall_fscore_support(y, yh, average=None, zero_division=0)
+        res['per_class'] = {str(c):dict(precision=float(pr[i]), recall=float(rc[i]), f1=float(f1[i]), support=int(sup[i]),
+                                        ap=float(skm.average_precision_score(y[:, i], p[:, i])) if y[:, i].any() else None) for i,c in enumerate(learn.dls.vocab)}
+        return res

@@ -1,0 +1,57 @@
+"Multi-label image classification through the command line, as a user runs it, on the composited sample."
+import json, subprocess, sys
+from pathlib import Path
+import numpy as np, pandas as pd
+
+BIN = Path(sys.executable).parent
+
+def ftkit(*args, **kw):
+    return subprocess.run([str(BIN/'ftkit'), *map(str, args)], capture_output=True, text=True, timeout=900, **kw)
+
+def test_train_predict_and_export_a_multilabel_model(tmp_path):
+    from ftkit.vision.data import multilabel_sample
+    from ftkit.vision.task import choose_threshold
+    from ftkit.export import load_model
+    csv = multilabel_sample()
+    out = tmp_path/'run'
+    r = ftkit('train', csv, '--size', '64', '--strategy', 'fine_tune', '--epochs', '4', '--out', out, '-q')  # the task inferred from the fname,labels columns
+    assert r.returncode == 0, r.stderr
+    assert 'f1_micro' in r.stdout and 'mAP' in r.stdout and 'threshold' in r.stdout
+    m,cfg = json.loads((out/'metrics.json').read_text()),json.loads((out/'config.json').read_text())
+    assert m['task'] == cfg['task'] == 'image_multilabel' and cfg['multi_label']
+    df = pd.read_csv(csv, keep_default_na=False)
+    valid = df[df.is_valid].reset_index(drop=True)
+    vocab = cfg['classes']
+    y = np.array([[c in row.split() for c in vocab] for row in valid.labels], dtype=int)
+    assert m['mAP'] > y.mean() + 0.1, (m['mAP'], y.mean())  # chance: a label's prevalence
+    # the exported threshold is the one chosen on the validation set: recomputed here from the exported model's own probabilities
+    pred = load_model(out)
+    p = pred.probs([str(csv.parent/f) for f in valid.fname]).numpy()
+    assert cfg['threshold'] == m['threshold'] == choose_threshold(y, p)
+    # ... and the F1 recorded is that threshold's on those probabilities
+    from sklearn.metrics import f1_score
+    assert abs(f1_score(y, p >= cfg['threshold'], average='micro', zero_division=0) - m['f1_micro']) < 1e-6
+    assert (out/'report.csv').exists() and (out/'class_f1.png').exists() and not (out/'top_losses.png').exists()
+    # predict: every label over the threshold, most likely first
+    files = [csv.parent/f for f in valid.fname[:6]]
+    r = ftkit('predict', out, *files, '--format', 'json')
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    for row,pr in zip(rows, p[:6]):
+        want = [vocab[i] for i in np.argsort(-pr) if pr[i] >= cfg['threshold']]
+        assert [c for c,_ in row['labels']] == want and row['label'] == ' '.join(want)
+    r = ftkit('export', out, '--onnx')  # parity of ONNX Runtime's sigmoids with PyTorch's, checked by the command
+    assert r.returncode == 0 and (out/'model.onnx').exists(), r.stderr
+    rows_onnx = [json.loads(l) for l in [ftkit('predict', out, *files, '--format', 'json', '--backend', 'onnx').stdout]][0]
+    assert [o['label'] for o in rows_onnx] == [o['label'] for o in rows]
+
+def test_multilabel_refuses_what_does_not_apply(tmp_path):
+    from ftkit.vision.data import multilabel_sample
+    r = ftkit('train', multilabel_sample(), '--strategy', 'auto', '--out', tmp_path)
+    assert r.returncode == 2 and 'fixed strategy' in r.stderr, r.stderr
+    r = ftkit('train', multilabel_sample(), '--balance', 'oversample', '--out', tmp_path)
+    assert r.returncode == 2 and 'does not apply' in r.stderr, r.stderr
+    r = ftkit('train', multilabel_sample(), '--label-smoothing', '0.1', '--out', tmp_path)
+    assert r.returncode == 2 and '--label-smoothing does not apply' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    r = ftkit('compare', multilabel_sample(), '--out', tmp_path)
+    assert r.returncode == 2 and 'ftkit train' in r.stderr and 'Traceback' not in r.stderr, r.stderr
