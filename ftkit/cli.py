@@ -51,7 +51,7 @@ def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 class TrainSettings:
     "What `ftkit train` runs with, each default in one place: the parser is built from it, the checkpoint stores its dict, `--resume` reads it back"
     data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; for texts a CSV with text,label columns or class folders of .txt files
-    task:str|None=None          # image_classification (or image), image_multilabel (or multilabel) or text_classification (or text); default: inferred from DATA (a CSV with fname and labels columns is multi-label; without an fname column, or a folder of .txt files, text)
+    task:str|None=None          # image_classification (or image), image_multilabel (or multilabel), segmentation (or seg) or text_classification (or text); default: inferred from DATA (a CSV with fname and labels columns is multi-label; a folder with images/ and masks/, segmentation; a CSV without an fname column, or a folder of .txt files, text)
     arch:str|None=None          # The pretrained network: for images a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
     strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: lp_ft, or scratch with --weights none)
@@ -404,8 +404,9 @@ def predict(
     device=None,      # Device (default: best available)
     backend:str='torch', # 'torch', or 'onnx' to run `model.onnx` with ONNX Runtime
     file=None,        # A text file of inputs, one per line (texts, or image paths)
+    out=None,         # For a segmentation model: the folder its masks are written to (PNG, class indices, each named after its image)
 )->list:
-    "One dict per input (`file` or `text`): label, probability and top-k, or the error that kept it from being read"
+    "One dict per input (`file` or `text`): label, probability and top-k (a segmentation model: the mask file and each class's share of the pixels), or the error that kept it from being read"
     from ftkit.export import load_model
     pred = load_model(model_dir, device=device, backend=backend)
     inputs = list(inputs) + (_read_lines(file) if file else [])
@@ -414,9 +415,18 @@ def predict(
     if not items: raise FtkitError(f"Nothing to classify: give {'texts' if text else 'image files or folders'}, or --file with one per line.")
     if text:  # one batch per 64 texts: padded together, as in validation
         return [dict(text=t, **r) for t,r in zip(items, pred.predict(items, top_k=top_k))]
+    seg = pred.cfg['task']=='segmentation'
+    if seg and out is None: raise FtkitError("A segmentation model predicts masks: say where to write them with --out FOLDER.")
+    if seg: Path(out).mkdir(parents=True, exist_ok=True)
     rows = []
     for f in items:
-        try: rows.append(dict(file=str(f), **pred.predict(f, top_k=top_k)))
+        try:
+            r = pred.predict(f, top_k=top_k)
+            if seg:  # the mask as a file, named after its image
+                fn = Path(out)/f'{Path(f).stem}.png'
+                with atomic_path(fn) as tmp: r.pop('mask').save(tmp, format='PNG')
+                r = dict(mask=str(fn), **r)
+            rows.append(dict(file=str(f), **r))
         except Exception as e:  # the file column names the file: its path is not repeated in the error
             msg = str(e).splitlines()[0].replace(str(f), Path(f).name) if str(e) else ''
             rows.append(dict(file=str(f), error=f'{type(e).__name__}: {msg}'))
@@ -427,6 +437,10 @@ def _print_predictions(rows, fmt):
     import csv
     w = csv.writer(sys.stdout)
     key = 'text' if rows and 'text' in rows[0] else 'file'
+    if any('mask' in r or 'areas' in r for r in rows):  # segmentation
+        w.writerow(['file', 'mask', 'areas', 'error'])
+        for r in rows: w.writerow([r['file'], r.get('mask', ''), ' '.join(f'{c}:{a:.4f}' for c,a in r.get('areas', {}).items()), r.get('error', '')])
+        return
     w.writerow([key, 'label', 'prob', 'top_k', 'error'])
     for r in rows: w.writerow([r[key], r.get('label',''), f"{r['prob']:.4f}" if 'prob' in r else '',
                               ' '.join(f'{l}:{p:.4f}' for l,p in r.get('top_k', [])), r.get('error','')])
@@ -456,7 +470,7 @@ _EPILOG = """examples:
 _STRATEGIES = 'lp_ft, fine_tune, gradual, feature_extract, scratch, auto'
 
 def _common_args(p):
-    p.add_argument('--task', default=None, help='image_classification (image) or text_classification (text) (default: inferred from DATA)')
+    p.add_argument('--task', default=None, help='image_classification (image), image_multilabel (multilabel), segmentation (seg) or text_classification (text) (default: inferred from DATA)')
     p.add_argument('--arch', default=None, help="the pretrained network: a timm architecture for images (default mobilenetv2_100), a transformers checkpoint for texts (default offline, the shipped all-MiniLM-L6-v2)")
     p.add_argument('--weights', default='offline', help="where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file (default: %(default)s)")
     p.add_argument('--bs', type=int, default=64, help='batch size (default: %(default)s)')
@@ -530,6 +544,7 @@ def parser()->argparse.ArgumentParser:
     r.add_argument('--format', choices=['csv','json'], default='csv', help='output format on stdout (default: %(default)s)')
     r.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     r.add_argument('--backend', choices=['torch','onnx'], default='torch', help='run the PyTorch weights or model.onnx with ONNX Runtime (default: %(default)s)')
+    r.add_argument('--out', default=None, help="a segmentation model's masks go to this folder (PNG, class indices, named after each image)")
     e = sub.add_parser('export', help='add an ONNX file to a trained model folder',
         description='Export MODEL (a folder from ftkit train) to ONNX: writes MODEL/model.onnx with a dynamic batch axis, after checking ONNX Runtime agrees with PyTorch on real images.')
     e.add_argument('model', help='model folder (with model.safetensors and config.json)')
@@ -549,7 +564,7 @@ def _print_metrics(m, out):
     print(m['summary'])
     t = m.get('time_s') or {}
     if t.get('total') is not None: print(f"Time: {t['total']:.1f} s in all: " + ', '.join(f'{k} {v:.1f}' for k,v in t.items() if k!='total' and v is not None))
-    what = 'report, confusion matrix, worst mistakes and curves' if get_task(m.get('task') or 'image').top_losses else 'report (per label), F1 per label and curves'
+    what = 'report, confusion matrix, worst mistakes and curves' if get_task(m.get('task') or 'image').top_losses else 'report, F1 per class and curves'
     print(f"\nModel saved to {Path(out)/'model.safetensors'}; {what} in {out}")
 
 def main(
@@ -578,7 +593,7 @@ def main(
                 from ftkit.vision.data import sample_data
                 args.data = sample_data()
         if args.command=='predict':
-            rows = predict(args.model, args.inputs, top_k=args.top_k, device=args.device, backend=args.backend, file=args.file)
+            rows = predict(args.model, args.inputs, top_k=args.top_k, device=args.device, backend=args.backend, file=args.file, out=args.out)
             _print_predictions(rows, args.format)
             bad = sum('error' in r for r in rows)
             if bad: print(f'{bad} of {len(rows)} file(s) could not be classified (see the error column).', file=sys.stderr)

@@ -229,8 +229,8 @@ class Task:
     def plot_top_losses(self, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
     def score(self, learn, probs, targs, losses, valid:bool=True)->dict|None: "The task's own figures from one prediction pass (`evaluate`; `valid`: of the validation set); None: single-label classification's (accuracy, precision, recall, F1, per class, confusion)"; return None
     def outputs(self, cfg:dict, out:torch.Tensor)->torch.Tensor: "Probabilities from the model's raw outputs `out` (one row per input): a softmax over classes by default"; return out.float().softmax(1)
-    def predict_rows(self, cfg:dict, probs:torch.Tensor, top_k:int)->list:
-        "One dict per input from its probabilities (`Predictor.predict`): the most likely class, its probability, and the `top_k` classes"
+    def predict_rows(self, cfg:dict, probs:torch.Tensor, top_k:int, items=None)->list:
+        "One dict per input from its probabilities (`Predictor.predict`; `items`: the raw inputs): the most likely class, its probability, and the `top_k` classes"
         classes = list(cfg['classes'])
         vals,idxs = probs.topk(min(top_k, len(classes)), dim=1)
         return [dict(label=classes[i[0]], prob=float(v[0]), top_k=[(classes[j], float(w)) for j,w in zip(i.tolist(), v.tolist())]) for v,i in zip(vals, idxs)]

@@ -109,6 +109,10 @@ def report_table(
 )->pd.DataFrame:
     "The classification report of an evaluation: per-class precision, recall, F1 and support, the macro and weighted averages, accuracy"
     df = pd.DataFrame(ev['per_class']).T
+    if 'mean_iou' in ev:  # segmentation: IoU and Dice (f1) per class, then their means over the classes present
+        df.loc['mean'] = {'iou':ev['mean_iou'], 'f1':ev['dice'], 'support':int(df.support.sum())}
+        df['support'] = df.support.astype(int)
+        return df
     if 'accuracy' not in ev:  # multi-label: per label, then the averages of F1 (and mAP in the ap column)
         for avg in ('micro','macro','samples'): df.loc[f'{avg} avg'] = {'f1':ev[f'f1_{avg}'], 'support':ev['n']}
         df.loc['mAP'] = {'ap':ev['mAP'], 'support':ev['n']}
@@ -159,8 +163,10 @@ def plot_class_f1(
     if ax is None: _,ax = plt.subplots(figsize=(5, min(0.3*len(names)+1.2, 14)))
     ax.barh(range(len(names)), f1); ax.invert_yaxis()
     if len(names) <= 60: ax.set_yticks(range(len(names)), names)
-    ax.axvline(ev['f1_macro'], color='k', ls='--', lw=1, label=f"macro F1 {ev['f1_macro']:.3f}")
-    ax.set_xlim(0, 1); ax.set_xlabel('F1'); ax.legend(loc='lower right')
+    seg = 'f1_macro' not in ev  # segmentation: a class's F1 over pixels is its Dice; the mean over the classes present
+    mean,what = (ev['dice'],'Dice') if seg else (ev['f1_macro'],'F1')
+    ax.axvline(mean, color='k', ls='--', lw=1, label=f"{'mean' if seg else 'macro'} {what} {mean:.3f}")
+    ax.set_xlim(0, 1); ax.set_xlabel(f'{what} (F1 of the pixels)' if seg else 'F1'); ax.legend(loc='lower right')
     return ax
 
 # %% ../nbs/05_evaluate.ipynb #586153b0
@@ -208,6 +214,6 @@ def save_report(
     if task is None or task.top_losses: _save(show_top_losses(learn, k=k, ev=ev), 'top_losses.png')
     h = getattr(learn, 'history', None)
     if h is not None and h.rows:
-        ms = [m for m in ('accuracy','f1_macro','f1_micro') if m in h.df.columns]
+        ms = [m for m in ('accuracy','f1_macro','f1_micro','mean_iou') if m in h.df.columns]
         _save(np.atleast_1d(h.plot(metrics=ms or None))[0].figure, 'history.png')
     return res

@@ -104,7 +104,8 @@ class Predictor:
     ):
         "Most likely class, its probability and the `top_k` classes, for one input or each of a list"
         single = not isinstance(imgs, (list, tuple))
-        res = self.task.predict_rows(self.cfg, self.probs([imgs] if single else list(imgs)), top_k)  # (a multi-label model: every label over its threshold)
+        items = [imgs] if single else list(imgs)
+        res = self.task.predict_rows(self.cfg, self.probs(items), top_k, items=items)  # (a multi-label model: every label over its threshold)
         return res[0] if single else res
 
 class _OnnxModel:

@@ -35,8 +35,8 @@ def balanced_weights(
 
 class TrainWeightedLoss(CrossEntropyLossFlat):
     "Cross-entropy weighted by class while gradients are computed (training), unweighted otherwise: `valid_loss` stays comparable across runs"
-    def __init__(self, weight, label_smoothing=0.):
-        super().__init__(weight=weight, label_smoothing=label_smoothing)
+    def __init__(self, weight, label_smoothing=0., axis=-1):  # (`axis=1`: a class per pixel, for segmentation)
+        super().__init__(weight=weight, label_smoothing=label_smoothing, axis=axis)
         self.class_weight = weight
     def __call__(self, inp, targ, **kwargs):
         self.func.weight = self.class_weight if torch.is_grad_enabled() else None
@@ -57,7 +57,7 @@ def classification_loss(
         return TrainWeightedLoss(w, label_smoothing=label_smoothing)
     return CrossEntropyLossFlat(label_smoothing=label_smoothing)
 
-# %% ../nbs/01_learner.ipynb #df78ed33
+# %% ../nbs/01_learner.ipynb #810ddf01
 def _mean_ap(y, p):
     "Mean over labels with at least one positive of scikit-learn's average precision (a label without positives has none)"
     has = y.sum(0) > 0

@@ -8,7 +8,7 @@ import dataclasses, math, time, warnings
 from contextlib import nullcontext, ExitStack
 from copy import copy as _shallow
 from dataclasses import dataclass, asdict
-from .core import rng_states, set_rng_states, get_task, parse_budget, FtkitError, world_size, rank, distributed_active, broadcast_object
+from .core import rng_states, set_rng_states, get_task, parse_budget, FtkitError, world_size, rank, distributed_active, broadcast_object, Task
 from .imports import *
 from .features import FeatureCache, is_augmented
 from .callbacks import History, Checkpoint, NonFiniteLoss, RunToken, data_loaders
@@ -48,7 +48,8 @@ def _stlr(lrs, pct_start, ratio=32):
 def _feature_cache(learn, ph, cache, views, cbs=None):
     "A context that trains `learn` on cached body features during phase `ph`, if it can and should"
     n = len(learn.opt.param_groups)
-    if cache is False or not (ph.freeze_bn and ph.groups==1 and n>1 and getattr(learn, 'task', None) is not None): return nullcontext()
+    task = getattr(learn, 'task', None)
+    if cache is False or not (ph.freeze_bn and ph.groups==1 and n>1 and task is not None) or type(task).features is Task.features: return nullcontext()  # (a task without pooled features, segmentation's: on the inputs)
     if any(isinstance(c, MixHandler) for c in [*learn.cbs, *L(cbs)]): return nullcontext()  # MixUp/CutMix blend images, not pooled features
     if is_augmented(learn.dls.train):
         if cache is None:

@@ -6,3 +6,4 @@ from .models import *
 from .task import *
 from .learner import *
 from .adapt import *
+from .segment import *

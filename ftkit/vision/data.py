@@ -311,7 +311,7 @@ def image_dls(
     dls.class_counts = {str(c):counts.get(str(c), 0) for c in dls.vocab}  # training images per class
     return dls
 
-# %% ../../nbs/10_vision.data.ipynb #16c4a8c1
+# %% ../../nbs/10_vision.data.ipynb #d02be05f
 def multilabel_sample()->Path:
     "Path of the composited multi-label sample shipped with ftkit: `labels.csv` (fname, labels separated by spaces, is_valid) and `images/`"
     path = Path(str(importlib.resources.files('ftkit')))/'samples'/'multilabel_sample'
@@ -325,7 +325,7 @@ class LabelSet:
         v = r[self.col]
         return [o for o in str(v).split(self.delim) if o] if isinstance(v, str) else []
 
-# %% ../../nbs/10_vision.data.ipynb #a55a55fb
+# %% ../../nbs/10_vision.data.ipynb #20aaee67
 def multilabel_dls(
     source,                   # CSV file or DataFrame: `fn_col`, `label_col` (labels separated by `label_delim`; empty: none) and, optionally, `valid_col`
     size:int=224,             # Side of the square the images are resized to

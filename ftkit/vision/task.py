@@ -13,7 +13,7 @@ from PIL import Image
 from ..core import Task, csv_columns, file_suffixes, FtkitError
 
 # %% auto #0
-__all__ = ['to_rgb', 'ImageClassification', 'choose_threshold', 'ImageMultiLabel']
+__all__ = ['to_rgb', 'ImageClassification', 'choose_threshold', 'ImageMultiLabel', 'Segmentation']
 
 # %% ../../nbs/12_vision.task.ipynb #579492e2
 def to_rgb(
@@ -49,6 +49,7 @@ class ImageClassification(Task):
         "A folder holding image files, or a CSV file with an `fname` column (and a `label` column, or no `labels` one: that is multi-label data)"
         p = Path(source)
         if p.suffix.lower()=='.csv': return p.is_file() and 'fname' in (cols := csv_columns(p)) and ('label' in cols or 'labels' not in cols)
+        if p.is_dir() and any((d/'images').is_dir() and (d/'masks').is_dir() for d in (p, p/'train')): return False  # segmentation data
         return p.is_dir() and bool(file_suffixes(p) & set(Image.registered_extensions()))
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     def dls(self, source, **kwargs):
@@ -105,7 +106,7 @@ class ImageClassification(Task):
         if fig.get_suptitle(): fig.suptitle('Highest losses: prediction, true class, loss, probability of the prediction', fontsize=10)
         fig.tight_layout()
 
-# %% ../../nbs/12_vision.task.ipynb #0a4a0337
+# %% ../../nbs/12_vision.task.ipynb #0c5933fc
 def choose_threshold(
     y:np.ndarray, # Targets, items x labels, 0 or 1
     p:np.ndarray, # Probabilities, items x labels
@@ -143,7 +144,7 @@ class ImageMultiLabel(ImageClassification):
         if t is None: raise FtkitError("The multi-label threshold is chosen on the validation set: call learn.evaluate() before exporting.")
         return dict(super().config(learn), multi_label=True, threshold=float(t))
     def outputs(self, cfg, out): return out.float().sigmoid()
-    def predict_rows(self, cfg, probs, top_k):
+    def predict_rows(self, cfg, probs, top_k, items=None):
         "Every label over the threshold with its probability (`labels`, most likely first; `label`: their names, space-separated), and the `top_k` most likely labels"
         classes,t = list(cfg['classes']),cfg['threshold']
         res = []
@@ -170,3 +171,81 @@ class ImageMultiLabel(ImageClassification):
         res['per_class'] = {str(c):dict(precision=float(pr[i]), recall=float(rc[i]), f1=float(f1[i]), support=int(sup[i]),
                                         ap=float(skm.average_precision_score(y[:, i], p[:, i])) if y[:, i].any() else None) for i,c in enumerate(learn.dls.vocab)}
         return res
+
+# %% ../../nbs/12_vision.task.ipynb #beca0df6
+class Segmentation(Task):
+    "Semantic segmentation with a U-Net over a timm encoder: a class for every pixel"
+    name = 'segmentation'
+    aliases = ('seg',)
+    item_name = 'image'
+    modules = ('ftkit.vision.data', 'ftkit.vision.segment', 'timm')
+    default_arch = 'mobilenetv2_100'
+    default_bs = 16
+    dls_settings = ('size','aug','arch')
+    learner_settings = ('arch','class_weights')
+    metric_keys = ('valid_loss','pixel_accuracy','mean_iou','dice')
+    top_losses = False
+    config_keys = ('arch','classes','input_size','resize_method','mean','std')
+    def accepts(self, source):
+        "A folder with `images/` and `masks/`, at the top or under `train/`"
+        p = Path(source)
+        return p.is_dir() and any((d/'images').is_dir() and (d/'masks').is_dir() for d in (p, p/'train'))
+    def dls(self, source, **kwargs):
+        "`segmentation_dls(source, **kwargs)`"
+        from ftkit.vision.segment import segmentation_dls
+        return segmentation_dls(source, **kwargs)
+    def learner(self, dls, weights='offline', **kwargs):
+        "`seg_learner(dls, weights=weights, **kwargs)`"
+        from ftkit.vision.segment import seg_learner
+        return seg_learner(dls, weights=weights, **kwargs)
+    def pretrained_model(self, learn):
+        from ftkit.vision.segment import unet_model
+        return unet_model(learn.arch, len(learn.dls.codes), learn.dls.prep['size'], weights=learn.weights)
+    def config(self, learn):
+        p = learn.dls.prep
+        return dict(arch=learn.arch, classes=list(learn.dls.codes), num_classes=len(learn.dls.codes), input_size=[3, p['size'], p['size']],
+                    resize_method='squish', mean=p['mean'], std=p['std'], pretrained_weights=str(learn.weights))
+    def build_model(self, cfg):
+        from ftkit.vision.segment import unet_model
+        return unet_model(cfg['arch'], len(cfg['classes']), cfg['input_size'][-1], weights=None)
+    def preprocess(self, cfg, item)->torch.Tensor:
+        "A path or PIL image as the normalised tensor the model takes (as `ImageClassification.preprocess`)"
+        return ImageClassification.preprocess(self, cfg, item)
+    def predict_rows(self, cfg, probs, top_k, items=None):
+        "Per input: the predicted `mask`, a PIL image of class indices at the input's own size (the class probabilities resized to it, then the most likely class of each pixel), and each class's share of its pixels (`areas`)"
+        classes = list(cfg['classes'])
+        res = []
+        for i,pr in enumerate(probs):
+            item = items[i] if items is not None else None
+            if isinstance(item, Image.Image): size = item.size
+            elif item is not None:
+                with Image.open(item) as f: size = f.size
+            else: size = tuple(pr.shape[-2:][::-1])
+            m = F.interpolate(pr[None].float(), size=size[::-1], mode='bilinear', align_corners=False)[0].argmax(0).to(torch.uint8)
+            res.append(dict(mask=Image.fromarray(m.numpy()), areas={c:float((m==k).float().mean()) for k,c in enumerate(classes)}))
+        return res
+    def sample_inputs(self, cfg, n=20):
+        "`n` validation images of the bundled segmentation sample"
+        files = sorted((Path(str(importlib.resources.files('ftkit')))/'samples'/'segmentation_sample'/'valid'/'images').glob('*.png'))
+        return files[::max(1, len(files)//n)][:n]
+    def item_labels(self, ds): raise FtkitError("auto carves its selection split class by class; a segmentation image holds many classes: use a fixed strategy.")
+    def score(self, learn, probs, targs, losses, valid=True):
+        "Pixel accuracy, mean IoU and Dice over the classes present, and IoU and Dice per class, from the pixel confusion matrix of the pass"
+        n = probs.shape[1]
+        cm = torch.bincount(targs.long().flatten()*n + probs.argmax(1).flatten(), minlength=n*n).view(n, n).double()
+        tp,t,p = cm.diag(),cm.sum(1),cm.sum(0)
+        present = (t+p) > 0
+        iou,dice = tp/(t+p-tp).clamp(min=1),2*tp/(t+p).clamp(min=1)
+        res = dict(valid_loss=float(losses.mean()), pixel_accuracy=float(tp.sum()/cm.sum()), mean_iou=float(iou[present].mean()), dice=float(dice[present].mean()), n=len(targs))
+        res['per_class'] = {str(c):dict(iou=float(iou[i]), f1=float(dice[i]), support=int(t[i])) for i,c in enumerate(learn.dls.codes)}  # f1: Dice, the F1 of a class's pixels
+        res['iou_per_image'] = [float(o) for o in _image_iou(probs.argmax(1), targs.long(), n)]
+        return res
+
+def _image_iou(pred, targ, n)->list:
+    "Mean IoU of each image over the classes present in it (its truth or its prediction)"
+    res = []
+    for p,t in zip(pred, targ):
+        ious = [((p==c)&(t==c)).sum()/((p==c)|(t==c)).sum() for c in range(n) if ((p==c)|(t==c)).any()]
+        res.append(float(torch.stack(ious).mean()) if ious else 1.)
+    return res
+

@@ -1,0 +1,50 @@
+"Segmentation through the command line, as a user runs it, on the composited sample."
+import csv, io, json, subprocess, sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+
+BIN = Path(sys.executable).parent
+
+def ftkit(*args, **kw):
+    return subprocess.run([str(BIN/'ftkit'), *map(str, args)], capture_output=True, text=True, timeout=900, **kw)
+
+def test_train_predict_and_export_a_segmentation_model(tmp_path):
+    from ftkit.vision.segment import segmentation_sample
+    data,out = segmentation_sample(),tmp_path/'run'
+    r = ftkit('train', data, '--size', '64', '--strategy', 'fine_tune', '--epochs', '3', '--out', out, '-q')  # the task inferred from images/ and masks/
+    assert r.returncode == 0, r.stderr
+    assert 'mean_iou' in r.stdout and 'pixel_accuracy' in r.stdout
+    m,cfg = json.loads((out/'metrics.json').read_text()),json.loads((out/'config.json').read_text())
+    assert m['task'] == cfg['task'] == 'segmentation' and cfg['classes'] == (data/'codes.txt').read_text().split()
+    # better than predicting the background everywhere (its IoU is its share of the pixels; every other class present scores 0)
+    masks = np.stack([np.asarray(Image.open(f)) for f in sorted((data/'valid'/'masks').glob('*.png'))])
+    baseline = (masks==0).mean()/len(np.unique(masks))
+    assert m['mean_iou'] > baseline + 0.05, (m['mean_iou'], baseline)
+    assert m['pixel_accuracy'] > (masks==0).mean(), m['pixel_accuracy']  # and than the background's share of the pixels
+    assert (out/'report.csv').exists() and (out/'class_f1.png').exists()
+    # masks written next to nothing else, named after their images, at each image's size
+    imgs = sorted((data/'valid'/'images').glob('*.png'))[:3]
+    big = tmp_path/'big.png'; Image.open(imgs[0]).resize((96, 80)).save(big)
+    r = ftkit('predict', out, *imgs, big, '--out', tmp_path/'masks')
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [Path(o['mask']).name for o in rows] == [f.name for f in imgs] + ['big.png']
+    assert Image.open(tmp_path/'masks'/'big.png').size == (96, 80) and Image.open(tmp_path/'masks'/imgs[0].name).size == (64, 64)
+    for o in rows: assert abs(sum(float(a.split(':')[1]) for a in o['areas'].split()) - 1) < 1e-3
+    r = ftkit('predict', out, *imgs)
+    assert r.returncode == 2 and '--out' in r.stderr
+    r = ftkit('export', out, '--onnx')
+    assert r.returncode == 0 and (out/'model.onnx').exists(), r.stderr
+    r = ftkit('predict', out, *imgs, '--out', tmp_path/'masks_onnx', '--backend', 'onnx')
+    assert r.returncode == 0, r.stderr
+    for f in imgs: assert np.array_equal(np.asarray(Image.open(tmp_path/'masks'/f.name)), np.asarray(Image.open(tmp_path/'masks_onnx'/f.name)))
+
+def test_segmentation_refuses_what_does_not_apply(tmp_path):
+    from ftkit.vision.segment import segmentation_sample
+    r = ftkit('train', segmentation_sample(), '--strategy', 'auto', '--out', tmp_path)
+    assert r.returncode == 2 and 'fixed strategy' in r.stderr, r.stderr
+    r = ftkit('train', segmentation_sample(), '--mix', 'mixup', '--out', tmp_path)
+    assert r.returncode == 2 and 'does not apply' in r.stderr, r.stderr
+    r = ftkit('compare', segmentation_sample(), '--out', tmp_path)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
