@@ -212,6 +212,9 @@ def save_report(
     _save(plot_class_f1(ev).figure, 'class_f1.png')
     task = getattr(learn, 'task', None)
     if task is None or task.top_losses: _save(show_top_losses(learn, k=k, ev=ev), 'top_losses.png')
+    if 'iou_per_image' in ev:  # segmentation: the images with the lowest IoU, masks over them
+        from ftkit.vision.segment import show_masks
+        _save(show_masks(learn, ev, k=min(k, 6)), 'worst_masks.png')
     h = getattr(learn, 'history', None)
     if h is not None and h.rows:
         ms = [m for m in ('accuracy','f1_macro','f1_micro','mean_iou') if m in h.df.columns]

@@ -172,7 +172,7 @@ class ImageMultiLabel(ImageClassification):
                                         ap=float(skm.average_precision_score(y[:, i], p[:, i])) if y[:, i].any() else None) for i,c in enumerate(learn.dls.vocab)}
         return res
 
-# %% ../../nbs/12_vision.task.ipynb #beca0df6
+# %% ../../nbs/12_vision.task.ipynb #f902cf19
 class Segmentation(Task):
     "Semantic segmentation with a U-Net over a timm encoder: a class for every pixel"
     name = 'segmentation'
