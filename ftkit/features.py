@@ -7,7 +7,7 @@ from __future__ import annotations
 import random, time, uuid, weakref
 from types import MethodType
 from contextlib import contextmanager
-from .core import cache_dir, FtkitError, distributed_active, world_size, rank
+from .core import cache_dir, FtkitError, distributed_active, world_size
 from .imports import *
 
 # %% auto #0
@@ -72,12 +72,10 @@ class FeatureCache:
     def _run(self, model, dl, views, progress, max_ram, what):
         n = len(dl.dataset)
         feats = ys = None
-        order = torch.tensor(list(dl.get_idxs()), dtype=torch.long)  # the items in the order `dl` serves them (by length, for texts)
-        if distributed_active():  # each process its share of the items (padded to equal shares, as `ShardDL` serves them); the features are then gathered
+        if distributed_active():  # each process its share of the items (padded to equal shares); the features are then gathered
             from ftkit.distributed import ShardDL
-            m = -(-n//world_size())
-            order = torch.cat([order, order.repeat(world_size())])[:m*world_size()][rank()*m:(rank()+1)*m]
             dl = ShardDL(dl)
+        order = torch.tensor(list(dl.get_idxs()), dtype=torch.long)  # the items in the order `dl` serves them (by length, for texts; this process's share)
         it = iter([])  # fastprogress draws a first block even with display=False: no bar at all then
         if progress:
             pb = progress_bar(range(views*len(dl)), leave=False)

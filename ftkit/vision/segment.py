@@ -39,17 +39,19 @@ def _read_codes(path:Path)->list|None:
     fn = path/'codes.txt'
     return [l.strip() for l in fn.read_text().splitlines() if l.strip()] if fn.is_file() else None
 
-def _check_pair(img:Path, mask:Path, n_codes:int|None)->str|None:
-    "Why the image and mask pair can't be used, or None; a mask is a single-channel PNG of class indices"
+def _mask_counts(mask:Path)->np.ndarray: return np.bincount(np.asarray(Image.open(mask)).ravel())  # pixels per class index
+
+def _check_pair(img:Path, mask:Path, n_codes:int|None)->tuple:
+    "Why the image and mask pair can't be used (or None), and the mask's pixels per class index (read once, for the checks and `class_counts`); a mask is a single-channel PNG of class indices"
     try:
         with Image.open(img) as im: size = im.size; im.verify()
         with Image.open(mask) as m:
-            if m.mode not in ('L', 'P', 'I', 'I;16', '1'): return f'mask is {m.mode}, not class indices (a single-channel PNG whose values are class numbers)'
-            if m.size != size: return f'mask is {m.size[0]}x{m.size[1]}, its image {size[0]}x{size[1]}'
-            hi = int(np.asarray(m).max())
-    except (OSError, SyntaxError, ValueError) as e: return f'unreadable ({type(e).__name__})'
-    if n_codes is not None and hi >= n_codes: return f'mask value {hi} outside the {n_codes} classes of codes.txt'
-    return None
+            if m.mode not in ('L', 'P', 'I', 'I;16', '1'): return f'mask is {m.mode}, not class indices (a single-channel PNG whose values are class numbers)',None
+            if m.size != size: return f'mask is {m.size[0]}x{m.size[1]}, its image {size[0]}x{size[1]}',None
+            counts = np.bincount(np.asarray(m).ravel())
+    except (OSError, SyntaxError, ValueError) as e: return f'unreadable ({type(e).__name__})',None
+    if n_codes is not None and len(counts) > n_codes: return f'mask value {len(counts)-1} outside the {n_codes} classes of codes.txt',None
+    return None,counts
 
 class _MaskOf:
     "`get_y`: the mask file of an image file"
@@ -68,7 +70,7 @@ def segmentation_dls(
     aug:str|None=None,      # Augmentation preset for the training images and masks together (see `aug_tfms`)
     num_workers:int=0,      # Loader processes
     device=None,            # Device of the batches (default: best available)
-    check:bool=True,        # Read every pair first, and leave out (and report) those that can't be used
+    check:bool=True,        # Check every pair first (the image decodes; the mask is single-channel, of its size, within the codes) and leave out (and report) those that fail; the masks are read either way, to count pixels per class
     verbose:bool=True,      # Print what was skipped
     **kwargs                # Passed to `DataBlock.dataloaders`
 )->DataLoaders:
@@ -86,12 +88,14 @@ def segmentation_dls(
             if f.stem not in masks: skipped.append(dict(file=str(f), reason='no mask (masks/ has no file of the same stem)')); continue
             pairs.append((f, masks[f.stem]))
     n = len(pairs)+len(skipped)
-    if check:
-        with ThreadPoolExecutor(8) as ex: why = list(ex.map(lambda p: _check_pair(*p, len(codes) if codes else None), pairs))
-        skipped += [dict(file=str(f), reason=w) for (f,_),w in zip(pairs, why) if w]
-        pairs = [p for p,w in zip(pairs, why) if not w]
+    with ThreadPoolExecutor(8) as ex:
+        if check: res = list(ex.map(lambda p: _check_pair(*p, len(codes) if codes else None), pairs))
+        else: res = [(None, c) for c in ex.map(_mask_counts, [m for _,m in pairs])]
+    skipped += [dict(file=str(f), reason=w) for (f,_),(w,_) in zip(pairs, res) if w]
+    counts = {f:c for (f,_),(w,c) in zip(pairs, res) if not w}
+    pairs = [p for p in pairs if p[0] in counts]
     if not pairs: raise FtkitError(f"None of the {n} images in {path} can be used. {skip_summary(skipped, n) if skipped else ''}")
-    if codes is None: codes = [str(i) for i in range(max(int(np.asarray(Image.open(m)).max()) for _,m in pairs)+1)]
+    if codes is None: codes = [str(i) for i in range(max(map(len, counts.values())))]
     mask_of = {f:m for f,m in pairs}
     valid = roots[1] if len(roots)>1 else None
     splitter = FuncSplitter(lambda f: valid in f.parents) if valid else RandomSplitter(valid_pct, seed=seed)
@@ -106,9 +110,8 @@ def segmentation_dls(
     dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
     dls.prep = dict(size=size, method='squish', mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=False)
     dls.skipped,dls.codes,dls.c = skipped,list(codes),len(codes)
-    dls.class_counts = {c:0 for c in codes}  # pixels per class in the training masks (a sample of up to 200 masks)
-    for f in [items[i] for i in splits[0]][:200]:
-        for k,v in zip(*np.unique(np.asarray(Image.open(mask_of[f])), return_counts=True)): dls.class_counts[codes[k]] += int(v)
+    train = sum(np.pad(counts[items[i]], (0, len(codes)-len(counts[items[i]]))) for i in splits[0])
+    dls.class_counts = {c:int(v) for c,v in zip(codes, train)}  # pixels per class in the training masks
     return dls
 
 

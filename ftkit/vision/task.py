@@ -231,13 +231,11 @@ class Segmentation(Task):
     def item_labels(self, ds): raise FtkitError("auto carves its selection split class by class; a segmentation image holds many classes: use a fixed strategy.")
     def score(self, learn, probs, targs, losses, valid=True):
         "Pixel accuracy, mean IoU and Dice over the classes present, and IoU and Dice per class, from the pixel confusion matrix of the pass"
+        from ftkit.vision.segment import _pixel_confusion, seg_scores  # (the training metrics' own arithmetic)
         n = probs.shape[1]
-        cm = torch.bincount(targs.long().flatten()*n + probs.argmax(1).flatten(), minlength=n*n).view(n, n).double()
-        tp,t,p = cm.diag(),cm.sum(1),cm.sum(0)
-        present = (t+p) > 0
-        iou,dice = tp/(t+p-tp).clamp(min=1),2*tp/(t+p).clamp(min=1)
-        res = dict(valid_loss=float(losses.mean()), pixel_accuracy=float(tp.sum()/cm.sum()), mean_iou=float(iou[present].mean()), dice=float(dice[present].mean()), n=len(targs))
-        res['per_class'] = {str(c):dict(iou=float(iou[i]), f1=float(dice[i]), support=int(t[i])) for i,c in enumerate(learn.dls.codes)}  # f1: Dice, the F1 of a class's pixels
+        s = seg_scores(_pixel_confusion(probs.argmax(1), targs.long(), n))
+        res = dict(valid_loss=float(losses.mean()), **{k:s[k] for k in ('pixel_accuracy','mean_iou','dice')}, n=len(targs))
+        res['per_class'] = {str(c):dict(iou=s['iou'][i], f1=s['dice_per_class'][i], support=s['support'][i]) for i,c in enumerate(learn.dls.codes)}  # f1: Dice, the F1 of a class's pixels
         res['iou_per_image'] = [float(o) for o in _image_iou(probs.argmax(1), targs.long(), n)]
         return res
 
