@@ -36,7 +36,7 @@ def make_strategy(
     lr:float|None=None,        # The head's peak learning rate in the strategy's last phase (default: the strategy's own, or the task's)
     task=None,                 # The task, whose `strategy_defaults` apply
     budget=None,               # For auto: a wall-time budget of the training (seconds, or '90s', '2m', '1h')
-    monitor:str|None=None,     # For auto: what its choices compare on the selection split (default: its own, accuracy)
+    monitor:str|None=None,     # For auto: what its choices compare on the selection split (default: the task's main figure: accuracy, mAP or mean_iou)
     seed:int|None=None,        # For auto: the seed of its selection split
     patience:int|None=None,    # For auto: epochs of its continuation without improvement before it stops (0: never)
 ):
@@ -78,7 +78,7 @@ class TrainSettings:
     label_smoothing:float=0.0   # Label smoothing of the cross-entropy, e.g. 0.1
     l2sp:float|None=None        # L2-SP: pull the body towards its pretrained weights with this strength (e.g. 1), in place of weight decay
     patience:int=3              # Stop after this many epochs without improvement; 0 never stops early
-    monitor:str|None=None       # What improvement means: valid_loss, or a metric such as f1_macro or accuracy (default: valid_loss; for auto, what its choices compare, default accuracy)
+    monitor:str|None=None       # What improvement means: valid_loss, or a metric such as f1_macro or accuracy (default: valid_loss; for auto, what its choices compare, default the task's main figure: accuracy, mAP or mean_iou)
     restore_best:bool=True      # End with the weights of the best epoch rather than the last
 
     def __post_init__(self):
@@ -119,7 +119,6 @@ def _for_task(s:TrainSettings)->TrainSettings:
     for k in _TASK_FIELDS:
         if getattr(s, k)!=defaults[k] and k not in takes: raise FtkitError(f"--{k.replace('_','-')} does not apply to {task.name}; leave it out.")
     if s.balance=='oversample' and 'oversample' not in takes or s.balance=='weights' and 'class_weights' not in takes: raise FtkitError(f"--balance {s.balance} does not apply to {task.name}.")
-    if s.strategy=='auto' and 'accuracy' not in task.metric_keys: raise FtkitError(f"auto carves its selection split class by class and chooses by accuracy, which {task.name} does not have: use a fixed strategy (e.g. lp_ft or fine_tune).")
     s.label_col = s.label_col or task.default_label_col
     return s
 
@@ -263,7 +262,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
              cached_features=hasattr(learn, 'feature_cache'), evaluated_on_cached_features=ev['preds'].cached,
              resumed_after_epoch=len(ck['history']) if ck else None, strategy=strategy.to_dict(),
-             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or ('accuracy' if hasattr(learn, 'auto') else 'valid_loss'), best_epoch=ep(best.best_epoch),
+             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or (learn.auto.monitor if hasattr(learn, 'auto') else 'valid_loss'), best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k!='label_smoothing' and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
@@ -366,6 +365,7 @@ def compare(
     if is_main(): out.mkdir(parents=True, exist_ok=True)
     from ftkit.core import infer_task
     task = get_task(task) if task else infer_task(data)
+    kwargs['label_col'] = kwargs.get('label_col') or task.default_label_col
     if verbose and is_main(): print('Settings: ' + ', '.join(f'{k}={v}' for k,v in dict(data=data, task=task.name, strategies=','.join(names), arch=arch, weights=weights, epochs=epochs,
                       seeds=','.join(map(str, seeds)), fractions=','.join(map(str, fr)), size=size, bs=bs, out=out, device=device, **kwargs).items() if v is not None), flush=True)
     df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs//world_size(),
@@ -534,7 +534,7 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--size', type=int, default=64, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
     c.add_argument('--out', default='runs/compare', help='output folder (default: %(default)s)')
     c.add_argument('--text-col', default='text', help='column of the texts in a CSV (texts; default: %(default)s)')
-    c.add_argument('--label-col', default='label', help='column of the labels in a CSV (default: %(default)s)')
+    c.add_argument('--label-col', help='column of the labels in a CSV (default: label; labels for multi-label data)')
     r = sub.add_parser('predict', help='classify images or texts with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Classify images (files, or folders searched recursively) or texts with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are classified.')
     r.add_argument('model', help='model folder (with model.safetensors and config.json)')

@@ -36,7 +36,6 @@ def run_strategy(
 )->dict:
     "Train one strategy on `source` and return its validation metrics, wall time, size and how much it changed the pretrained network"
     task = get_task(task)
-    if 'accuracy' not in task.metric_keys: raise FtkitError(f"Comparing strategies reports accuracy, precision, recall and F1 of single-label classification; {task.name} has other figures ({', '.join(task.metric_keys)}): train each strategy with `ftkit train` instead.")
     s = get_strategy(strategy, epochs, task=task)
     seed_everything(seed)
     arch = ifnone(arch, task.default_arch)
@@ -48,14 +47,16 @@ def run_strategy(
         if not progress: quiet.enter_context(learn.no_bar())
         learn.fit_strategy(s, cache=cache)
     wall = time.perf_counter()-start
-    last = learn.evaluate() if hasattr(learn, 'auto') else learn.history.rows[-1]  # auto's history is scored on its selection split, not the validation set
+    keys = [k for k in task.metric_keys if k!='valid_loss']+['valid_loss']
+    last = learn.history.rows[-1]
+    if hasattr(learn, 'auto') or any(k not in last for k in keys): last = learn.evaluate()  # auto's history is scored on its selection split, not the validation set; a multi-label threshold is chosen by evaluating
     ref = pretrained_model(learn) if s.pretrained else None  # built once, for both measures
     with one_process(): f = (learn.task.forgetting(learn, ref) or {}) if s.pretrained else {}  # (each process of a run of several: in full, alone)
     drift = weight_drift(learn, ref)['body'] if s.pretrained else np.nan
-    return dict(strategy=s.name, seed=seed, **{k:last[k] for k in ('accuracy','precision_macro','recall_macro','f1_macro','valid_loss')},
+    return dict(strategy=s.name, seed=seed, **{k:last[k] for k in keys},
                 wall_time_s=wall, forgetting=f.get('forgetting', np.nan), forgetting_kl=f.get('kl', np.nan), drift=drift,
                 trainable_params=sum(p.numel() for p in learn.model.parameters() if p.requires_grad),
-                n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), epochs=s.total_epochs, params=str(s.to_dict()))
+                n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), epochs=s.total_epochs, params=str(s.to_dict()), task=task.name)
 
 # %% ../nbs/06_compare.ipynb #43b9bccf
 def compare_strategies(
@@ -77,22 +78,23 @@ def compare_strategies(
         if progress: pb.comment = what
         rows.append(run_strategy(source, s, arch=arch, epochs=epochs, seed=seed, **kwargs))
         r = rows[-1]
-        if log: print(f"run {i+1}/{len(runs)}, {what}: accuracy {r['accuracy']:.4f}, f1_macro {r['f1_macro']:.4f}, {r['wall_time_s']:.1f} s", flush=True)
+        if log: print(f"run {i+1}/{len(runs)}, {what}: " + ', '.join(f"{k} {r[k]:.4f}" for k in dict.fromkeys([get_task(r['task']).main_metric, 'f1_macro']) if k in r) + f", {r['wall_time_s']:.1f} s", flush=True)
     return pd.DataFrame(rows)
 
 # %% ../nbs/06_compare.ipynb #e3864a7a
-_metrics = ['accuracy','precision_macro','recall_macro','f1_macro','valid_loss','wall_time_s','forgetting','forgetting_kl','drift']
+_not_metrics = ('seed','trainable_params','n_train','n_valid','epochs','fraction')
+def _metrics(df): return [c for c in df.columns if c not in _not_metrics and pd.api.types.is_numeric_dtype(df[c])]  # the task's figures, then time, forgetting and drift
 
 def summarize(
     df:pd.DataFrame, # From `compare_strategies` or `learning_curve`
 )->pd.DataFrame:
     "Mean and standard deviation over seeds of every metric, per strategy (and training-set size)"
     keys = [k for k in ('n_train','strategy') if k in df.columns and (k=='strategy' or df[k].nunique()>1)]
-    g = df.groupby(keys, sort=False)
-    res = g[_metrics].mean().add_suffix('_mean').join(g[_metrics].std(ddof=0).add_suffix('_std'))
+    g,ms = df.groupby(keys, sort=False),_metrics(df)
+    res = g[ms].mean().add_suffix('_mean').join(g[ms].std(ddof=0).add_suffix('_std'))
     res['trainable_params'] = g.trainable_params.first()
     res['runs'] = g.size()
-    return res[[f'{m}_{s}' for m in _metrics for s in ('mean','std')]+['trainable_params','runs']].reset_index()
+    return res[[f'{m}_{s}' for m in ms for s in ('mean','std')]+['trainable_params','runs']].reset_index()
 
 def summary_table(
     df:pd.DataFrame, # From `compare_strategies` or `learning_curve`
@@ -101,25 +103,28 @@ def summary_table(
     sm = summarize(df)
     keys = [c for c in ('n_train','strategy') if c in sm.columns]
     out = sm[keys].copy()
-    for m in _metrics:
+    for m in _metrics(df):
         fmt = '{:.1f} ± {:.1f}' if m=='wall_time_s' else '{:.3f} ± {:.3f}'
         out[m] = [fmt.format(a,b) if not np.isnan(a) else '–' for a,b in zip(sm[f'{m}_mean'], sm[f'{m}_std'])]
     out['trainable_params'] = sm.trainable_params
     return out
 
 # %% ../nbs/06_compare.ipynb #c19883fc
+def _main_metric(df): return get_task(df.task.iloc[0]).main_metric if 'task' in df.columns else 'accuracy'
+
 def plot_comparison(
-    df:pd.DataFrame, # From `compare_strategies`
-    ax=None,         # Axes to draw on
+    df:pd.DataFrame,      # From `compare_strategies`
+    ax=None,              # Axes to draw on
+    metric:str|None=None, # Column to plot (default: the task's main figure, e.g. accuracy, mAP, mean IoU)
 ):
-    "Accuracy against wall time, one point per strategy (mean, with the spread over seeds as error bars)"
-    sm = summarize(df)
+    "`metric` against wall time, one point per strategy (mean, with the spread over seeds as error bars)"
+    sm,m = summarize(df),ifnone(metric, _main_metric(df))
     if ax is None: _,ax = plt.subplots(figsize=(6,4))
     for _,r in sm.iterrows():
-        ax.errorbar(r.wall_time_s_mean, r.accuracy_mean, xerr=r.wall_time_s_std, yerr=r.accuracy_std, fmt='o', capsize=3, label=r.strategy)
-        ax.annotate(r.strategy, (r.wall_time_s_mean, r.accuracy_mean), textcoords='offset points', xytext=(6,4))
-    ax.set_xlabel('training wall time (s)'); ax.set_ylabel('validation accuracy')
-    ax.set_title(f"Same data, same {df.epochs.max()} epochs: accuracy against time")
+        ax.errorbar(r.wall_time_s_mean, r[f'{m}_mean'], xerr=r.wall_time_s_std, yerr=r[f'{m}_std'], fmt='o', capsize=3, label=r.strategy)
+        ax.annotate(r.strategy, (r.wall_time_s_mean, r[f'{m}_mean']), textcoords='offset points', xytext=(6,4))
+    ax.set_xlabel('training wall time (s)'); ax.set_ylabel(f'validation {m}')
+    ax.set_title(f"Same data, same {df.epochs.max()} epochs: {m} against time")
     return ax
 
 # %% ../nbs/06_compare.ipynb #0a13f403
@@ -138,9 +143,10 @@ def learning_curve(
 def plot_learning_curve(
     df:pd.DataFrame, # From `learning_curve`
     ax=None,         # Axes to draw on
-    metric:str='accuracy', # Column to plot
+    metric:str|None=None, # Column to plot (default: the task's main figure, e.g. accuracy, mAP, mean IoU)
 ):
     "`metric` against the number of training examples, one line per strategy (mean ± std over seeds)"
+    metric = ifnone(metric, _main_metric(df))
     if ax is None: _,ax = plt.subplots(figsize=(6,4))
     for s,d in df.groupby('strategy', sort=False):
         g = d.groupby('n_train')[metric]

@@ -206,6 +206,7 @@ class Task:
     strategy_defaults:dict = {}      # Strategy name -> fields whose defaults differ for this task's networks (e.g. a transformer's learning rate from scratch)
     default_label_col:str = 'label'  # The label column of a CSV when none is named
     metric_keys:tuple = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro') # What `evaluate` gives that the command line prints, `metrics.json` and the export record
+    main_metric:str = 'accuracy' # The one figure (higher is better) that comparisons plot and `auto` chooses by (a key of `metric_keys`)
     top_losses:bool = True           # Whether `save_report` draws the items with the highest loss (`plot_top_losses`)
     tasks:dict = {}       # Every subclass with a name, by name (filled in as they are defined)
     def __init_subclass__(cls, **kwargs):
@@ -234,7 +235,7 @@ class Task:
         classes = list(cfg['classes'])
         vals,idxs = probs.topk(min(top_k, len(classes)), dim=1)
         return [dict(label=classes[i[0]], prob=float(v[0]), top_k=[(classes[j], float(w)) for j,w in zip(i.tolist(), v.tolist())]) for v,i in zip(vals, idxs)]
-    def item_labels(self, ds)->list: "The class index of every item of dataset `ds` (`Auto` carves its selection split class by class); default: a fastai `Datasets`' labels"; return [int(ds.tls[1][j]) for j in range(len(ds))]
+    def item_labels(self, ds)->list: "A class index per item of dataset `ds`, which `Auto` carves its selection split by, class by class; default: a fastai `Datasets`' labels"; return [int(ds.tls[1][j]) for j in range(len(ds))]
     def subset(self, ds, idxs, split_idx:int): "Items `idxs` of dataset `ds` as a dataset of their own, transformed as split `split_idx` (0: training, 1: validation); default: a fastai `Datasets`"; return type(ds)(tls=[tl._new(tl._get(idxs), split_idx=split_idx) for tl in ds.tls], n_inp=ds.n_inp)
     def accepts(self, source)->bool: "Whether `source` looks like this task's data (the command line infers `--task` from it)"; return False
     def settings(self, which:str, **kwargs)->dict:

@@ -411,13 +411,13 @@ class Auto(Strategy):
     epochs:int=4              # Epoch budget, as `lp_ft`'s: each try gets half of that run's fine-tuning, the better one continues with the other half (1.5 times its fine-tuning in all)
     budget:float|str|None=None # Wall-time budget of the training instead: seconds, or '90s', '2m', '1h'
     lr:float=1e-4             # Learning rate of every group in the `lp_ft`-like try; the `fine_tune`-like try gives the head ten times it, the first group a tenth of it
-    probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features)
+    probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features); a task without pooled features (segmentation) tries the middle one alone, for half of `epochs`, on the inputs
     probe_epochs:int=5        # Epochs of each linear probe (on cached features: seconds)
     select_pct:float=0.15     # Share of each class's training items carved out as the selection split
     try_frac:float=0.5        # Share of the fine-tuning budget each try gets before the choice; the winner continues with the rest
-    monitor:str='accuracy'    # What the choices compare, on the selection split: a metric (higher is better) or a loss such as valid_loss
+    monitor:str|None=None     # What the choices compare, on the selection split: a metric (higher is better) or a loss such as valid_loss (default: the task's main figure, `Task.main_metric`)
     patience:int=2            # Epochs of the continuation without improvement before it stops
-    refit:bool=True           # When the probe wins, train it again on training and selection items together (cached: seconds)
+    refit:bool=True           # When the probe wins, train it again on training and selection items together (cached: seconds; not done without a cache)
     seed:int=0                # Seed of the selection split
     name = 'auto'
     def phases(self, n):
@@ -432,8 +432,10 @@ class Auto(Strategy):
         if secs is not None and world_size()>1: raise FtkitError("auto's time budget is measured by each process's clock, which the processes would read differently: on several processes, give auto an epoch budget (--epochs) instead of --budget.")
         task = getattr(learn, 'task', None)
         if task is None: raise FtkitError("auto caches the body's features: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
-        rep = learn.auto = AutoReport(self.monitor)
-        lower = _lower_better(self.monitor)
+        self._monitor = ifnone(self.monitor, task.main_metric)
+        cached = type(task).features is not Task.features  # a task without pooled features (segmentation's decoder reads every stage): its probe trains the head on the inputs, once
+        rep = learn.auto = AutoReport(self._monitor)
+        lower = _lower_better(self._monitor)
         better = lambda a,b: b is None or (a<b if lower else a>b)
         cbs = [c for c in L(cbs) if not isinstance(c, (TrackerCallback, Checkpoint))]  # auto keeps and restores its own best
         quiet_cbs = [c for c in cbs if type(c).__name__!='PhaseBanner']
@@ -447,20 +449,23 @@ class Auto(Strategy):
         if nb==0: raise FtkitError(f"{len(keep)} training items left beside the selection split fill no batch of {tr.bs}: lower the batch size.")
         rep.keep,rep.selection = keep,sel
         log = learn.logger  # as it is now: the continuation silences fastai's own per-epoch log, and logs its own line
-        log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {self.monitor}")
+        log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {self._monitor}")
         try:
             # 1. the linear probe: features of the clean (unaugmented) training items, computed once
-            clean = tr if not is_augmented(tr) else dls.valid.new(dataset=task.subset(ds, keep, 1))  # unaugmented: the items the tries train on, decoded once for both
-            learn.dls = DataLoaders(clean, sl, device=dls.device)
-            fc = FeatureCache(learn, progress=hasattr(learn, 'progress'))
-            fc.key = (id(tr), id(sl), fc.key[2])  # served in the order `tr` draws its items
+            fc = None
+            if cached:
+                clean = tr if not is_augmented(tr) else dls.valid.new(dataset=task.subset(ds, keep, 1))  # unaugmented: the items the tries train on, decoded once for both
+                learn.dls = DataLoaders(clean, sl, device=dls.device)
+                fc = FeatureCache(learn, progress=hasattr(learn, 'progress'))
+                fc.key = (id(tr), id(sl), fc.key[2])  # served in the order `tr` draws its items
+                rep.add(stage='cache', name='body features', seconds=round(fc.seconds, 2), batches=None, chosen=False, note=f'{len(keep)+len(sel)} items, one pass of the body')
             learn.dls,learn.feature_cache = DataLoaders(tr, sl, device=dls.device),fc
-            rep.add(stage='cache', name='body features', seconds=round(fc.seconds, 2), batches=None, chosen=False, note=f'{len(keep)+len(sel)} items, one pass of the body')
             init,rng0 = _snap(learn.model),rng_states(*data_loaders(learn.dls))
             best_lp = None
-            for lr in self.probe_lrs:
+            lrs,pe = (self.probe_lrs,self.probe_epochs) if cached else ((self.probe_lrs[len(self.probe_lrs)//2],),max(1, self.epochs//2))  # on the inputs, one probe of lp_ft's length
+            for lr in lrs:
                 learn.model.load_state_dict(init); set_rng_states(rng0, *data_loaders(learn.dls))
-                ph = Phase(self.probe_epochs, 1, lr, freeze_bn=True)
+                ph = Phase(pe, 1, lr, freeze_bn=True)
                 tp = time.perf_counter()
                 try:
                     h,t,_ = self._try(learn, ph, quiet_cbs)
@@ -468,10 +473,10 @@ class Auto(Strategy):
                     rep.add(stage='probe', name=f'linear probe, lr {lr:g}', seconds=round(time.perf_counter()-tp, 2), batches=None, chosen=False, note='stopped: its loss was not finite')
                     log(f"auto: linear probe, lr {lr:g}: its loss was not finite"); continue
                 score = self._score(h)
-                r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=self.probe_epochs*nb, chosen=False, note='head only, cached features')
-                log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {self.monitor} {score:.4f} ({t:.1f} s)")
+                r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=pe*nb, chosen=False, note='head only, cached features' if cached else 'head only, the body frozen')
+                log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {self._monitor} {score:.4f} ({t:.1f} s)")
                 if best_lp is None or r['valid_loss'] < best_lp[1]['valid_loss']: best_lp = (score, r, _snap(learn.model), h.rows, ph)  # probes by their loss: a calibrated head, and the better start for fine-tuning
-            if best_lp is None: raise FtkitError(f"Every linear probe's loss went non-finite (learning rates {', '.join(map(str, self.probe_lrs))}): try lower `probe_lrs`, or look at the data.")
+            if best_lp is None: raise FtkitError(f"Every linear probe's loss went non-finite (learning rates {', '.join(map(str, lrs))}): try lower `probe_lrs`, or look at the data.")
             lp_score,lp_row,lp_state,lp_rows,lp_phase = best_lp
             if hasattr(learn, 'history'):
                 learn.history.rows += [dict(r, phase=0, epoch=len(learn.history.rows)+i) for i,r in enumerate(lp_rows)]
@@ -507,7 +512,7 @@ class Auto(Strategy):
                     score = self._score(h)
                     row = self._row(h)
                     r = rep.add(stage='candidate', name=name, **row, seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} batches ({stop.done/nb:.1f} epochs)')
-                    log(f"auto: {name}: {self.monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")
+                    log(f"auto: {name}: {self._monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")
                     if winner is None or better(score, winner[0]): winner = (score, r, _snap(learn.model), ph, stop.done, t/max(stop.done, 1), learn.opt.state_dict(), rng_states(*data_loaders(learn.dls)), key, desc, row)
                 # 3. the best try continued with what is left of the budget
                 if winner is None: reason = "every fine-tuning try diverged"
@@ -517,7 +522,7 @@ class Auto(Strategy):
                     rest = total - done if secs is None else 10**9
                     deadline = None if secs is None else t0+secs - 2*spb*len(sl) - self._probe_time(rep)
                     if rest > 0 and (deadline is None or deadline > time.perf_counter()):
-                        track,stop = _Track(self.monitor, score, state, self.patience, row, log),_StopAfter(rest, deadline)
+                        track,stop = _Track(self._monitor, score, state, self.patience, row, log),_StopAfter(rest, deadline)
                         learn.phase_idx = 1
                         t = time.perf_counter()
                         ph = dataclasses.replace(ph, epochs=max(1, math.ceil(rest/nb)) if secs is None else 1000)
@@ -531,14 +536,14 @@ class Auto(Strategy):
                                      note=f"best after {track.best_epoch} more epochs" if track.best_epoch else "no epoch improved on the try")
                         if track.stopped: learn.stopped_early_at = len(learn.history.rows)-1 if hasattr(learn, 'history') else None
                         score,r,state = track.best,rc,track.state
-                        log(f"auto: {r['name']}, continued: {self.monitor} {score:.4f} ({t:.1f} s)")
-                    if better(score, lp_score): best,reason = (score, r, key),f"fine-tuning with {desc} scored {self.monitor} {score:.4f} on the selection split, the probe {lp_score:.4f}"
-                    else: reason = f"no fine-tuning beat the linear probe on the selection split ({self.monitor} {score:.4f} at best, the probe {lp_score:.4f}): the pretrained body is kept as it is"
+                        log(f"auto: {r['name']}, continued: {self._monitor} {score:.4f} ({t:.1f} s)")
+                    if better(score, lp_score): best,reason = (score, r, key),f"fine-tuning with {desc} scored {self._monitor} {score:.4f} on the selection split, the probe {lp_score:.4f}"
+                    else: reason = f"no fine-tuning beat the linear probe on the selection split ({self._monitor} {score:.4f} at best, the probe {lp_score:.4f}): the pretrained body is kept as it is"
             if best[1] is None:  # the probe wins: its head, trained again on every training item (cached)
                 lp_row['chosen'] = True
                 learn.model.load_state_dict(lp_state)
                 rep.chosen = 'feature_extract'
-                if self.refit: self._refit(learn, dls, sl, fc, keep, sel, init, lp_phase, quiet_cbs, rep)
+                if self.refit and cached: self._refit(learn, dls, sl, fc, keep, sel, init, lp_phase, quiet_cbs, rep)
             else:
                 best[1]['chosen'] = True
                 rep.chosen = best[2]
@@ -552,8 +557,8 @@ class Auto(Strategy):
 
     def _score(self, h):
         row = h.rows[-1]
-        if self.monitor not in row: raise FtkitError(f"auto cannot choose by {self.monitor!r}: the history has {', '.join(k for k in row if k not in ('phase','epoch','trainable_groups','time'))}.")
-        return float(row[self.monitor])
+        if self._monitor not in row: raise FtkitError(f"auto cannot choose by {self._monitor!r}: the history has {', '.join(k for k in row if k not in ('phase','epoch','trainable_groups','time'))}.")
+        return float(row[self._monitor])
 
     def _row(self, h): return {k:float(v) for k,v in h.rows[-1].items() if k not in ('phase','epoch','trainable_groups','train_loss') and isinstance(v, (int, float))}
 
@@ -570,7 +575,7 @@ class Auto(Strategy):
     def _refit(self, learn, dls, sl, fc, keep, sel, init, ph, cbs, rep):
         "The winning probe trained again from its start on training and selection items together, on their cached features"
         x = fc.train_x.new_empty((1, len(keep)+len(sel), fc.train_x.shape[-1]))
-        y = fc.train_y.new_empty(len(keep)+len(sel))
+        y = fc.train_y.new_empty((len(keep)+len(sel), *fc.train_y.shape[1:]))  # (a multi-label target is a row of labels)
         x[0, keep],x[0, sel],y[keep],y[sel] = fc.train_x[0],fc.valid_x[0],fc.train_y,fc.valid_y
         full = _shallow(fc)
         full.train_x,full.train_y,full.key = x,y,(id(dls.train), id(sl), fc.key[2])

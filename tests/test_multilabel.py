@@ -47,11 +47,29 @@ def test_train_predict_and_export_a_multilabel_model(tmp_path):
 
 def test_multilabel_refuses_what_does_not_apply(tmp_path):
     from ftkit.vision.data import multilabel_sample
-    r = ftkit('train', multilabel_sample(), '--strategy', 'auto', '--out', tmp_path)
-    assert r.returncode == 2 and 'fixed strategy' in r.stderr, r.stderr
     r = ftkit('train', multilabel_sample(), '--balance', 'oversample', '--out', tmp_path)
     assert r.returncode == 2 and 'does not apply' in r.stderr, r.stderr
     r = ftkit('train', multilabel_sample(), '--label-smoothing', '0.1', '--out', tmp_path)
     assert r.returncode == 2 and '--label-smoothing does not apply' in r.stderr and 'Traceback' not in r.stderr, r.stderr
-    r = ftkit('compare', multilabel_sample(), '--out', tmp_path)
-    assert r.returncode == 2 and 'ftkit train' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+
+def test_compare_multilabel_strategies_and_auto(tmp_path):
+    import pandas as pd
+    from ftkit.all import multilabel_sample, multilabel_dls, selection_split, compare_strategies, get_strategy
+    from ftkit.core import get_task
+    # auto's selection split holds every label that two items or more carry
+    task = get_task('multilabel')
+    ds = multilabel_dls(multilabel_sample(), size=32, device='cpu').train_ds
+    y = np.stack([ds.tls[1][j].numpy() for j in range(len(ds))]).astype(bool)
+    keep,sel = selection_split(task.item_labels(ds), 0.15, 0)
+    assert all(y[sel, c].any() for c in range(y.shape[1]) if y[:, c].sum() >= 2)
+    df = compare_strategies(multilabel_sample(), strategies=['feature_extract', 'auto'], epochs=1, size=32, progress=False, task='multilabel').set_index('strategy')
+    assert {'f1_micro','f1_macro','f1_samples','mAP','threshold'} <= set(df.columns) and 'accuracy' not in df.columns
+    assert df.trainable_params['feature_extract'] == 1280*y.shape[1] + y.shape[1]  # the head alone
+    assert df.drift['auto'] == 0 and df.forgetting['auto'] == 0  # with one epoch, auto's budget holds the probe alone: the body as pretrained
+    learn = task.learner(multilabel_dls(multilabel_sample(), size=32, device='cpu'))
+    learn.fit_strategy(get_strategy('auto', 1, monitor='f1_macro'))
+    assert learn.auto.monitor == 'f1_macro' and learn.auto.chosen == 'feature_extract'
+    assert learn.auto.rows[-1]['stage'] == 'refit'  # the probe trained again on training and selection items together (one-hot targets)
+    r = ftkit('compare', multilabel_sample(), '--strategies', 'feature_extract', '--epochs', '1', '--size', '32', '--out', tmp_path, '-q')
+    assert r.returncode == 0 and 'mAP' in r.stdout, r.stderr
+    assert 'mAP' in pd.read_csv(tmp_path/'comparison.csv').columns

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/12_vision.task.ipynb #f3f39202
 from __future__ import annotations
-import importlib.resources
+import importlib.resources, collections
 from pathlib import Path
 import numpy as np, torch
 from torch import nn
@@ -127,6 +127,7 @@ class ImageMultiLabel(ImageClassification):
     dls_settings = ('size','aug','arch','label_col')
     learner_settings = ('arch','ps','class_weights','mix')
     metric_keys = ('valid_loss','f1_micro','f1_macro','f1_samples','mAP','threshold')
+    main_metric = 'mAP'
     top_losses = False
     config_keys = ImageClassification.config_keys + ('threshold',)
     def accepts(self, source):
@@ -153,7 +154,11 @@ class ImageMultiLabel(ImageClassification):
             on = [(classes[i], float(pr[i])) for i in order if pr[i] >= t]
             res.append(dict(label=' '.join(c for c,_ in on), labels=on, top_k=[(classes[i], float(pr[i])) for i in order[:top_k]]))
         return res
-    def item_labels(self, ds): raise FtkitError("auto carves its selection split class by class; multi-label items have several classes or none: use a fixed strategy.")
+    def item_labels(self, ds):
+        "Each item's rarest label (-1: none), so that `auto`'s selection split, carved class by class, holds every label that has two items or more"
+        y = torch.stack([ds.tls[1][j] for j in range(len(ds))]).bool()
+        rank = torch.where(y, y.sum(0).float(), torch.inf)
+        return [int(i) if y[k].any() else -1 for k,i in enumerate(rank.argmin(1).tolist())]
     def score(self, learn, probs, targs, losses, valid=True):
         "Micro, macro and samples F1 and mAP at the threshold, and per-label figures; the validation set's pass (re)chooses the threshold unless `learn.fixed_threshold` is set"
         import sklearn.metrics as skm
@@ -184,6 +189,7 @@ class Segmentation(Task):
     dls_settings = ('size','aug','arch')
     learner_settings = ('arch','class_weights')
     metric_keys = ('valid_loss','pixel_accuracy','mean_iou','dice')
+    main_metric = 'mean_iou'
     top_losses = False
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     def accepts(self, source):
@@ -228,7 +234,11 @@ class Segmentation(Task):
         "`n` validation images of the bundled segmentation sample"
         files = sorted((Path(str(importlib.resources.files('ftkit')))/'samples'/'segmentation_sample'/'valid'/'images').glob('*.png'))
         return files[::max(1, len(files)//n)][:n]
-    def item_labels(self, ds): raise FtkitError("auto carves its selection split class by class; a segmentation image holds many classes: use a fixed strategy.")
+    def item_labels(self, ds):
+        "Each image's rarest class among those its mask holds (rarest: in the fewest images), so that `auto`'s selection split, carved class by class, holds every class that two images or more hold"
+        present = [np.unique(np.asarray(ds.tls[1][j])).tolist() for j in range(len(ds))]
+        n = collections.Counter(c for p in present for c in p)
+        return [min(p, key=lambda c: (n[c], c)) for p in present]
     def score(self, learn, probs, targs, losses, valid=True):
         "Pixel accuracy, mean IoU and Dice over the classes present, and IoU and Dice per class, from the pixel confusion matrix of the pass"
         from ftkit.vision.segment import _pixel_confusion, seg_scores  # (the training metrics' own arithmetic)
