@@ -217,6 +217,8 @@ class Task:
     def learner(self, dls, weights='offline', **kwargs): "A `Learner` on `dls`: head in the last layer group, `learn.task` set"; self._todo('learner')
     def features(self, model:nn.Module, x): "Pooled body features of batch `x`, one row per item"; self._todo('features')
     def head(self, model:nn.Module, f): "The head of `model` applied to features `f`"; self._todo('head')
+    @property
+    def has_features(self)->bool: "Whether the task says what its body's pooled features are (it defines `features`), so that a frozen body's features can be cached (segmentation's decoder reads every stage: none)"; return type(self).features is not Task.features
     def pretrained_model(self, learn): "A fresh copy of the pretrained network `learn` started from"; self._todo('pretrained_model')
     def forgetting(self, learn, ref=None, feats=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model), reusing `feats` (the fine-tuned body's features of the validation set) when given; None: none"; return None
     def config(self, learn)->dict: "What `config.json` records to rebuild the model and prepare its inputs"; self._todo('config')

@@ -31,7 +31,7 @@ def _in_dataset_order(idxs, *ts):
 def _preds(learn, dl, features:bool):
     "Probabilities, targets and losses of `dl` in its dataset's order, and the body's features of each item if `features` (same pass)"
     task = getattr(learn, 'task', None)
-    if features and (task is None or type(task).features is Task.features): raise FtkitError("features=True needs the learner's task to say what its body's features are (`Task.features` and `Task.head`).")
+    if features and (task is None or not task.has_features): raise FtkitError("features=True needs the learner's task to say what its body's features are (`Task.features` and `Task.head`).")
     if not features:
         probs,targs,losses = learn.get_preds(dl=dl, with_loss=True)
         return probs,targs,_per_item(losses, targs),None

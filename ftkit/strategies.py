@@ -49,7 +49,7 @@ def _feature_cache(learn, ph, cache, views, cbs=None):
     "A context that trains `learn` on cached body features during phase `ph`, if it can and should"
     n = len(learn.opt.param_groups)
     task = getattr(learn, 'task', None)
-    if cache is False or not (ph.freeze_bn and ph.groups==1 and n>1 and task is not None) or type(task).features is Task.features: return nullcontext()  # (a task without pooled features, segmentation's: on the inputs)
+    if cache is False or not (ph.freeze_bn and ph.groups==1 and n>1 and task is not None) or not task.has_features: return nullcontext()  # (a task without pooled features, segmentation's: on the inputs)
     if any(isinstance(c, MixHandler) for c in [*learn.cbs, *L(cbs)]): return nullcontext()  # MixUp/CutMix blend images, not pooled features
     if is_augmented(learn.dls.train):
         if cache is None:
@@ -403,6 +403,12 @@ class AutoReport:
 
 def _lower_better(monitor): return 'loss' in monitor or 'error' in monitor  # as fastai's trackers read a metric's name
 
+def _score(h, monitor:str)->float:
+    "The figure `monitor` of history `h`'s last row"
+    row = h.rows[-1]
+    if monitor not in row: raise FtkitError(f"auto cannot choose by {monitor!r}: the history has {', '.join(k for k in row if k not in ('phase','epoch','trainable_groups','time'))}.")
+    return float(row[monitor])
+
 
 # %% ../nbs/04_strategies.ipynb #a828b6ed
 @dataclass
@@ -432,10 +438,10 @@ class Auto(Strategy):
         if secs is not None and world_size()>1: raise FtkitError("auto's time budget is measured by each process's clock, which the processes would read differently: on several processes, give auto an epoch budget (--epochs) instead of --budget.")
         task = getattr(learn, 'task', None)
         if task is None: raise FtkitError("auto caches the body's features: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
-        self._monitor = ifnone(self.monitor, task.main_metric)
-        cached = type(task).features is not Task.features  # a task without pooled features (segmentation's decoder reads every stage): its probe trains the head on the inputs, once
-        rep = learn.auto = AutoReport(self._monitor)
-        lower = _lower_better(self._monitor)
+        monitor = ifnone(self.monitor, task.main_metric)
+        cached = task.has_features  # a task without pooled features (segmentation's decoder reads every stage): its probe trains the head on the inputs, once
+        rep = learn.auto = AutoReport(monitor)
+        lower = _lower_better(monitor)
         better = lambda a,b: b is None or (a<b if lower else a>b)
         cbs = [c for c in L(cbs) if not isinstance(c, (TrackerCallback, Checkpoint))]  # auto keeps and restores its own best
         quiet_cbs = [c for c in cbs if type(c).__name__!='PhaseBanner']
@@ -449,7 +455,7 @@ class Auto(Strategy):
         if nb==0: raise FtkitError(f"{len(keep)} training items left beside the selection split fill no batch of {tr.bs}: lower the batch size.")
         rep.keep,rep.selection = keep,sel
         log = learn.logger  # as it is now: the continuation silences fastai's own per-epoch log, and logs its own line
-        log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {self._monitor}")
+        log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {monitor}")
         try:
             # 1. the linear probe: features of the clean (unaugmented) training items, computed once
             fc = None
@@ -472,9 +478,9 @@ class Auto(Strategy):
                 except NonFiniteLoss:
                     rep.add(stage='probe', name=f'linear probe, lr {lr:g}', seconds=round(time.perf_counter()-tp, 2), batches=None, chosen=False, note='stopped: its loss was not finite')
                     log(f"auto: linear probe, lr {lr:g}: its loss was not finite"); continue
-                score = self._score(h)
+                score = _score(h, monitor)
                 r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=pe*nb, chosen=False, note='head only, cached features' if cached else 'head only, the body frozen')
-                log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {self._monitor} {score:.4f} ({t:.1f} s)")
+                log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {monitor} {score:.4f} ({t:.1f} s)")
                 if best_lp is None or r['valid_loss'] < best_lp[1]['valid_loss']: best_lp = (score, r, _snap(learn.model), h.rows, ph)  # probes by their loss: a calibrated head, and the better start for fine-tuning
             if best_lp is None: raise FtkitError(f"Every linear probe's loss went non-finite (learning rates {', '.join(map(str, lrs))}): try lower `probe_lrs`, or look at the data.")
             lp_score,lp_row,lp_state,lp_rows,lp_phase = best_lp
@@ -509,10 +515,10 @@ class Auto(Strategy):
                     if err is not None or stop.diverged or not h.rows:
                         rep.add(stage='candidate', name=name, seconds=round(t, 2), batches=stop.done, chosen=False, note='stopped: its loss diverged')
                         log(f"auto: {name}: stopped after {stop.done} batches, its loss diverged"); continue
-                    score = self._score(h)
+                    score = _score(h, monitor)
                     row = self._row(h)
                     r = rep.add(stage='candidate', name=name, **row, seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} batches ({stop.done/nb:.1f} epochs)')
-                    log(f"auto: {name}: {self._monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")
+                    log(f"auto: {name}: {monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")
                     if winner is None or better(score, winner[0]): winner = (score, r, _snap(learn.model), ph, stop.done, t/max(stop.done, 1), learn.opt.state_dict(), rng_states(*data_loaders(learn.dls)), key, desc, row)
                 # 3. the best try continued with what is left of the budget
                 if winner is None: reason = "every fine-tuning try diverged"
@@ -522,7 +528,7 @@ class Auto(Strategy):
                     rest = total - done if secs is None else 10**9
                     deadline = None if secs is None else t0+secs - 2*spb*len(sl) - self._probe_time(rep)
                     if rest > 0 and (deadline is None or deadline > time.perf_counter()):
-                        track,stop = _Track(self._monitor, score, state, self.patience, row, log),_StopAfter(rest, deadline)
+                        track,stop = _Track(monitor, score, state, self.patience, row, log),_StopAfter(rest, deadline)
                         learn.phase_idx = 1
                         t = time.perf_counter()
                         ph = dataclasses.replace(ph, epochs=max(1, math.ceil(rest/nb)) if secs is None else 1000)
@@ -536,9 +542,9 @@ class Auto(Strategy):
                                      note=f"best after {track.best_epoch} more epochs" if track.best_epoch else "no epoch improved on the try")
                         if track.stopped: learn.stopped_early_at = len(learn.history.rows)-1 if hasattr(learn, 'history') else None
                         score,r,state = track.best,rc,track.state
-                        log(f"auto: {r['name']}, continued: {self._monitor} {score:.4f} ({t:.1f} s)")
-                    if better(score, lp_score): best,reason = (score, r, key),f"fine-tuning with {desc} scored {self._monitor} {score:.4f} on the selection split, the probe {lp_score:.4f}"
-                    else: reason = f"no fine-tuning beat the linear probe on the selection split ({self._monitor} {score:.4f} at best, the probe {lp_score:.4f}): the pretrained body is kept as it is"
+                        log(f"auto: {r['name']}, continued: {monitor} {score:.4f} ({t:.1f} s)")
+                    if better(score, lp_score): best,reason = (score, r, key),f"fine-tuning with {desc} scored {monitor} {score:.4f} on the selection split, the probe {lp_score:.4f}"
+                    else: reason = f"no fine-tuning beat the linear probe on the selection split ({monitor} {score:.4f} at best, the probe {lp_score:.4f}): the pretrained body is kept as it is"
             if best[1] is None:  # the probe wins: its head, trained again on every training item (cached)
                 lp_row['chosen'] = True
                 learn.model.load_state_dict(lp_state)
@@ -554,11 +560,6 @@ class Auto(Strategy):
         return learn
 
     def _probe_time(self, rep): return max([r['seconds'] for r in rep.rows if r['stage']=='probe' and r['seconds'] is not None] or [0.])
-
-    def _score(self, h):
-        row = h.rows[-1]
-        if self._monitor not in row: raise FtkitError(f"auto cannot choose by {self._monitor!r}: the history has {', '.join(k for k in row if k not in ('phase','epoch','trainable_groups','time'))}.")
-        return float(row[self._monitor])
 
     def _row(self, h): return {k:float(v) for k,v in h.rows[-1].items() if k not in ('phase','epoch','trainable_groups','train_loss') and isinstance(v, (int, float))}
 

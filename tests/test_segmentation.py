@@ -65,6 +65,7 @@ def test_auto_on_segmentation(tmp_path):
     ds = segmentation_dls(segmentation_sample(), size=32, device='cpu').train_ds
     labels = task.item_labels(ds)
     present = [set(np.unique(np.asarray(ds.tls[1][j])).tolist()) for j in range(len(ds))]
+    assert [ds.mask_classes[f] for f in ds.items] == [sorted(o) for o in present]  # kept from the loaders' one read of each mask
     keep,sel = selection_split(labels, 0.15, 0)
     for c in set().union(*present):
         if sum(c in p for p in present) >= 2: assert any(c in present[j] for j in sel), c

@@ -112,6 +112,8 @@ def segmentation_dls(
     dls.skipped,dls.codes,dls.c = skipped,list(codes),len(codes)
     train = sum(np.pad(counts[items[i]], (0, len(codes)-len(counts[items[i]]))) for i in splits[0])
     dls.class_counts = {c:int(v) for c,v in zip(codes, train)}  # pixels per class in the training masks
+    present = {f:np.flatnonzero(c).tolist() for f,c in counts.items()}
+    for dl in dls.loaders: dl.dataset.mask_classes = present  # the classes each image's mask holds, as read above (`Segmentation.item_labels`)
     return dls
 
 

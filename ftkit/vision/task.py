@@ -236,7 +236,8 @@ class Segmentation(Task):
         return files[::max(1, len(files)//n)][:n]
     def item_labels(self, ds):
         "Each image's rarest class among those its mask holds (rarest: in the fewest images), so that `auto`'s selection split, carved class by class, holds every class that two images or more hold"
-        present = [np.unique(np.asarray(ds.tls[1][j])).tolist() for j in range(len(ds))]
+        known = getattr(ds, 'mask_classes', None)  # kept by `segmentation_dls`, which read every mask once
+        present = [known[f] for f in ds.items] if known is not None else [np.unique(np.asarray(ds.tls[1][j])).tolist() for j in range(len(ds))]
         n = collections.Counter(c for p in present for c in p)
         return [min(p, key=lambda c: (n[c], c)) for p in present]
     def score(self, learn, probs, targs, losses, valid=True):
