@@ -114,3 +114,50 @@ def test_resume_after_training_completed(ARGS, uninterrupted, tmp_path):
     assert b['resumed_after_epoch'] == a['epochs_run'] == b['epochs_run']
     assert b['summary'] == a['summary']
     pd.testing.assert_frame_equal(history(uninterrupted), history(tmp_path))
+
+def new_task_data(task):
+    from ftkit.vision.data import multilabel_sample
+    from ftkit.vision.segment import segmentation_sample
+    return (segmentation_sample(), 'mean_iou') if task=='segmentation' else (multilabel_sample(), 'mAP')
+
+@pytest.mark.parametrize('task', ['segmentation', 'multilabel'])
+def test_new_tasks_resume_and_stop_early(task, tmp_path):
+    "Gradual unfreezing of a U-Net, and of a multi-label network, watched by the task's main figure: stopped in its third epoch and resumed, it ends where the uninterrupted run ends"
+    data,monitor = new_task_data(task)
+    args = ['train', str(data), '--size', '32', '--strategy', 'gradual', '--epochs', '4', '--seed', '1', '--monitor', monitor, '--quiet']
+    a = tmp_path/'a'
+    r = ftkit(*args, '--out', a)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path/'b'
+    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time()+600
+    while not ((out/'history.csv').exists() and len((out/'history.csv').read_text().strip().splitlines()) >= 3):
+        assert p.poll() is None and time.time() < deadline, p.communicate()
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    _,err = p.communicate(timeout=300)
+    assert p.returncode == 130 and 'last complete epoch (2 of 4)' in err, err
+    r = ftkit('train', '--resume', out, '--quiet')
+    assert r.returncode == 0, r.stderr
+    ma,mb = (json.loads((d/'metrics.json').read_text()) for d in (a, out))
+    keys = [k for k in ma if k in ('valid_loss', monitor, 'pixel_accuracy', 'dice', 'f1_micro', 'f1_macro', 'threshold', 'per_class', 'best_epoch', 'restored_epoch', 'stopped_epoch')]
+    assert len(keys) >= 7 and {k:ma[k] for k in keys} == {k:mb[k] for k in keys}
+    assert mb['resumed_after_epoch'] == 2 and ma['monitor'] == monitor
+    h = history(a)
+    pd.testing.assert_frame_equal(h, history(out))
+    assert h.trainable_groups.is_monotonic_increasing and h.trainable_groups.iloc[0] < h.trainable_groups.iloc[-1]  # unfrozen a stage group at a time
+    assert ma['best_epoch'] == int(h[monitor].idxmax())+1  # the best by the task's figure (higher is better), not by the loss
+
+@pytest.mark.parametrize('task', ['segmentation', 'multilabel'])
+def test_new_tasks_stop_early_on_their_figure(task, tmp_path):
+    """A learning rate of zero and a frozen encoder or body: the task's main figure hardly moves (a U-Net's decoder still
+    updates its BatchNorm statistics), so patience 1 stops at the first epoch that does not beat the best so far"""
+    data,monitor = new_task_data(task)
+    r = ftkit('train', data, '--size', '32', '--strategy', 'feature_extract', '--epochs', '4', '--lr', '0', '--patience', '1', '--monitor', monitor, '--out', tmp_path, '--quiet')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'metrics.json').read_text())
+    v = pd.read_csv(tmp_path/'history.csv')[monitor].tolist()
+    stop = next(e+1 for e in range(1, len(v)) if v[e] <= max(v[:e]))  # higher is better; patience 1
+    best = max(range(len(v)), key=lambda e: (v[e], -e))+1
+    assert m['monitor'] == monitor and (m['stopped_epoch'], m['epochs_run'], len(v)) == (stop, stop, stop) and stop < 4
+    assert m['best_epoch'] == m['restored_epoch'] == best and abs(m[monitor]-v[best-1]) < 1e-6  # the best epoch's weights restored and evaluated
