@@ -50,7 +50,7 @@ def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 @dataclass
 class TrainSettings:
     "What `ftkit train` runs with, each default in one place: the parser is built from it, the checkpoint stores its dict, `--resume` reads it back"
-    data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; for texts a CSV with text,label columns or class folders of .txt files
+    data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; a CSV with fname,labels columns (multi-label); a folder with images/ and masks/ (segmentation); for texts a CSV with text,label columns or class folders of .txt files
     task:str|None=None          # image_classification (or image), image_multilabel (or multilabel), segmentation (or seg) or text_classification (or text); default: inferred from DATA (a CSV with fname and labels columns is multi-label; a folder with images/ and masks/, segmentation; a CSV without an fname column, or a folder of .txt files, text)
     arch:str|None=None          # The pretrained network: for images a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
@@ -450,6 +450,8 @@ _EPILOG = """examples:
   ftkit demo                                  fine-tune on the bundled Fashion-MNIST sample
   ftkit train photos/ --out runs/photos       photos/ holds one folder per class (or train/ and valid/)
   ftkit train labels.csv --size 128           a CSV with fname,label columns
+  ftkit train tags.csv --size 64              several labels per image: a CSV with fname,labels columns
+  ftkit train scenes/ --size 128              segmentation: scenes/ holds images/ and masks/ (class indices)
   ftkit train photos/ --strategy gradual      ULMFiT-style gradual unfreezing
   ftkit train photos/ --weights none          train from scratch, to compare with fine-tuning
   ftkit train photos/ --strategy auto --budget 2m
@@ -460,6 +462,8 @@ _EPILOG = """examples:
   ftkit train photos/ --distributed 2         train on 2 processes (CPUs or GPUs); --bs is the batch over all of them
   ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
   ftkit predict runs/photos new_photos/ --format json
+  ftkit predict runs/scenes new_photos/ --out masks/
+                                              a mask per image, at its size, and each class's share of it
   ftkit export runs/photos --onnx              add model.onnx, checked against PyTorch
   ftkit demo --task text                      fine-tune a pretrained transformer on the bundled tweet-sentiment sample
   ftkit train reviews.csv --text-col review --label-col stars --out runs/reviews
@@ -508,7 +512,7 @@ def _train_args(p, **defaults):
     _distributed_arg(p)
     _verbosity_args(p)
 
-_DATA_HELP = 'a folder of class folders of images or of .txt files (optionally inside train/ and valid/), or a CSV file with fname,label (images) or text,label (texts) columns'
+_DATA_HELP = 'a folder of class folders of images or of .txt files (optionally inside train/ and valid/); a CSV file with fname,label (images), fname,labels (several labels per image, separated by spaces) or text,label (texts) columns; or a folder with images/ and masks/ (segmentation; at the top, or under train/ and valid/)'
 
 def parser()->argparse.ArgumentParser:
     "The `ftkit` command-line parser"
@@ -535,8 +539,8 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--out', default='runs/compare', help='output folder (default: %(default)s)')
     c.add_argument('--text-col', default='text', help='column of the texts in a CSV (texts; default: %(default)s)')
     c.add_argument('--label-col', help='column of the labels in a CSV (default: label; labels for multi-label data)')
-    r = sub.add_parser('predict', help='classify images or texts with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Classify images (files, or folders searched recursively) or texts with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are classified.')
+    r = sub.add_parser('predict', help='classify images or texts, or segment images, with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Classify images (files, or folders searched recursively) or texts, or segment images (their masks written to --out), with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are predicted.')
     r.add_argument('model', help='model folder (with model.safetensors and config.json)')
     r.add_argument('inputs', nargs='*', help='image files or folders (searched recursively) for an image model; texts for a text model')
     r.add_argument('--file', default=None, help='a text file of inputs, one per line (texts, or image paths)')
