@@ -260,7 +260,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
     weights = None if not strategy.pretrained else s.weights
     m.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=s.arch,
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
-             cached_features=hasattr(learn, 'feature_cache'), evaluated_on_cached_features=ev['preds'].cached,
+             cached_features=getattr(learn, 'feature_cache', None) is not None, evaluated_on_cached_features=ev['preds'].cached,
              resumed_after_epoch=len(ck['history']) if ck else None, strategy=strategy.to_dict(),
              epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or (learn.auto.monitor if hasattr(learn, 'auto') else 'valid_loss'), best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
@@ -339,7 +339,7 @@ def compare(
     seeds='0',                   # Comma-separated seeds: one run per strategy and seed
     fractions='1.0',             # Comma-separated shares of the training images: more than one draws a learning curve
     size:int=64,                 # Image side in pixels
-    bs:int=64,                   # Batch size
+    bs:int|None=None,            # Batch size (default: the task's, 64 for image classification and multi-label, 16 for segmentation and texts)
     out='runs/compare',          # Output folder
     device=None,                 # Device (default: best available)
     progress:bool=True,          # Show progress bars (a line per run where the output is not a terminal)
@@ -360,11 +360,12 @@ def compare(
         return res
     fr,seeds = parse(fractions, float, 'fractions'),parse(seeds, int, 'seeds')
     if not all(0 < f <= 1 for f in fr): raise FtkitError(f"--fractions must lie in (0, 1], got {fractions}.")
+    from ftkit.core import infer_task
+    task = get_task(task) if task else infer_task(data)
+    bs = bs or task.default_bs
     if bs % world_size(): raise FtkitError(f"--bs is the batch size over all processes: {bs} does not split evenly over {world_size()}; make it a multiple of {world_size()}.")
     out = Path(out)
     if is_main(): out.mkdir(parents=True, exist_ok=True)
-    from ftkit.core import infer_task
-    task = get_task(task) if task else infer_task(data)
     kwargs['label_col'] = kwargs.get('label_col') or task.default_label_col
     if verbose and is_main(): print('Settings: ' + ', '.join(f'{k}={v}' for k,v in dict(data=data, task=task.name, strategies=','.join(names), arch=arch, weights=weights, epochs=epochs,
                       seeds=','.join(map(str, seeds)), fractions=','.join(map(str, fr)), size=size, bs=bs, out=out, device=device, **kwargs).items() if v is not None), flush=True)
@@ -477,7 +478,7 @@ def _common_args(p):
     p.add_argument('--task', default=None, help='image_classification (image), image_multilabel (multilabel), segmentation (seg) or text_classification (text) (default: inferred from DATA)')
     p.add_argument('--arch', default=None, help="the pretrained network: a timm architecture for images (default mobilenetv2_100), a transformers checkpoint for texts (default offline, the shipped all-MiniLM-L6-v2)")
     p.add_argument('--weights', default='offline', help="where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file (default: %(default)s)")
-    p.add_argument('--bs', type=int, default=64, help='batch size (default: %(default)s)')
+    p.add_argument('--bs', type=int, default=None, help="batch size (default: the task's, 64 for images' classes and labels, 16 for segmentation and texts)")
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     _distributed_arg(p)
     _verbosity_args(p)

@@ -12,8 +12,8 @@ from fastcore.basics import first, groupby
 from .core import FtkitError
 
 # %% auto #0
-__all__ = ['valid_names', 'plural', 'skip_summary', 'Source', 'folder_roots', 'class_folder', 'stratified', 'subsample',
-           'checked_split', 'skew_note']
+__all__ = ['valid_names', 'plural', 'skip_summary', 'Source', 'folder_roots', 'class_folder', 'stratified', 'rarest_label',
+           'subsample', 'checked_split', 'skew_note']
 
 # %% ../nbs/01_data.ipynb #56cf4238
 def plural(n:int, one:str, many:str|None=None)->str:
@@ -70,6 +70,11 @@ def stratified(idxs, labels, frac:float, seed:int)->list:
     rng = np.random.default_rng(seed)
     by = groupby(idxs, lambda i: labels[i])
     return sorted(int(i) for y in sorted(by) for i in rng.choice(by[y], max(1, round(len(by[y])*frac)), replace=False))
+
+def rarest_label(present:list, none=-1)->list:
+    "Each item's rarest label among those it holds (`present`: a list of labels per item), rarest meaning held by the fewest items, the smallest label among ties; `none` for an item without any: one class per item, for `stratified` and `selection_split` to carve multi-label items (or images' classes) class by class"
+    n = Counter(c for p in present for c in set(p))
+    return [min(p, key=lambda c: (n[c], c)) if len(p) else none for p in present]
 
 def subsample(splitter:Callable, labels, frac:float, seed:int)->Callable:
     "`splitter`, keeping a stratified share `frac` of its training items"

@@ -419,6 +419,7 @@ class Auto(Strategy):
     lr:float=1e-4             # Learning rate of every group in the `lp_ft`-like try; the `fine_tune`-like try gives the head ten times it, the first group a tenth of it
     probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features); a task without pooled features (segmentation) tries the middle one alone, for half of `epochs`, on the inputs
     probe_epochs:int=5        # Epochs of each linear probe (on cached features: seconds)
+    probe_share:float=0.25    # Under a time budget, the share of it that a probe on the inputs (no cached features: segmentation) may take
     select_pct:float=0.15     # Share of each class's training items carved out as the selection split
     try_frac:float=0.5        # Share of the fine-tuning budget each try gets before the choice; the winner continues with the rest
     monitor:str|None=None     # What the choices compare, on the selection split: a metric (higher is better) or a loss such as valid_loss (default: the task's main figure, `Task.main_metric`)
@@ -439,6 +440,8 @@ class Auto(Strategy):
         task = getattr(learn, 'task', None)
         if task is None: raise FtkitError("auto caches the body's features: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
         monitor = ifnone(self.monitor, task.main_metric)
+        names = ['valid_loss', *(getattr(m, 'name', None) for m in learn.metrics)]
+        if monitor not in names: raise FtkitError(f"auto cannot choose by {monitor!r}: the learner records {', '.join(n for n in names if n)}.")  # before any training
         cached = task.has_features  # a task without pooled features (segmentation's decoder reads every stage): its probe trains the head on the inputs, once
         rep = learn.auto = AutoReport(monitor)
         lower = _lower_better(monitor)
@@ -474,12 +477,13 @@ class Auto(Strategy):
                 ph = Phase(pe, 1, lr, freeze_bn=True)
                 tp = time.perf_counter()
                 try:
-                    h,t,_ = self._try(learn, ph, quiet_cbs)
+                    stop = None if cached or secs is None else _StopAfter(deadline=t0+self.probe_share*secs, diverge=None)  # on the inputs: within its share of a time budget
+                    h,t,_ = self._try(learn, ph, [*quiet_cbs, *L(stop)])
                 except NonFiniteLoss:
                     rep.add(stage='probe', name=f'linear probe, lr {lr:g}', seconds=round(time.perf_counter()-tp, 2), batches=None, chosen=False, note='stopped: its loss was not finite')
                     log(f"auto: linear probe, lr {lr:g}: its loss was not finite"); continue
                 score = _score(h, monitor)
-                r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=pe*nb, chosen=False, note='head only, cached features' if cached else 'head only, the body frozen')
+                r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=pe*nb if stop is None else stop.done, chosen=False, note='head only, cached features' if cached else 'head only, the body frozen')
                 log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {monitor} {score:.4f} ({t:.1f} s)")
                 if best_lp is None or r['valid_loss'] < best_lp[1]['valid_loss']: best_lp = (score, r, _snap(learn.model), h.rows, ph)  # probes by their loss: a calibrated head, and the better start for fine-tuning
             if best_lp is None: raise FtkitError(f"Every linear probe's loss went non-finite (learning rates {', '.join(map(str, lrs))}): try lower `probe_lrs`, or look at the data.")
@@ -526,7 +530,7 @@ class Auto(Strategy):
                     score,r,state,ph,done,spb,opt,rng,key,desc,row = winner
                     learn.model.load_state_dict(state)
                     rest = total - done if secs is None else 10**9
-                    deadline = None if secs is None else t0+secs - 2*spb*len(sl) - self._probe_time(rep)
+                    deadline = None if secs is None else t0+secs - 2*spb*len(sl) - (self._probe_time(rep) if cached and self.refit else 0.)  # room for the probe's refit, if it may win
                     if rest > 0 and (deadline is None or deadline > time.perf_counter()):
                         track,stop = _Track(monitor, score, state, self.patience, row, log),_StopAfter(rest, deadline)
                         learn.phase_idx = 1

@@ -52,11 +52,11 @@ def test_multilabel_refuses_what_does_not_apply(tmp_path):
     r = ftkit('train', multilabel_sample(), '--label-smoothing', '0.1', '--out', tmp_path)
     assert r.returncode == 2 and '--label-smoothing does not apply' in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
-def test_compare_multilabel_strategies_and_auto(tmp_path):
+def test_compare_multilabel_strategies_and_auto(tmp_path, chosen_by):
     import pandas as pd
     from ftkit.all import multilabel_sample, multilabel_dls, selection_split, compare_strategies, get_strategy
     from ftkit.core import get_task
-    # auto's selection split holds every label that two items or more carry
+    # on the sample, auto's selection split holds every label that two items or more carry
     task = get_task('multilabel')
     ds = multilabel_dls(multilabel_sample(), size=32, device='cpu').train_ds
     y = np.stack([ds.tls[1][j].numpy() for j in range(len(ds))]).astype(bool)
@@ -70,6 +70,13 @@ def test_compare_multilabel_strategies_and_auto(tmp_path):
     learn.fit_strategy(get_strategy('auto', 1, monitor='f1_macro'))
     assert learn.auto.monitor == 'f1_macro' and learn.auto.chosen == 'feature_extract'
     assert learn.auto.rows[-1]['stage'] == 'refit'  # the probe trained again on training and selection items together (one-hot targets)
-    r = ftkit('compare', multilabel_sample(), '--strategies', 'feature_extract', '--epochs', '1', '--size', '32', '--out', tmp_path, '-q')
+    learn = task.learner(multilabel_dls(multilabel_sample(), size=32, device='cpu'))
+    with learn.no_bar(): learn.fit_strategy(get_strategy('auto', 2))  # the probe, then fine-tuning tries, chosen by mAP
+    rep = learn.auto.to_dict()
+    assert rep['monitor'] == 'mAP' and [t['stage'] for t in rep['tries']].count('candidate') == 2
+    chosen_by(rep, 'mAP')
+    r = ftkit('compare', multilabel_sample(), '--strategies', 'feature_extract', '--epochs', '1', '--size', '32', '--fractions', '0.25,1', '--out', tmp_path, '-q')
     assert r.returncode == 0 and 'mAP' in r.stdout, r.stderr
-    assert 'mAP' in pd.read_csv(tmp_path/'comparison.csv').columns
+    runs = pd.read_csv(tmp_path/'comparison.csv')
+    assert 'mAP' in runs.columns and runs.set_index('fraction').n_train.to_dict() == {0.25: 81, 1.0: 320}  # a quarter of the training images, label by label
+    assert (tmp_path/'learning_curve.png').exists()

@@ -48,19 +48,23 @@ def test_segmentation_refuses_what_does_not_apply(tmp_path):
 def test_compare_segmentation_strategies(tmp_path):
     import pandas as pd
     from ftkit.vision.segment import segmentation_sample
-    r = ftkit('compare', segmentation_sample(), '--strategies', 'feature_extract,fine_tune', '--epochs', '1', '--size', '32', '--out', tmp_path, '-q')
+    r = ftkit('compare', segmentation_sample(), '--strategies', 'feature_extract,fine_tune', '--epochs', '1', '--size', '32', '--fractions', '0.5,1', '--out', tmp_path, '-v')
     assert r.returncode == 0, r.stderr
-    df = pd.read_csv(tmp_path/'comparison.csv').set_index('strategy')
+    assert 'bs=16' in r.stdout  # the task's own batch size (240 images: 15 batches an epoch, not 3)
+    runs = pd.read_csv(tmp_path/'comparison.csv')
+    assert runs.groupby('fraction').n_train.unique().map(list).to_dict() == {0.5: [120], 1.0: [240]}  # the learning curve's shares were drawn
+    df = runs[runs.fraction==1].set_index('strategy')
     assert {'pixel_accuracy','mean_iou','dice'} <= set(df.columns) and 'accuracy' not in df.columns and set(df.task) == {'segmentation'}
     assert df.drift['feature_extract'] == 0 and df.drift['fine_tune'] > 0  # a frozen encoder (BatchNorm included) did not move; fine-tuning moved it
     assert df.trainable_params['feature_extract'] < df.trainable_params['fine_tune']
     assert 'mean_iou' in r.stdout and (tmp_path/'comparison.png').exists()
     assert pd.read_csv(tmp_path/'summary.csv').filter(like='mean_iou').shape[1] == 2  # mean and std over seeds
+    assert (tmp_path/'learning_curve.png').exists()
 
-def test_auto_on_segmentation(tmp_path):
+def test_auto_on_segmentation(tmp_path, chosen_by):
     from ftkit.all import segmentation_dls, segmentation_sample, selection_split
     from ftkit.core import get_task
-    # the selection split holds every class that two images or more hold, as it does every class of a classification
+    # on the sample, the selection split holds every class that two images or more hold, as it does every class of a classification
     task = get_task('segmentation')
     ds = segmentation_dls(segmentation_sample(), size=32, device='cpu').train_ds
     labels = task.item_labels(ds)
@@ -76,3 +80,4 @@ def test_auto_on_segmentation(tmp_path):
     stages = [t['stage'] for t in m['auto']['tries']]
     assert 'cache' not in stages and stages.count('probe') == 1 and stages.count('candidate') == 2  # no pooled features to cache: one probe, on the images
     assert sum(t['chosen'] for t in m['auto']['tries']) == 1 and m['auto']['chosen'] in ('feature_extract', 'lp_ft', 'fine_tune')
+    chosen_by(m['auto'], 'mean_iou')

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 import pandas as pd, timm, PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
-from ..data import plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note
+from ..data import plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note, stratified, rarest_label
 from ..core import cache_dir, get_device, FtkitError, MissingError
 from .task import to_rgb, _square
 from ..imports import *
@@ -335,6 +335,7 @@ def multilabel_dls(
     arch:str|None=None,       # timm architecture whose pretrained mean/std normalise the images
     stats:tuple|None=None,    # Explicit `(mean, std)`, instead of `arch`'s
     method:str='squish',      # How images become square: 'squish', 'crop' or 'pad'
+    train_frac:float=1.0,     # Share of the training images kept, drawn label by label (each image counted under its `rarest_label`, drawn with `seed`), e.g. for learning curves
     fn_col:str='fname',       # File-name column
     label_col:str='labels',   # Labels column
     valid_col:str='is_valid', # Boolean column marking validation rows, used if present
@@ -386,6 +387,7 @@ def multilabel_dls(
     splits = splitter(items)
     if not len(splits[0]) or not len(splits[1]): raise FtkitError(f"The {'training' if not len(splits[0]) else 'validation'} split is empty: " + (f"mark some rows of {valid_col!r} {not len(splits[1])}." if given else "raise valid_pct, or give more rows."))
     labels = [get_y(r) for _,r in items.iterrows()]
+    if train_frac < 1: splits = (stratified(splits[0], rarest_label(labels, none=''), train_frac, seed), splits[1])
     vocab = sorted({y for ys in labels for y in ys})
     if not vocab: raise FtkitError(f"No row of the table has a label in {label_col!r}: there is nothing to learn.")
     notes = [skip_summary(skipped, n, 'rows')] if skipped else []

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from PIL import Image
 from ..core import get_device, FtkitError, MissingError
-from ..data import skip_summary
+from ..data import skip_summary, stratified, rarest_label
 from ..imports import *
 from fastai.vision.all import *
 from ..callbacks import History, NanGuard
@@ -63,7 +63,8 @@ def segmentation_dls(
     size:int=128,           # Side of the square images and masks are resized to (masks with nearest-neighbour)
     bs:int=16,              # Batch size
     valid_pct:float=0.2,    # Share held out for validation when there is no train/ and valid/
-    seed:int=42,            # Seed of the random validation split
+    seed:int=42,            # Seed of the random validation split (and of the `train_frac` share)
+    train_frac:float=1.0,   # Share of the training images kept, drawn class by class (each image counted under the `rarest_label` its mask holds), e.g. for learning curves
     arch:str|None=None,     # timm architecture whose pretrained mean/std normalise the images
     stats:tuple|None=None,  # Explicit `(mean, std)`, instead of `arch`'s
     codes:list|None=None,   # Class names, index 0 first (default: codes.txt, else the indices found in the masks)
@@ -101,6 +102,8 @@ def segmentation_dls(
     splitter = FuncSplitter(lambda f: valid in f.parents) if valid else RandomSplitter(valid_pct, seed=seed)
     items = [f for f,_ in pairs]
     splits = splitter(items)
+    present = {f:np.flatnonzero(c).tolist() for f,c in counts.items()}  # the classes each mask holds
+    if train_frac < 1: splits = (stratified(splits[0], rarest_label([present[f] for f in items]), train_frac, seed), splits[1])
     if bs > len(splits[0]): bs = len(splits[0])
     if verbose and skipped: print(skip_summary(skipped, n))
     if stats is None: stats = arch_stats(arch) if arch is not None else imagenet_stats
@@ -112,8 +115,7 @@ def segmentation_dls(
     dls.skipped,dls.codes,dls.c = skipped,list(codes),len(codes)
     train = sum(np.pad(counts[items[i]], (0, len(codes)-len(counts[items[i]]))) for i in splits[0])
     dls.class_counts = {c:int(v) for c,v in zip(codes, train)}  # pixels per class in the training masks
-    present = {f:np.flatnonzero(c).tolist() for f,c in counts.items()}
-    for dl in dls.loaders: dl.dataset.mask_classes = present  # the classes each image's mask holds, as read above (`Segmentation.item_labels`)
+    for dl in dls.loaders: dl.dataset.mask_classes = present  # as read above (`Segmentation.item_labels`)
     return dls
 
 

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/12_vision.task.ipynb #f3f39202
 from __future__ import annotations
-import importlib.resources, collections
+import importlib.resources
 from pathlib import Path
 import numpy as np, torch
 from torch import nn
@@ -155,10 +155,9 @@ class ImageMultiLabel(ImageClassification):
             res.append(dict(label=' '.join(c for c,_ in on), labels=on, top_k=[(classes[i], float(pr[i])) for i in order[:top_k]]))
         return res
     def item_labels(self, ds):
-        "Each item's rarest label (-1: none), so that `auto`'s selection split, carved class by class, holds every label that has two items or more"
-        y = torch.stack([ds.tls[1][j] for j in range(len(ds))]).bool()
-        rank = torch.where(y, y.sum(0).float(), torch.inf)
-        return [int(i) if y[k].any() else -1 for k,i in enumerate(rank.argmin(1).tolist())]
+        "Each item's `rarest_label` (-1: none), which `auto`'s selection split is carved by: rare labels are spread first, though a label that is never an item's rarest may miss the selection split"
+        from ftkit.data import rarest_label
+        return rarest_label([ds.tls[1][j].nonzero().flatten().tolist() for j in range(len(ds))])
     def score(self, learn, probs, targs, losses, valid=True):
         "Micro, macro and samples F1 and mAP at the threshold, and per-label figures; the validation set's pass (re)chooses the threshold unless `learn.fixed_threshold` is set"
         import sklearn.metrics as skm
@@ -235,11 +234,10 @@ class Segmentation(Task):
         files = sorted((Path(str(importlib.resources.files('ftkit')))/'samples'/'segmentation_sample'/'valid'/'images').glob('*.png'))
         return files[::max(1, len(files)//n)][:n]
     def item_labels(self, ds):
-        "Each image's rarest class among those its mask holds (rarest: in the fewest images), so that `auto`'s selection split, carved class by class, holds every class that two images or more hold"
+        "Each image's `rarest_label` among the classes its mask holds, which `auto`'s selection split is carved by: rare classes are spread first, though a class that is never an image's rarest may miss the selection split"
+        from ftkit.data import rarest_label
         known = getattr(ds, 'mask_classes', None)  # kept by `segmentation_dls`, which read every mask once
-        present = [known[f] for f in ds.items] if known is not None else [np.unique(np.asarray(ds.tls[1][j])).tolist() for j in range(len(ds))]
-        n = collections.Counter(c for p in present for c in p)
-        return [min(p, key=lambda c: (n[c], c)) for p in present]
+        return rarest_label([known[f] for f in ds.items] if known is not None else [np.unique(np.asarray(ds.tls[1][j])).tolist() for j in range(len(ds))])
     def score(self, learn, probs, targs, losses, valid=True):
         "Pixel accuracy, mean IoU and Dice over the classes present, and IoU and Dice per class, from the pixel confusion matrix of the pass"
         from ftkit.vision.segment import _pixel_confusion, seg_scores  # (the training metrics' own arithmetic)
