@@ -22,7 +22,7 @@ BIN = Path(sys.executable).parent
 def subset_csv(src:Path, frac:float, seed:int, dest:Path)->Path:
     "A copy of the labels CSV that keeps a share `frac` of the training rows (every validation row), the images read from `src`'s folder"
     df = pd.read_csv(src, keep_default_na=False)
-    valid = df.is_valid.astype(str).str.lower().isin(('true', '1'))
+    valid = df.is_valid  # (multilabel_dls takes only True or False there)
     tr = df[~valid].sample(frac=1, random_state=seed).iloc[:max(1, round(frac*(~valid).sum()))]
     out = pd.concat([tr, df[valid]]).assign(fname=lambda d: [str(src.parent/f) for f in d.fname])
     out.to_csv(dest, index=False)

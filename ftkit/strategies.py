@@ -403,12 +403,6 @@ class AutoReport:
 
 def _lower_better(monitor): return 'loss' in monitor or 'error' in monitor  # as fastai's trackers read a metric's name
 
-def _score(h, monitor:str)->float:
-    "The figure `monitor` of history `h`'s last row"
-    row = h.rows[-1]
-    if monitor not in row: raise FtkitError(f"auto cannot choose by {monitor!r}: the history has {', '.join(k for k in row if k not in ('phase','epoch','trainable_groups','time'))}.")
-    return float(row[monitor])
-
 
 # %% ../nbs/04_strategies.ipynb #a828b6ed
 @dataclass
@@ -440,8 +434,8 @@ class Auto(Strategy):
         task = getattr(learn, 'task', None)
         if task is None: raise FtkitError("auto caches the body's features: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
         monitor = ifnone(self.monitor, task.main_metric)
-        names = ['valid_loss', *(getattr(m, 'name', None) for m in learn.metrics)]
-        if monitor not in names: raise FtkitError(f"auto cannot choose by {monitor!r}: the learner records {', '.join(n for n in names if n)}.")  # before any training
+        names = ['valid_loss', *(m.name for m in learn.metrics)]  # what each try's history row holds
+        if monitor not in names: raise FtkitError(f"auto cannot choose by {monitor!r}: the learner records {', '.join(names)}.")  # before any training
         cached = task.has_features  # a task without pooled features (segmentation's decoder reads every stage): its probe trains the head on the inputs, once
         rep = learn.auto = AutoReport(monitor)
         lower = _lower_better(monitor)
@@ -482,7 +476,7 @@ class Auto(Strategy):
                 except NonFiniteLoss:
                     rep.add(stage='probe', name=f'linear probe, lr {lr:g}', seconds=round(time.perf_counter()-tp, 2), batches=None, chosen=False, note='stopped: its loss was not finite')
                     log(f"auto: linear probe, lr {lr:g}: its loss was not finite"); continue
-                score = _score(h, monitor)
+                score = float(h.rows[-1][monitor])
                 r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=pe*nb if stop is None else stop.done, chosen=False, note='head only, cached features' if cached else 'head only, the body frozen')
                 log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {monitor} {score:.4f} ({t:.1f} s)")
                 if best_lp is None or r['valid_loss'] < best_lp[1]['valid_loss']: best_lp = (score, r, _snap(learn.model), h.rows, ph)  # probes by their loss: a calibrated head, and the better start for fine-tuning
@@ -519,7 +513,7 @@ class Auto(Strategy):
                     if err is not None or stop.diverged or not h.rows:
                         rep.add(stage='candidate', name=name, seconds=round(t, 2), batches=stop.done, chosen=False, note='stopped: its loss diverged')
                         log(f"auto: {name}: stopped after {stop.done} batches, its loss diverged"); continue
-                    score = _score(h, monitor)
+                    score = float(h.rows[-1][monitor])
                     row = self._row(h)
                     r = rep.add(stage='candidate', name=name, **row, seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} batches ({stop.done/nb:.1f} epochs)')
                     log(f"auto: {name}: {monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")

@@ -13,6 +13,17 @@ def ftkit(*args):
 
 def history(d): return pd.read_csv(d/'history.csv').drop(columns='time')
 
+def interrupt_after(args, out:Path, epochs:int, sig=signal.SIGINT):
+    "Run `ftkit *args --out out` and send it `sig` once `epochs` epochs are in its history.csv: its exit status and stderr"
+    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time()+600
+    while not ((out/'history.csv').exists() and len((out/'history.csv').read_text().strip().splitlines()) > epochs):
+        assert p.poll() is None and time.time() < deadline, p.communicate()
+        time.sleep(0.05)
+    p.send_signal(sig)
+    _,err = p.communicate(timeout=300)
+    return p.returncode,err
+
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     "A third of the sample: 30 training and 10 validation images per class (epochs of about a second at 32 px)"
@@ -36,15 +47,9 @@ def uninterrupted(tmp_path_factory, ARGS):
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_then_resume_equals_uninterrupted(ARGS, uninterrupted, tmp_path, sig):
     out = tmp_path/'b'
-    p = subprocess.Popen([str(BIN/'ftkit'), *ARGS, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Two epochs done (the frozen one and the first with everything training): stop it in the third, mid-phase, two more to go
-    deadline = time.time()+600
-    while not ((out/'history.csv').exists() and len((out/'history.csv').read_text().strip().splitlines()) >= 3):
-        assert p.poll() is None and time.time() < deadline, p.communicate()
-        time.sleep(0.05)
-    p.send_signal(sig)
-    _,err = p.communicate(timeout=300)
-    assert p.returncode == 128+sig, err
+    rc,err = interrupt_after(ARGS, out, 2, sig)
+    assert rc == 128+sig, err
     assert 'ftkit train --resume' in err and 'Traceback' not in err, err
     assert 'last complete epoch (2 of 5)' in err, err
     assert (out/'checkpoint.pt').exists() and not (out/'model.safetensors').exists()
@@ -84,14 +89,8 @@ def test_resume_with_l2sp_pulls_towards_the_pretrained_weights(ARGS, tmp_path):
     a,b = tmp_path/'a',tmp_path/'b'
     r = ftkit(*args, '--out', a)
     assert r.returncode == 0, r.stderr
-    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time()+600
-    while not ((b/'history.csv').exists() and len((b/'history.csv').read_text().strip().splitlines()) >= 3):
-        assert p.poll() is None and time.time() < deadline, p.communicate()
-        time.sleep(0.05)
-    p.send_signal(signal.SIGINT)
-    _,err = p.communicate(timeout=300)
-    assert p.returncode == 128+signal.SIGINT, err
+    rc,err = interrupt_after(args, b, 2)
+    assert rc == 128+signal.SIGINT, err
     r = ftkit('train', '--resume', b, '--quiet')
     assert r.returncode == 0, r.stderr
     ma,mb = (json.loads((d/'metrics.json').read_text()) for d in (a, b))
@@ -129,14 +128,8 @@ def test_new_tasks_resume_and_stop_early(task, tmp_path):
     r = ftkit(*args, '--out', a)
     assert r.returncode == 0, r.stderr
     out = tmp_path/'b'
-    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time()+600
-    while not ((out/'history.csv').exists() and len((out/'history.csv').read_text().strip().splitlines()) >= 3):
-        assert p.poll() is None and time.time() < deadline, p.communicate()
-        time.sleep(0.05)
-    p.send_signal(signal.SIGINT)
-    _,err = p.communicate(timeout=300)
-    assert p.returncode == 130 and 'last complete epoch (2 of 4)' in err, err
+    rc,err = interrupt_after(args, out, 2)
+    assert rc == 130 and 'last complete epoch (2 of 4)' in err, err
     r = ftkit('train', '--resume', out, '--quiet')
     assert r.returncode == 0, r.stderr
     ma,mb = (json.loads((d/'metrics.json').read_text()) for d in (a, out))
