@@ -4,16 +4,17 @@
 
 # %% ../nbs/01_data.ipynb #b6ee4ab8
 from __future__ import annotations
+import io
 from collections import Counter
 from pathlib import Path
 from typing import Callable, NamedTuple
-import numpy as np
+import numpy as np, pandas as pd
 from fastcore.basics import first, groupby
-from .core import FtkitError
+from .core import FtkitError, MissingError
 
 # %% auto #0
-__all__ = ['valid_names', 'plural', 'skip_summary', 'Source', 'folder_roots', 'class_folder', 'stratified', 'rarest_label',
-           'subsample', 'checked_split', 'skew_note']
+__all__ = ['valid_names', 'plural', 'skip_summary', 'Source', 'read_csv', 'folder_roots', 'class_folder', 'stratified',
+           'rarest_label', 'subsample', 'checked_split', 'skew_note']
 
 # %% ../nbs/01_data.ipynb #56cf4238
 def plural(n:int, one:str, many:str|None=None)->str:
@@ -41,6 +42,45 @@ class Source(NamedTuple):
     given:bool         # Whether the data chose the split (folders, a column), rather than `valid_pct`
     skipped:list       # `{'file', 'reason'}` for each file or row left out
     notes:list         # What to tell the user about the data
+
+# %% ../nbs/01_data.ipynb #001de29e
+def _decode(b:bytes)->tuple:
+    "Text of `b` and its encoding: UTF-8 (a byte-order mark dropped), else Windows-1252, else None"
+    for enc in ('utf-8-sig', 'cp1252'):
+        try: return b.decode(enc),enc
+        except UnicodeDecodeError: pass
+    return None,None
+
+def _valid_flags(s:pd.Series, valid_col:str)->pd.Series:
+    "Column `valid_col` as booleans ('True'/'false' strings accepted); anything else refused"
+    v = s.map(lambda o: {'true':True, 'false':False}.get(o.strip().lower(), o) if isinstance(o, str) else o)
+    if not all(isinstance(o, (bool, np.bool_)) for o in v): raise FtkitError(
+        f"Column {valid_col!r} marks validation rows, so it must hold only True or False; it holds {sorted(set(map(str, s)))[:5]}. Fix it, or name another column with `valid_col=`.")
+    return v.astype(bool)
+
+def read_csv(
+    source,                  # A CSV file, or a DataFrame (copied)
+    cols:tuple=(),           # Columns the table must have, e.g. `('fname','label')`
+    valid_col:str|None=None, # Column marking validation rows: where the table has it, it must be boolean, and comes back as `bool`
+    hint:str='',             # How to name the columns (e.g. "Name them with `fn_col=` and `label_col=`."), for the messages
+    notes:list|None=None,    # What to tell the user (a file read as Windows-1252) is appended here
+)->pd.DataFrame:
+    "The table `source`, each cell of a CSV file a string as written (UTF-8, else Windows-1252); bad input refused with one `FtkitError`"
+    if isinstance(source, pd.DataFrame): df = source.copy()
+    else:
+        p = Path(source)
+        if not p.exists(): raise MissingError(f"CSV file {source} does not exist.")
+        if p.is_dir(): raise FtkitError(f"{source} is a folder, not a CSV file. {hint}".strip())
+        text,enc = _decode(p.read_bytes())
+        if text is None: raise FtkitError(f"{source} is neither UTF-8 nor Windows-1252 text: save it as UTF-8.")
+        if enc=='cp1252' and notes is not None: notes.append(f"{source} is not UTF-8; it was read as Windows-1252.")
+        try: df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+            raise FtkitError(f"{source} could not be read as a CSV file ({type(e).__name__}: {str(e).splitlines()[0]}). Give a CSV with a header row naming its columns ({', '.join(cols)}).") from None
+    missing = [c for c in cols if c not in df.columns]
+    if missing: raise FtkitError(f"Column(s) {missing} not found; the table has {list(df.columns)}. {hint}".strip())
+    if valid_col is not None and valid_col in df.columns: df[valid_col] = _valid_flags(df[valid_col], valid_col)
+    return df
 
 # %% ../nbs/01_data.ipynb #62a2073d
 valid_names = ('valid','val','validation')

@@ -6,13 +6,14 @@
 from __future__ import annotations
 import sklearn.metrics as skm
 from sklearn.utils.class_weight import compute_class_weight
-from .core import FtkitError
+from .core import FtkitError, parse_weights
 from .imports import *
 from fastai.metrics import ActivationType
+from .callbacks import History, NanGuard
 
 # %% auto #0
-__all__ = ['default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss', 'multilabel_metrics',
-           'TrainPosWeightedBCE', 'multilabel_loss']
+__all__ = ['default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss', 'finish_learner',
+           'multilabel_metrics', 'TrainPosWeightedBCE', 'multilabel_loss']
 
 # %% ../nbs/01_learner.ipynb #ee4ef758
 def _skm(func, name, **kwargs): return skm_to_fastai(func, average='macro', zero_division=0, name=name, **kwargs)
@@ -56,6 +57,24 @@ def classification_loss(
         if w.shape!=(n_out,) or not bool((w>0).all()): raise FtkitError(f"class_weights needs one positive weight per class ({n_out}), got {tuple(w.tolist())}.")
         return TrainWeightedLoss(w, label_smoothing=label_smoothing)
     return CrossEntropyLossFlat(label_smoothing=label_smoothing)
+
+# %% ../nbs/01_learner.ipynb #3a6bab02
+def finish_learner(
+    learn:Learner,            # A new learner around the task's model
+    task,                     # Its `Task`
+    arch:str,                 # What the model is (a timm architecture, a checkpoint), as `learn.arch`
+    weights=None,             # What the model started from, as `learn.weights` (None or 'none': random initialisation)
+    freeze:bool=True,         # Freeze every layer group but the head when the model starts from weights
+    channels_last:bool=False, # Keep the model's weights and activations in channels-last memory (faster convolutions on CPUs)
+)->Learner:
+    "`learn` ready to train: `arch`, `weights` and `task` recorded, `History` and `NanGuard` added, frozen to its head when pretrained"
+    learn.arch,learn.weights,learn.task = arch,parse_weights(weights),task
+    if not hasattr(learn, 'history'): learn.add_cb(History())
+    if learn.weights is not None and freeze: learn.freeze()
+    if channels_last:  # now, so that passes outside `fit` (the feature cache, evaluation, forgetting) run channels-last too; fastai's callback converts it again at every fit
+        learn.model.to(memory_format=torch.channels_last); learn.to_channelslast(use_amp=False)
+    if not hasattr(learn, 'nan_guard'): learn.add_cb(NanGuard())
+    return learn
 
 # %% ../nbs/01_learner.ipynb #810ddf01
 def _mean_ap(y, p):
