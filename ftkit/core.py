@@ -8,12 +8,14 @@ import os, random, re, socket, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import importlib
+from fastcore.basics import patch
+
 
 # %% auto #0
 __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'parse_budget', 'atomic_path', 'get_device',
            'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main',
            'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'Task', 'csv_columns',
-           'file_suffixes', 'infer_task', 'get_task']
+           'file_suffixes', 'infer_task', 'get_task', 'parse_weights']
 
 # %% ../nbs/00_core.ipynb #95754eac
 class _Lazy:
@@ -191,61 +193,150 @@ def one_process():
 
 # %% ../nbs/00_core.ipynb #f8a4bcec
 class Task:
-    "What a task supplies to the core; subclass it and set `name` (see the list above)"
+    "What a task supplies to the core; subclass it and set `name` (see the list above). Each hook below has a default that serves most tasks, or fails naming itself"
     name:str|None = None  # How config.json and the command line call the task
     aliases:tuple = ()    # Shorter names the command line accepts too (e.g. 'text')
+    default:bool = False  # The task used when none is named and none can be inferred (one task sets it)
     item_name:str = 'item' # What one example is called in messages ('image', 'text')
-    modules:tuple = () # Modules that training imports (fastai, the model library): `ftkit train` imports them first and times them apart
+    modules:tuple = () # Modules that training imports (fastai, the model library): `ftkit train` imports them first and times them apart, and records the versions of the libraries among them
     config_keys:tuple = ('classes',) # What `config.json` must hold for `build_model` and `preprocess`
     default_arch:str|None = None     # The architecture (or pretrained checkpoint) used when none is named
     default_bs:int = 64              # The batch size of `ftkit train` when none is given
     default_epochs:int = 4           # The epochs of `ftkit train` when none are given
     dls_settings:tuple = ()          # Settings of `ftkit train` (beyond bs, valid_pct, seed, device) that the task's `dls` takes
     learner_settings:tuple = ()      # Settings of `ftkit train` (beyond arch, weights, wd, cbs) that the task's `learner` takes
+    demo_settings:dict = {}          # Settings of `ftkit demo` that differ from `ftkit train`'s for this task (e.g. a smaller image size)
+    compare_defaults:dict = {}       # Settings of `compare_strategies` and `ftkit compare` that differ from `ftkit train`'s (e.g. a smaller image size)
     forgetting_record:dict = {}      # `forgetting`'s keys that metrics.json records, and the names it records them under
     strategy_defaults:dict = {}      # Strategy name -> fields whose defaults differ for this task's networks (e.g. a transformer's learning rate from scratch)
     default_label_col:str = 'label'  # The label column of a CSV when none is named
     metric_keys:tuple = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro') # What `evaluate` gives that the command line prints, `metrics.json` and the export record
     main_metric:str = 'accuracy' # The one figure (higher is better) that comparisons plot and `auto` chooses by (a key of `metric_keys`)
-    top_losses:bool = True           # Whether `save_report` draws the items with the highest loss (`plot_top_losses`)
+    curve_metrics:tuple = ('accuracy','f1_macro') # Columns of the training history that history.png draws beside the losses (those the history records)
+    top_losses:bool = True           # Whether the default `report_plots` draws the items with the highest loss (`plot_top_losses`)
+    input_key:str = 'file'           # What a row of `ftkit predict` calls its input: 'file' for paths, 'text' for texts
+    prediction_out:bool = False      # Whether predicting writes files (segmentation's masks): `ftkit predict` then needs `--out`
     tasks:dict = {}       # Every subclass with a name, by name (filled in as they are defined)
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get('name'): Task.tasks[cls.name] = cls  # a subclass that keeps its parent's name does not take its place
     def _todo(self, what): raise NotImplementedError(f"{type(self).__name__} does not implement `{what}`, which the core needs for this.")
-    def dls(self, source, **kwargs): "`DataLoaders` from `source`"; self._todo('dls')
-    def learner(self, dls, weights='offline', **kwargs): "A `Learner` on `dls`: head in the last layer group, `learn.task` set"; self._todo('learner')
-    def features(self, model:nn.Module, x): "Pooled body features of batch `x`, one row per item"; self._todo('features')
-    def head(self, model:nn.Module, f): "The head of `model` applied to features `f`"; self._todo('head')
-    @property
-    def has_features(self)->bool: "Whether the task says what its body's pooled features are (it defines `features`), so that a frozen body's features can be cached (segmentation's decoder reads every stage: none)"; return type(self).features is not Task.features
-    def pretrained_model(self, learn): "A fresh copy of the pretrained network `learn` started from"; self._todo('pretrained_model')
-    def forgetting(self, learn, ref=None, feats=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model), reusing `feats` (the fine-tuned body's features of the validation set) when given; None: none"; return None
-    def config(self, learn)->dict: "What `config.json` records to rebuild the model and prepare its inputs"; self._todo('config')
-    def save_files(self, learn, path:Path): "Write what else an export needs beside the weights and config.json (e.g. a tokenizer) into `path`"
-    def load_files(self, path:Path, cfg:dict): "Read back what `save_files` wrote, before `preprocess` is called"
-    def build_model(self, cfg:dict)->nn.Module: "The network `cfg` describes, weights not loaded"; self._todo('build_model')
-    def preprocess(self, cfg:dict, item)->torch.Tensor: "One raw input as the tensor the model takes"; self._todo('preprocess')
-    def collate(self, cfg:dict, xs:list)->torch.Tensor: "Preprocessed inputs as one batch (default: stacked; inputs of different lengths are padded here)"; return torch.stack(xs)
-    def onnx_axes(self, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
-    def sample_inputs(self, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
-    def plot_top_losses(self, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
-    def score(self, learn, probs, targs, losses, valid:bool=True)->dict|None: "The task's own figures from one prediction pass (`evaluate`; `valid`: of the validation set); None: single-label classification's (accuracy, precision, recall, F1, per class, confusion)"; return None
-    def outputs(self, cfg:dict, out:torch.Tensor)->torch.Tensor: "Probabilities from the model's raw outputs `out` (one row per input): a softmax over classes by default"; return out.float().softmax(1)
-    def predict_rows(self, cfg:dict, probs:torch.Tensor, top_k:int, items=None)->list:
-        "One dict per input from its probabilities (`Predictor.predict`; `items`: the raw inputs): the most likely class, its probability, and the `top_k` classes"
-        classes = list(cfg['classes'])
-        vals,idxs = probs.topk(min(top_k, len(classes)), dim=1)
-        return [dict(label=classes[i[0]], prob=float(v[0]), top_k=[(classes[j], float(w)) for j,w in zip(i.tolist(), v.tolist())]) for v,i in zip(vals, idxs)]
-    def item_labels(self, ds)->list: "A class index per item of dataset `ds`, which `Auto` carves its selection split by, class by class; default: a fastai `Datasets`' labels"; return [int(ds.tls[1][j]) for j in range(len(ds))]
-    def subset(self, ds, idxs, split_idx:int): "Items `idxs` of dataset `ds` as a dataset of their own, transformed as split `split_idx` (0: training, 1: validation); default: a fastai `Datasets`"; return type(ds)(tls=[tl._new(tl._get(idxs), split_idx=split_idx) for tl in ds.tls], n_inp=ds.n_inp)
-    def accepts(self, source)->bool: "Whether `source` looks like this task's data (the command line infers `--task` from it)"; return False
     def settings(self, which:str, **kwargs)->dict:
         "The items of `kwargs` that the task's `dls` (`which='dls'`) or `learner` (`which='learner'`) takes"
         names = self.dls_settings if which=='dls' else self.learner_settings
         return {k:v for k,v in kwargs.items() if k in names}
     def __repr__(self): return f'{type(self).__name__}()'
 
+
+# %% ../nbs/00_core.ipynb #cd359cae
+@patch
+def dls(self:Task, source, **kwargs): "`DataLoaders` from `source`"; self._todo('dls')
+@patch
+def learner(self:Task, dls, weights='offline', **kwargs): "A `Learner` on `dls`: head in the last layer group, `learn.task` set"; self._todo('learner')
+@patch
+def accepts(self:Task, source)->bool: "Whether `source` looks like this task's data (the command line infers `--task` from it)"; return False
+@patch
+def sample(self:Task)->Path: "The bundled sample data that `ftkit demo` trains on"; self._todo('sample')
+@patch
+def item_labels(self:Task, ds)->list: "A class index per item of dataset `ds`, which `Auto` carves its selection split by, class by class; default: a fastai `Datasets`' labels"; return [int(ds.tls[1][j]) for j in range(len(ds))]
+@patch
+def subset(self:Task, ds, idxs, split_idx:int):
+    "Items `idxs` of dataset `ds` as a dataset of their own, transformed as split `split_idx` (0: training, 1: validation); default: a fastai `Datasets`"
+    return type(ds)(tls=[tl._new(tl._get(idxs), split_idx=split_idx) for tl in ds.tls], n_inp=ds.n_inp)
+
+def _draws(t)->bool:
+    "Whether fastai transform `t` draws at random in training: a `RandTransform` (it draws in `before_call`) that may apply and is not for validation only"
+    return callable(getattr(t, 'before_call', None)) and getattr(t, 'p', 1)!=0 and getattr(t, 'split_idx', None)!=1
+
+@patch
+def is_augmented(self:Task, dl)->bool:
+    "Whether loader `dl` applies random transforms, so that an item gives a different input every epoch (default: any of its transforms draws at random)"
+    return any(map(_draws, _transforms(dl)))
+
+def _transforms(dl)->list: return [t for p in (getattr(dl, 'after_item', None), getattr(dl, 'after_batch', None)) for t in getattr(p, 'fs', [])]
+
+
+# %% ../nbs/00_core.ipynb #6415bee4
+@patch
+def features(self:Task, model:nn.Module, x): "Pooled body features of batch `x`, one row per item"; self._todo('features')
+@patch
+def head(self:Task, model:nn.Module, f): "The head of `model` applied to features `f`"; self._todo('head')
+@patch(as_prop=True)
+def has_features(self:Task)->bool: "Whether the task says what its body's pooled features are (it defines `features`), so that a frozen body's features can be cached (segmentation's decoder reads every stage: none)"; return type(self).features is not Task.features
+@patch
+def pretrained_model(self:Task, learn): "A fresh copy of the pretrained network `learn` started from, in `learn`'s memory layout"; self._todo('pretrained_model')
+@patch
+def forgetting(self:Task, learn, ref=None, feats=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model), reusing `feats` (the fine-tuned body's features of the validation set) when given; None: none"; return None
+
+
+# %% ../nbs/00_core.ipynb #0fac7872
+@patch
+def config(self:Task, learn)->dict: "What `config.json` records to rebuild the model and prepare its inputs"; self._todo('config')
+@patch
+def save_files(self:Task, learn, path:Path): "Write what else an export needs beside the weights and config.json (e.g. a tokenizer) into `path`"
+@patch
+def load_files(self:Task, path:Path, cfg:dict): "Read back what `save_files` wrote, before `preprocess` is called"
+@patch
+def build_model(self:Task, cfg:dict)->nn.Module: "The network `cfg` describes, weights not loaded"; self._todo('build_model')
+@patch
+def preprocess(self:Task, cfg:dict, item)->torch.Tensor: "One raw input as the tensor the model takes"; self._todo('preprocess')
+@patch
+def collate(self:Task, cfg:dict, xs:list)->torch.Tensor: "Preprocessed inputs as one batch (default: stacked; inputs of different lengths are padded here)"; return torch.stack(xs)
+@patch
+def onnx_axes(self:Task, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
+@patch
+def sample_inputs(self:Task, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
+@patch
+def outputs(self:Task, cfg:dict, out:torch.Tensor)->torch.Tensor: "Probabilities from the model's raw outputs `out` (one row per input): a softmax over classes by default"; return out.float().softmax(1)
+@patch
+def predict_rows(self:Task, cfg:dict, probs:torch.Tensor, top_k:int, items=None)->list:
+    "One dict per input from its probabilities (`Predictor.predict`; `items`: the raw inputs): the most likely class, its probability, and the `top_k` classes"
+    classes = list(cfg['classes'])
+    vals,idxs = probs.topk(min(top_k, len(classes)), dim=1)
+    return [dict(label=classes[i[0]], prob=float(v[0]), top_k=[(classes[j], float(w)) for j,w in zip(i.tolist(), v.tolist())]) for v,i in zip(vals, idxs)]
+@patch
+def gather_inputs(self:Task, inputs:list)->list:
+    "The inputs `ftkit predict` was given, as items for `Predictor.predict`: each path, a folder as the (non-hidden) files under it"
+    res = []
+    for p in map(Path, inputs):
+        if p.is_dir(): res += sorted(f for f in p.rglob('*') if f.is_file() and not f.name.startswith('.'))
+        else: res.append(p)
+    return res
+@patch
+def save_prediction(self:Task, row:dict, item, out:Path|None)->dict: "A prediction row as `ftkit predict` reports it, after writing what it writes to folder `out` (default: the row as it is)"; return row
+@patch
+def csv_fields(self:Task, row:dict)->dict:
+    "A prediction row as the columns of `ftkit predict --format csv` (the input and error columns aside)"
+    return dict(label=row.get('label', ''), prob=f"{row['prob']:.4f}" if 'prob' in row else '', top_k=' '.join(f'{l}:{p:.4f}' for l,p in row.get('top_k', [])))
+
+
+# %% ../nbs/00_core.ipynb #4815bcb9
+@patch
+def score(self:Task, learn, probs, targs, losses, valid:bool=True)->dict:
+    "The task's figures from one prediction pass of `learn` (`Learner.evaluate`; `valid`: of the validation set); default: single-label classification's (`classification_scores`)"
+    from .evaluate import classification_scores  # (fastai: imported when a learner exists)
+    return classification_scores(list(map(str, learn.dls.vocab)), probs, targs, losses)
+@patch
+def report_table(self:Task, ev:dict):
+    "The table report.csv holds, from an evaluation `ev` (default: single-label classification's `report_table`)"
+    from .evaluate import report_table
+    return report_table(ev)
+@patch
+def report_plots(self:Task, learn, ev:dict, k:int=9)->dict:
+    "File name -> figure, for what `save_report` draws of evaluation `ev` (default: the confusion matrices, F1 per class and, if `top_losses`, the `k` items with the highest loss)"
+    from .evaluate import plot_confusions, plot_class_f1, show_top_losses
+    res = {'confusion.png':plot_confusions(ev), 'class_f1.png':plot_class_f1(ev).figure}
+    if self.top_losses: res['top_losses.png'] = show_top_losses(learn, k=k, ev=ev)
+    return res
+@patch
+def plot_top_losses(self:Task, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
+@patch
+def test_learner(self:Task, path:Path, cfg:dict, source, bs:int|None=None, device=None):
+    "A `Learner` holding the exported model in folder `path` (described by `cfg`), whose validation loader serves every labelled item of `source`, read and prepared as training's validation set was, with the model's classes; what `ftkit evaluate` scores"
+    self._todo('test_learner')
+
+
+# %% ../nbs/00_core.ipynb #9cbf5622
 def csv_columns(fn)->list:
     "The header row of CSV file `fn` (UTF-8, else Windows-1252)"
     import csv
@@ -263,11 +354,16 @@ def file_suffixes(path, limit:int=10_000)->set:
         if i > limit: break
     return res
 
+def _load_tasks():
+    "Import every task package's `task` module, where its tasks register"
+    root = Path(importlib.import_module('ftkit').__file__).parent
+    for p in sorted(root.glob('*/task.py')): importlib.import_module(f'ftkit.{p.parent.name}.task')
+
 def infer_task(
     source, # What `ftkit train` was given to train on
 )->Task:
     "The task whose data `source` looks like (see each task's `accepts`), importing ftkit's task packages to ask them"
-    get_task('image_classification')  # every task package imported
+    _load_tasks()
     p = Path(source)
     if not p.exists(): raise MissingError(f"{source} does not exist.")
     if p.suffix.lower()=='.csv' and p.is_file() and not csv_columns(p): raise FtkitError(f"{source} could not be read as a CSV file: it has no header row. Give a CSV with a header row naming its columns (fname,label for images, text,label for texts).")
@@ -277,16 +373,23 @@ def infer_task(
     return found[0]
 
 def _find_task(name):
+    if name is None: return next((t for t in Task.tasks.values() if t.__dict__.get('default')), None)
     return Task.tasks.get(name) or next((t for t in Task.tasks.values() if name in t.aliases), None)
 
 def get_task(
-    name, # A task's `name` (e.g. 'image_classification') or alias ('image', 'text'), or a `Task`
+    name=None, # A task's `name` (e.g. 'image_classification') or alias ('image', 'text'), a `Task`, or None: the default task
 )->Task:
     "The task called `name`, importing ftkit's task packages to find it"
-    if not isinstance(name, str): return name  # a task object
-    if _find_task(name) is None:
-        root = Path(importlib.import_module('ftkit').__file__).parent
-        for p in sorted(root.glob('*/task.py')): importlib.import_module(f'ftkit.{p.parent.name}.task')
+    if name is not None and not isinstance(name, str): return name  # a task object
+    if _find_task(name) is None: _load_tasks()
     cls = _find_task(name)
-    if cls is None: raise FtkitError(f"Unknown task {name!r}: ftkit knows {', '.join(sorted(Task.tasks))}.")
+    if cls is None: raise FtkitError(f"Unknown task {name!r}: ftkit knows {', '.join(sorted(Task.tasks))}." if name is not None else "No task is marked as the default one.")
     return cls()
+
+def parse_weights(
+    w, # A weight source: 'offline', 'hub', a file, or None, False or 'none' (any case) for none
+):
+    "`w` with every spelling of 'no pretrained weights' as None, and a path as a string"
+    if w is None or w is False or (isinstance(w, str) and w.lower()=='none'): return None
+    return str(w) if isinstance(w, Path) else w
+

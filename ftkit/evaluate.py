@@ -12,9 +12,10 @@ from .imports import *
 from fastai.interpret import ClassificationInterpretation
 
 # %% auto #0
-__all__ = ['Predictions', 'report_table', 'plot_confusion', 'plot_confusions', 'plot_class_f1', 'show_top_losses', 'save_report']
+__all__ = ['classification_scores', 'Predictions', 'report_table', 'plot_confusion', 'plot_confusions', 'plot_class_f1',
+           'show_top_losses', 'save_report']
 
-# %% ../nbs/05_evaluate.ipynb #8e17b53d
+# %% ../nbs/05_evaluate.ipynb #b31e8360
 class _Fixed:
     "A loader's `get_idxs` that always gives the same order"
     def __init__(self, idxs): self.idxs = idxs
@@ -58,32 +59,42 @@ def _cached_preds(learn, fc):
         probs,targs,losses = learn.get_preds(dl=dl, with_loss=True, reorder=False)
     return *_in_dataset_order(idxs, probs, targs, _per_item(losses, targs)), fc.valid_x[0]
 
+
+# %% ../nbs/05_evaluate.ipynb #4b5eb5a0
+def classification_scores(
+    vocab:list,     # The class names, in the model's order
+    probs:Tensor,   # Probabilities, one row per item
+    targs:Tensor,   # Class indices
+    losses:Tensor,  # One loss per item
+)->dict:
+    "Accuracy, macro and weighted precision/recall/F1, per-class figures, the confusion matrix, the mean loss and the number of items"
+    y,p = targs.numpy(),probs.argmax(1).numpy()
+    labels = list(range(len(vocab)))
+    rep = skm.classification_report(y, p, labels=labels, output_dict=True, zero_division=0)  # keyed by index: a class may be called 'accuracy'
+    res = dict(accuracy=float(skm.accuracy_score(y, p)), valid_loss=float(losses.mean()), n=len(y))
+    for avg in ('macro','weighted'): res.update({f'{k}_{avg}':float(rep[f'{avg} avg'][m]) for k,m in (('precision','precision'), ('recall','recall'), ('f1','f1-score'))})
+    res['per_class'] = {c:dict(precision=float(r['precision']), recall=float(r['recall']), f1=float(r['f1-score']), support=int(r['support'])) for c,r in zip(vocab, (rep[str(i)] for i in labels))}
+    res['confusion'] = skm.confusion_matrix(y, p, labels=labels).tolist()
+    return res
+
+
+# %% ../nbs/05_evaluate.ipynb #8e17b53d
+def _task(learn)->Task: return getattr(learn, 'task', None) or Task()  # a plain fastai learner: single-label classification's defaults
+
 @patch
 def evaluate(self:Learner,
     dl=None,                 # A loader with labels (default: the validation set)
     features:bool=False,     # Also keep the body's features of every item (`ev['preds'].feats`), from the same pass
     cached:bool|None=None,   # On the validation set, run the head on the feature cache when the body is unchanged since it was built (None, True) or always on the inputs (False)
 )->dict:
-    "Accuracy, macro and weighted precision/recall/F1, per-class figures and loss, on `dl`, from one prediction pass"
+    "The task's figures on `dl` from one prediction pass (`Task.score`: for classification, accuracy, macro and weighted precision/recall/F1, per-class figures and loss)"
     dl = ifnone(dl, self.dls.valid)
     fc = getattr(self, 'feature_cache', None)
     use_cache = cached is not False and dl is self.dls.valid and fc is not None and fc.matches(self, fc.views)  # the checksum of the body proves it unchanged
     if cached and not use_cache: raise FtkitError("No feature cache matches this learner's validation set and body: evaluate on the inputs (cached=None or False).")
     ddp = [c for c in self.cbs if type(c).__name__ in ('DDPTrainer', 'SyncStep')]
     with self.no_bar(), self.no_logging(), self.removed_cbs(ddp), one_process(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)  # (each process of a run of several: the whole set, alone)
-    task = getattr(self, 'task', None)
-    res = task.score(self, probs, targs, losses, valid=dl is self.dls.valid) if task is not None else None  # a task's own figures (multi-label's), or classification's below
-    if res is not None:
-        res['preds'] = Predictions(probs, targs, losses, dl, feats, use_cache)
-        return res
-    y,p = targs.numpy(),probs.argmax(1).numpy()
-    vocab = list(map(str, self.dls.vocab))
-    labels = list(range(len(vocab)))
-    rep = skm.classification_report(y, p, labels=labels, output_dict=True, zero_division=0)  # keyed by index: a class may be called 'accuracy' 
-    res = dict(accuracy=float(skm.accuracy_score(y, p)), valid_loss=float(losses.mean()), n=len(y))
-    for avg in ('macro','weighted'): res.update({f'{k}_{avg}':float(rep[f'{avg} avg'][m]) for k,m in (('precision','precision'), ('recall','recall'), ('f1','f1-score'))})
-    res['per_class'] = {c:dict(precision=float(r['precision']), recall=float(r['recall']), f1=float(r['f1-score']), support=int(r['support'])) for c,r in zip(vocab, (rep[str(i)] for i in labels))}
-    res['confusion'] = skm.confusion_matrix(y, p, labels=labels).tolist()
+    res = _task(self).score(self, probs, targs, losses, valid=dl is self.dls.valid)
     res['preds'] = Predictions(probs, targs, losses, dl, feats, use_cache)  # the pass the report's figures and tables reuse (see `save_report`)
     return res
 
@@ -99,30 +110,22 @@ def classification_report(self:Learner,
     dl=None,          # A loader with labels (default: the validation set)
     show:bool=True,   # Print the table
 )->pd.DataFrame:
-    "Per-class precision, recall, F1 and support, with accuracy and the macro and weighted averages"
-    df = report_table(self.evaluate(dl))
+    "The task's report table (`Task.report_table`): for classification, per-class precision, recall, F1 and support, with accuracy and the macro and weighted averages"
+    df = _task(self).report_table(self.evaluate(dl))
     if show: print(df.round(3).to_string())
     return df
 
 def report_table(
-    ev:dict, # From `Learner.evaluate`
+    ev:dict, # From `Learner.evaluate` of a single-label classifier
 )->pd.DataFrame:
     "The classification report of an evaluation: per-class precision, recall, F1 and support, the macro and weighted averages, accuracy"
     df = pd.DataFrame(ev['per_class']).T
-    if 'mean_iou' in ev:  # segmentation: IoU and Dice (f1) per class, then their means over the classes present
-        df.loc['mean'] = {'iou':ev['mean_iou'], 'f1':ev['dice'], 'support':int(df.support.sum())}
-        df['support'] = df.support.astype(int)
-        return df
-    if 'accuracy' not in ev:  # multi-label: per label, then the averages of F1 (and mAP in the ap column)
-        for avg in ('micro','macro','samples'): df.loc[f'{avg} avg'] = {'f1':ev[f'f1_{avg}'], 'support':ev['n']}
-        df.loc['mAP'] = {'ap':ev['mAP'], 'support':ev['n']}
-        df['support'] = df.support.astype(int)
-        return df
     for avg in ('macro','weighted'):
         df.loc[f'{avg} avg'] = [ev[f'precision_{avg}'], ev[f'recall_{avg}'], ev[f'f1_{avg}'], ev['n']]
     df.loc['accuracy'] = [np.nan, np.nan, ev['accuracy'], ev['n']]
     df['support'] = df.support.astype(int)
     return df
+
 
 # %% ../nbs/05_evaluate.ipynb #8109be91
 def plot_confusion(
@@ -157,17 +160,20 @@ def plot_confusions(
 def plot_class_f1(
     ev:dict, # From `Learner.evaluate`
     ax=None,
+    mean:float|None=None,  # The average marked (default: the macro F1, `ev['f1_macro']`)
+    label:str|None=None,   # Its legend (default: 'macro F1')
+    xlabel:str='F1',       # What the bars are (segmentation: the Dice of each class's pixels)
 ):
-    "Per-class F1 as horizontal bars, the macro average marked (class names up to 60 classes)"
+    "Per-class F1 as horizontal bars, an average marked (class names up to 60 classes)"
     names = list(ev['per_class']); f1 = [ev['per_class'][c]['f1'] for c in names]
     if ax is None: _,ax = plt.subplots(figsize=(5, min(0.3*len(names)+1.2, 14)))
     ax.barh(range(len(names)), f1); ax.invert_yaxis()
     if len(names) <= 60: ax.set_yticks(range(len(names)), names)
-    seg = 'f1_macro' not in ev  # segmentation: a class's F1 over pixels is its Dice; the mean over the classes present
-    mean,what = (ev['dice'],'Dice') if seg else (ev['f1_macro'],'F1')
-    ax.axvline(mean, color='k', ls='--', lw=1, label=f"{'mean' if seg else 'macro'} {what} {mean:.3f}")
-    ax.set_xlim(0, 1); ax.set_xlabel(f'{what} (F1 of the pixels)' if seg else 'F1'); ax.legend(loc='lower right')
+    mean = ifnone(mean, ev['f1_macro'])
+    ax.axvline(mean, color='k', ls='--', lw=1, label=f"{ifnone(label, 'macro F1')} {mean:.3f}")
+    ax.set_xlim(0, 1); ax.set_xlabel(xlabel); ax.legend(loc='lower right')
     return ax
+
 
 # %% ../nbs/05_evaluate.ipynb #586153b0
 def show_top_losses(
@@ -183,9 +189,7 @@ def show_top_losses(
     else:
         with learn.no_bar(): interp = ClassificationInterpretation.from_learner(learn, dl=dl)
     with learn.no_bar():
-        task = getattr(learn, 'task', None)
-        if task is not None: task.plot_top_losses(interp, min(k, len(interp.losses)), **kwargs)  # images as images, texts as text
-        else: interp.plot_top_losses(min(k, len(interp.losses)), **kwargs)
+        _task(learn).plot_top_losses(interp, min(k, len(interp.losses)), **kwargs)  # images as images, texts as text
     fig = plt.gcf()
     fig.interp = interp  # what was plotted: `fig.interp.top_losses(k)`
     return fig
@@ -198,25 +202,20 @@ def save_report(
     k:int=9,       # Items in `top_losses.png`
     dpi:int=100,
 )->list:
-    "Write report.csv, confusion.png, class_f1.png, top_losses.png and history.png to `out`, from the one prediction pass of `ev`; the paths written"
+    "Write report.csv, the task's plots (`Task.report_plots`: for classification confusion.png, class_f1.png and top_losses.png) and history.png to `out`, from the one prediction pass of `ev`; the paths written"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if ev is None: ev = learn.evaluate()  # (not `ifnone`, which would evaluate it whether needed or not)
     res = []
     def _save(fig, name):
         with atomic_path(out/name) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches='tight', format='png')
         plt.close(fig); res.append(out/name)
-    df = report_table(ev)
+    df = _task(learn).report_table(ev)
     with atomic_path(out/'report.csv') as tmp: df.to_csv(tmp, index_label='class')
     res.append(out/'report.csv')
-    if 'confusion' in ev: _save(plot_confusions(ev), 'confusion.png')  # (single-label classification)
-    _save(plot_class_f1(ev).figure, 'class_f1.png')
-    task = getattr(learn, 'task', None)
-    if task is None or task.top_losses: _save(show_top_losses(learn, k=k, ev=ev), 'top_losses.png')
-    if 'iou_per_image' in ev:  # segmentation: the images with the lowest IoU, masks over them
-        from ftkit.vision.segment import show_masks
-        _save(show_masks(learn, ev, k=min(k, 6)), 'worst_masks.png')
+    for name,fig in _task(learn).report_plots(learn, ev, k).items(): _save(fig, name)
     h = getattr(learn, 'history', None)
     if h is not None and h.rows:
-        ms = [m for m in ('accuracy','f1_macro','f1_micro','mean_iou') if m in h.df.columns]
+        ms = [m for m in _task(learn).curve_metrics if m in h.df.columns]
         _save(np.atleast_1d(h.plot(metrics=ms or None))[0].figure, 'history.png')
     return res
+
