@@ -16,13 +16,10 @@ __all__ = ['pretrained_model', 'weight_drift', 'body_unchanged', 'L2SP', 'plot_d
 def pretrained_model(
     learn:Learner, # A learner whose `task` knows its pretrained model (e.g. from `ft_learner`)
 )->nn.Module:
-    "The pretrained model `learn` started from (its task's `pretrained_model`), in eval mode on `learn`'s device"
+    "The pretrained model `learn` started from (its task's `pretrained_model`), in eval mode on `learn`'s device and in its memory layout"
     if getattr(learn, 'weights', None) is None or getattr(learn, 'task', None) is None: raise FtkitError(
         "This learner has no pretrained weights to compare with: it was built with weights=None, or without a task (e.g. not by `ft_learner`).")
-    m = learn.task.pretrained_model(learn).eval().to(next(learn.model.parameters()).device)
-    if any(p.dim()==4 and not p.is_contiguous() and p.is_contiguous(memory_format=torch.channels_last) for p in learn.model.parameters()):
-        m = m.to(memory_format=torch.channels_last)  # the learner's layout, for the same speed
-    return m
+    return learn.task.pretrained_model(learn).eval().to(next(learn.model.parameters()).device)  # (in the learner's memory layout: the task's to say)
 
 @contextmanager
 def _evaluating(model):

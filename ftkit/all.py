@@ -15,4 +15,5 @@ from .evaluate import *
 from .compare import *
 from .export import *
 from .adapt import *
-from .cli import train, compare, make_strategy, predict, TrainSettings
+from .settings import TrainSettings, make_strategy
+from .run import train, compare, predict

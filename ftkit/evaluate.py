@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_evaluate.ipynb #05e3434a
 from __future__ import annotations
+import json
 from typing import NamedTuple
 import sklearn.metrics as skm
 from types import MethodType
@@ -13,9 +14,9 @@ from fastai.interpret import ClassificationInterpretation
 
 # %% auto #0
 __all__ = ['classification_scores', 'Predictions', 'report_table', 'plot_confusion', 'plot_confusions', 'plot_class_f1',
-           'show_top_losses', 'save_report']
+           'show_top_losses', 'save_report', 'figure_keys', 'evaluate_model']
 
-# %% ../nbs/05_evaluate.ipynb #b31e8360
+# %% ../nbs/05_evaluate.ipynb #26d65560
 class _Fixed:
     "A loader's `get_idxs` that always gives the same order"
     def __init__(self, idxs): self.idxs = idxs
@@ -60,7 +61,7 @@ def _cached_preds(learn, fc):
     return *_in_dataset_order(idxs, probs, targs, _per_item(losses, targs)), fc.valid_x[0]
 
 
-# %% ../nbs/05_evaluate.ipynb #4b5eb5a0
+# %% ../nbs/05_evaluate.ipynb #14d25d0f
 def classification_scores(
     vocab:list,     # The class names, in the model's order
     probs:Tensor,   # Probabilities, one row per item
@@ -218,4 +219,38 @@ def save_report(
         ms = [m for m in _task(learn).curve_metrics if m in h.df.columns]
         _save(np.atleast_1d(h.plot(metrics=ms or None))[0].figure, 'history.png')
     return res
+
+
+# %% ../nbs/05_evaluate.ipynb #da27d269
+_WEIGHTED = ('precision_weighted','recall_weighted','f1_weighted')  # recorded beside the task's own `metric_keys` when it has them
+
+def figure_keys(
+    task:Task, # The learner's task
+    ev:dict,   # From `Learner.evaluate`
+)->tuple:
+    "The figures of `ev` that metrics.json records: the task's `metric_keys`, and the weighted averages where the task has them"
+    return (*task.metric_keys, *(k for k in _WEIGHTED if k in ev))
+
+def evaluate_model(
+    model,             # A model folder (from `ftkit train` or `export_model`), or a `Predictor` loaded from one
+    data,              # Labelled data in the shapes training reads (a folder, a CSV, images and masks)
+    out=None,          # Folder for metrics.json, report.csv and the task's plots; None: write nothing
+    bs:int|None=None,  # Batch size (default: the task's)
+    device=None,       # Device (default: the `Predictor`'s, else the best available)
+    k:int=9,           # Items in the plots of the worst
+)->dict:
+    "The exported model's figures on labelled `data` (`Task.test_learner`, then `Learner.evaluate`); with `out`, written as metrics.json beside the report"
+    from ftkit.export import load_model, Predictor
+    pred = model if isinstance(model, Predictor) else load_model(model, device=device)
+    if pred.path is None: raise FtkitError("This Predictor was not loaded from a model folder (`load_model`): evaluating it needs the folder.")
+    learn = pred.task.test_learner(pred.path, pred.cfg, data, bs=bs, device=ifnone(device, pred.device))
+    ev = learn.evaluate()
+    if out is None: return ev
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    m = dict({k:ev[k] for k in figure_keys(pred.task, ev)}, n=ev['n'], task=pred.task.name, model=str(pred.path.resolve()),
+             data=str(Path(data).resolve()) if isinstance(data, (str, Path)) else None, n_classes=len(pred.classes),
+             per_class=ev['per_class'], skipped=getattr(learn.dls, 'skipped', []))
+    save_report(learn, out, ev, k=k)
+    with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(m, indent=2))
+    return ev
 

@@ -24,20 +24,21 @@ def _sha256(fn)->str:
 def export_model(
     learn,            # A trained `Learner` with a `task` (e.g. from `ft_learner`)
     path,             # Folder to write the two files into (created if needed; other files in it are left alone)
-    metrics:dict|None=None, # Summary to record (default: the last epoch of `learn.history`; after `Auto`, whose history is scored on its selection split, a pass over the validation set)
+    metrics:dict|None=None, # Summary to record (default: the last epoch of `learn.history`; after a strategy whose history is not scored on the validation set (`Auto`'s, on its selection split), a pass over it)
     extra:dict|None=None,   # More to record in config.json, e.g. the seed and library versions of the run
 )->Path:
     "Write `learn`'s model to the folder `path`: `model.safetensors` and `config.json` (the task's description of the model and its inputs)"
     path,task = Path(path),getattr(learn, 'task', None)
     if task is None: raise FtkitError("export_model needs to know the learner's task (how to rebuild its model and prepare its inputs): build it with a task, e.g. `ft_learner`.")
-    if metrics is None and hasattr(learn, 'auto'):
+    s = getattr(learn, 'strategy', None)
+    if metrics is None and s is not None and not s.history_on_valid:
         from ftkit.evaluate import Predictions  # (`Learner.evaluate`)
         ev = learn.evaluate()
         metrics = {k:ev[k] for k in task.metric_keys}
     elif metrics is None and getattr(learn, 'history', None) is not None and learn.history.rows:
         metrics = {k:v for k,v in learn.history.rows[-1].items() if k not in ('phase','epoch','trainable_groups','time')}
     cfg = dict(format=FORMAT, task=task.name, ftkit_version=__version__, **task.config(learn),
-               strategy=learn.strategy.to_dict() if hasattr(learn, 'strategy') else None, metrics=metrics, **(extra or {}))
+               strategy=s.to_dict() if s is not None else None, metrics=metrics, **(extra or {}))
     sd = {k:v.detach().cpu().contiguous() for k,v in learn.model.state_dict().items()}
     path.mkdir(parents=True, exist_ok=True)
     with atomic_path(path/'model.safetensors') as tmp:
@@ -55,7 +56,7 @@ def _load_config(path:Path)->dict:
     try: cfg = json.loads(fn.read_text())
     except json.JSONDecodeError as e: raise FtkitError(f"{fn} is not valid JSON ({e}); export the model again.") from e
     if cfg.get('format')!=FORMAT: raise FtkitError(f"{fn} is not an ftkit model description (format {cfg.get('format')!r}, expected {FORMAT!r}).")
-    cfg.setdefault('task', 'image_classification')  # exports made before tasks were recorded
+    cfg.setdefault('task', get_task().name)  # exports made before tasks were recorded: the default task's
     missing = [k for k in get_task(cfg['task']).config_keys if k not in cfg]
     if missing: raise FtkitError(f"{fn} lacks {', '.join(missing)}; export the model again with this version of ftkit.")
     return cfg
@@ -81,8 +82,9 @@ class Predictor:
         cfg:dict,              # Its `config.json`
         device=None,           # Device (default: best available)
         task=None,             # The task, its extra files loaded (default: the one `cfg` names)
+        path=None,             # The model folder it was loaded from (`evaluate` reads the weights from it)
     ):
-        self.cfg,self.classes,self.device = cfg,list(cfg['classes']),get_device(device)
+        self.cfg,self.classes,self.device,self.path = cfg,list(cfg['classes']),get_device(device),None if path is None else Path(path)
         self.task = task if task is not None else get_task(cfg['task'])
         self.model = model.to(self.device).eval()
 
@@ -108,6 +110,15 @@ class Predictor:
         res = self.task.predict_rows(self.cfg, self.probs(items), top_k, items=items)  # (a multi-label model: every label over its threshold)
         return res[0] if single else res
 
+    def evaluate(self,
+        data,               # Labelled data in the shapes training reads (a folder, a CSV, images and masks)
+        out=None,           # Folder for metrics.json and the report (report.csv and the task's plots); None: write nothing
+        bs:int|None=None,   # Batch size (default: the task's)
+    )->dict:
+        "The model's figures on `data`, as `ftkit train` reports them for its validation set (`evaluate_model`; needs fastai)"
+        from ftkit.evaluate import evaluate_model  # (fastai, imported only to evaluate: predicting needs none)
+        return evaluate_model(self, data, out=out, bs=bs)
+
 class _OnnxModel:
     "An ONNX Runtime session with the small part of a torch model's interface `Predictor` uses"
     def __init__(self, fn):
@@ -127,10 +138,10 @@ def load_model(
     cfg = _load_config(path)
     task = get_task(cfg['task'])
     task.load_files(path, cfg)
-    if backend=='torch': return Predictor(_load_weights(path, cfg, task), cfg, device=device, task=task)
+    if backend=='torch': return Predictor(_load_weights(path, cfg, task), cfg, device=device, task=task, path=path)
     if backend!='onnx': raise FtkitError(f"backend must be 'torch' or 'onnx', not {backend!r}.")
     if not (path/'model.onnx').is_file(): raise MissingError(f"{path} has no model.onnx: create it with export_onnx (or `ftkit export {path} --onnx`).")
-    return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu', task=task)
+    return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu', task=task, path=path)
 
 # %% ../nbs/07_export.ipynb #71da9e07
 def export_onnx(

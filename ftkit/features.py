@@ -7,7 +7,7 @@ from __future__ import annotations
 import random, time, uuid, weakref
 from types import MethodType
 from contextlib import contextmanager
-from .core import cache_dir, FtkitError, distributed_active, world_size
+from .core import cache_dir, FtkitError, distributed_active, world_size, get_task
 from .imports import *
 
 # %% auto #0
@@ -15,14 +15,12 @@ __all__ = ['is_augmented', 'FeatureCache', 'CachedDL']
 
 # %% ../nbs/03_features.ipynb #142b5075
 def is_augmented(
-    dl:DataLoader, # A fastai loader, e.g. `dls.train`
+    dl:DataLoader,  # A fastai loader, e.g. `dls.train`
+    task=None,      # The task whose loader it is (default: the default task)
 )->bool:
-    "Whether `dl` applies random transforms, so that an item gives a different input every epoch"
-    tfms = [t for p in (getattr(dl, 'after_item', None), getattr(dl, 'after_batch', None)) for t in getattr(p, 'fs', [])]
-    def _random(t):
-        if not callable(getattr(t, 'before_call', None)) or getattr(t, 'p', 1)==0 or t.split_idx==1: return False  # fastai's `RandTransform`s draw in `before_call`
-        return getattr(t, 'method', None)!='squish'  # a resize that squishes draws nothing; cropping and padding place the image at random in training
-    return any(map(_random, tfms))
+    "Whether `dl` applies random transforms, so that an item gives a different input every epoch (`Task.is_augmented`)"
+    return get_task(task).is_augmented(dl)
+
 
 # %% ../nbs/03_features.ipynb #d2c1a8d2
 def _store(shape, max_ram):
