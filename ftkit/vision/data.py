@@ -4,28 +4,20 @@
 
 # %% ../../nbs/10_vision.data.ipynb #597154e8
 from __future__ import annotations
-import importlib.resources, os, sqlite3, warnings
+import os, sqlite3, warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
 import pandas as pd, timm, PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
-from ..data import plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note, stratified, rarest_label
+from ..data import plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note, stratified, rarest_label, read_csv
 from ..core import cache_dir, get_device, FtkitError, MissingError
-from .task import to_rgb, _square
+from .image import to_rgb, resize_square, sample_data, multilabel_sample
 from ..imports import *
 from fastai.vision.all import *
 
 # %% auto #0
-__all__ = ['sample_data', 'arch_stats', 'RGBImage', 'check_images', 'aug_tfms', 'plain_resize', 'ImageDL', 'ImageWeightedDL',
-           'image_dls', 'multilabel_sample', 'LabelSet', 'multilabel_dls']
-
-# %% ../../nbs/10_vision.data.ipynb #a3073002
-def sample_data()->Path:
-    "Path of the Fashion-MNIST sample shipped with ftkit: `train/` and `valid/`, one folder per class"
-    path = Path(str(importlib.resources.files('ftkit')))/'samples'/'fashion_mnist_sample'
-    if not path.is_dir(): raise MissingError(f"The sample dataset is missing from this ftkit install ({path}). Reinstall ftkit, or run scripts/make_sample.py from a source checkout.")
-    return path
+__all__ = ['arch_stats', 'RGBImage', 'check_images', 'aug_tfms', 'plain_resize', 'ImageDL', 'ImageWeightedDL', 'image_dls',
+           'LabelSet', 'multilabel_dls']
 
 # %% ../../nbs/10_vision.data.ipynb #153c94bc
 def arch_stats(
@@ -148,17 +140,8 @@ def _folder_source(
 # %% ../../nbs/10_vision.data.ipynb #bacbbeef
 def _read_table(source, path, fn_col, label_col, valid_col):
     "Rows to train on (file names made full paths), their base folder, and the rows skipped with reasons, from a CSV file or a DataFrame"
-    if isinstance(source, pd.DataFrame): df,path = source.copy(),Path(path or '.')
-    # labels stay strings: an empty cell would otherwise turn integer labels into floats, and pandas reads 'NA' or 'None' as missing
-    else:
-        try: df = pd.read_csv(source, dtype={label_col:str}, keep_default_na=False, na_values={label_col:['']})
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise FtkitError(f"{source} could not be read as a CSV file ({type(e).__name__}: {str(e).splitlines()[0]}). Give a CSV with a header row naming the file and label columns.") from None
-        path = Path(path or Path(source).parent)
-    missing = [c for c in (fn_col,label_col) if c not in df.columns]
-    if missing: raise FtkitError(f"Column(s) {missing} not found; the table has {list(df.columns)}. Name the file and label columns with `fn_col=` and `label_col=`.")
-    if valid_col in df.columns and df[valid_col].dtype!=bool: raise FtkitError(
-        f"Column {valid_col!r} marks validation rows, so it must hold only True or False; it holds {sorted(set(map(str, df[valid_col])))[:5]}. Fix it, or name another column with `valid_col=`.")
+    df = read_csv(source, (fn_col,label_col), valid_col, hint="Name the file and label columns with `fn_col=` and `label_col=`.")
+    path = Path(path or '.') if isinstance(source, pd.DataFrame) else Path(path or Path(source).parent)
     strip = lambda o: o.strip() if isinstance(o, str) else o
     df[label_col] = df[label_col].map(strip)
     fns = [os.path.normpath(path/str(strip(f))) if isinstance(strip(f), (str,Path)) and str(strip(f)) else None for f in df[fn_col]]
@@ -191,7 +174,6 @@ def _table_source(
 )->_Source:
     "The rows of a CSV file or DataFrame that can be used, labelled by `label_col`, split by `valid_col` (or at random)"
     is_df = isinstance(source, pd.DataFrame)
-    if not is_df and not Path(source).is_file(): raise MissingError(f"CSV file {source} does not exist.")
     df,base,skipped = _read_table(source, path, fn_col, label_col, valid_col)
     n = len(df)+len(skipped)
     bad = check_images(df[fn_col]) if check else []
@@ -249,7 +231,7 @@ class _DecodedItems:
         key = (s or 0, *plain)  # (fastai's own first pass asks for item None: the first)
         if key in kept: return kept[key]
         img,*rest = self.create_item(s)
-        res = (TensorImage(torch.from_numpy(np.array(_square(img, *plain), dtype=np.uint8)).permute(2,0,1)), *rest)  # what `Resize` then `ToTensor` give
+        res = (TensorImage(torch.from_numpy(np.array(resize_square(img, *plain), dtype=np.uint8)).permute(2,0,1)), *rest)  # what `Resize` then `ToTensor` give
         if self.fake_l.num_workers==0: kept.add(key, res)  # (a worker process's memory is gone after each epoch)
         return res
 
@@ -258,6 +240,28 @@ class ImageDL(_DecodedItems, TfmdDL):
 
 class ImageWeightedDL(_DecodedItems, WeightedDL):
     "fastai's `WeightedDL` (oversampling), with items read as `ImageDL` reads them"
+
+# %% ../../nbs/10_vision.data.ipynb #ab460959
+def _stats(arch, stats)->tuple:
+    "`(mean, std)` as tuples of floats: `stats` if given, else `arch`'s, else ImageNet's"
+    if stats is None: stats = arch_stats(arch) if arch is not None else imagenet_stats
+    return tuple(tuple(float(x) for x in o) for o in stats)
+
+def _known(source, labels:set, vocab:list):
+    "Refuse data with a class the model does not know"
+    new = sorted(labels - set(map(str, vocab)))
+    if new: raise FtkitError(f"{source if not isinstance(source, pd.DataFrame) else 'The table'} has classes the model does not know: {', '.join(new)} (the model knows: {', '.join(map(str, vocab))}).")
+
+def _all_items(items)->tuple:
+    "Every item in the validation set; the training set (never trained on) the same items, so that fastai has a training loader to build"
+    idxs = list(range(len(items)))
+    return idxs,idxs
+
+def _fit_bs(bs:int, splits, notes:list)->int:
+    "`bs`, lowered to the number of training items: the training loader drops incomplete batches, so it would train on nothing"
+    if bs <= len(splits[0]): return bs
+    notes.append(f"Batch size lowered from {bs} to {len(splits[0])}, the number of training images.")
+    return len(splits[0])
 
 # %% ../../nbs/10_vision.data.ipynb #28ac9de0
 def image_dls(
@@ -281,29 +285,29 @@ def image_dls(
     num_workers:int=0,        # Loader processes; 0 (load in the main process) is fastest for small images on a CPU
     keep_decoded:int=2**29,   # Bytes of decoded images kept in memory per split, when nothing random happens per image (see `ImageDL`); 0: none
     device=None,              # Device of the batches (default: best available)
+    vocab:list|None=None,     # The classes, in this order (default: the labels found, sorted); data with another class is refused
+    all_valid:bool=False,     # Every item in the validation set, unsplit (scoring a trained model: `Task.test_learner`)
     check:bool=True,          # Decode every file first, and leave out (and report) those that can't be read; see `check_images`
     verbose:bool=True,        # Print what was skipped, and warnings about the classes
     **kwargs                  # Passed to `DataBlock.dataloaders`
 )->DataLoaders:
     "`DataLoaders` for image classification from a folder, a CSV file or a DataFrame; files that can't be used are in `dls.skipped`"
-    if stats is None: stats = arch_stats(arch) if arch is not None else imagenet_stats
-    mean,std = (tuple(float(x) for x in o) for o in stats)
+    mean,std = _stats(arch, stats)
     # black borders for 'pad' (fastai reflects by default), as an exported model's preprocessing pads
     tfms = dict(item_tfms=Resize(size, method=method, pad_mode=PadMode.Zeros), batch_tfms=[*aug_tfms(aug), *L(batch_tfms), Normalize.from_stats(mean, std)])
     if isinstance(source, pd.DataFrame) or Path(source).suffix.lower()=='.csv': src = _table_source(source, path, fn_col, label_col, valid_col, valid_pct, seed, check)
     else: src = _folder_source(Path(source), valid_pct, seed, check)
     items,labels,notes = src.items,src.labels,src.notes
-    splits = subsample(checked_split(src.splitter, labels, src.given, notes), labels, train_frac, seed)(items)
-    if bs > len(splits[0]):  # the training loader drops incomplete batches: it would train on nothing
-        notes.append(f"Batch size lowered from {bs} to {len(splits[0])}, the number of training images.")
-        bs = len(splits[0])
+    if vocab is not None: _known(source, {str(y) for y in labels}, vocab)
+    splits = _all_items(items) if all_valid else subsample(checked_split(src.splitter, labels, src.given, notes), labels, train_frac, seed)(items)
+    bs = _fit_bs(bs, splits, notes)
     counts = Counter(str(labels[i]) for i in splits[0])
-    if skew and (o := skew_note(counts, skew, hint="consider oversample=True here or class_weights='balanced' in ft_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
+    if skew and not all_valid and (o := skew_note(counts, skew, hint="consider oversample=True here or class_weights='balanced' in ft_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
     if oversample: kwargs.update(dl_type=ImageWeightedDL, dl_kwargs=[dict(wgts=[1/counts[str(labels[i])] for i in splits[0]]), {}])
     else: kwargs.setdefault('dl_type', ImageDL)
     if verbose:
         for o in notes: print(o)
-    dblock = DataBlock(blocks=(ImageBlock(RGBImage), CategoryBlock), splitter=lambda _: splits, **src.getters, **tfms)
+    dblock = DataBlock(blocks=(ImageBlock(RGBImage), CategoryBlock(vocab=vocab)), splitter=lambda _: splits, **src.getters, **tfms)
     dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
     for dl in dls.loaders: dl.dataset._decoded = _Kept(keep_decoded)  # (what fastai's first pass kept, under the default cap, goes)
     dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=oversample)
@@ -312,18 +316,41 @@ def image_dls(
     return dls
 
 # %% ../../nbs/10_vision.data.ipynb #d02be05f
-def multilabel_sample()->Path:
-    "Path of the composited multi-label sample shipped with ftkit: `labels.csv` (fname, labels separated by spaces, is_valid) and `images/`"
-    path = Path(str(importlib.resources.files('ftkit')))/'samples'/'multilabel_sample'
-    if not (path/'labels.csv').is_file(): raise MissingError(f"The multi-label sample is missing from this ftkit install ({path}). Reinstall ftkit, or run scripts/make_vision_samples.py from a source checkout.")
-    return path/'labels.csv'
-
 class LabelSet:
     "`get_y` of a multi-label table: the labels in column `col` of a row, split on `delim`; an empty cell is the empty set"
     def __init__(self, col:str, delim:str=' '): self.col,self.delim = col,delim
     def __call__(self, r)->list:
         v = r[self.col]
         return [o for o in str(v).split(self.delim) if o] if isinstance(v, str) else []
+
+# %% ../../nbs/10_vision.data.ipynb #af3f2837
+def _ml_table(source, path, fn_col, label_col, valid_col, label_delim)->tuple:
+    "The table of a multi-label source and the folder its file names are relative to"
+    if not isinstance(source, pd.DataFrame) and Path(source).is_dir(): raise FtkitError(
+        f"{source} is a folder; multi-label data is a CSV file with {fn_col},{label_col} columns (labels separated by spaces), e.g. {Path(source)/'labels.csv'}.")
+    df = read_csv(source, (fn_col,label_col), valid_col, hint=f"A multi-label table has a file column and a labels column (labels separated by {label_delim!r}, e.g. 'cat dog'); name them with `fn_col=` and `label_col=`.")
+    return df,(Path(path or '.') if isinstance(source, pd.DataFrame) else Path(path or Path(source).parent))
+
+def _ml_rows(df, base:Path, fn_col:str, get_y)->tuple:
+    "The rows with a file name (made a full path), each file once, and the rows skipped with reasons; a file listed with two label sets refused"
+    fns = [os.path.normpath(base/str(f).strip()) if str(f).strip() else None for f in df[fn_col]]
+    keep,skipped,seen = [],[],{}
+    for i,f in enumerate(fns):
+        ys = frozenset(get_y(df.iloc[i]))
+        if f is None: skipped.append(dict(file=f'row {i+1}', reason='no file name')); continue
+        if f in seen:
+            if seen[f]!=ys: raise FtkitError(f"{f} is listed twice with different labels ({' '.join(sorted(seen[f])) or 'none'} and {' '.join(sorted(ys)) or 'none'}): give each file one row.")
+            skipped.append(dict(file=f, reason='duplicate row')); continue
+        seen[f] = ys; keep.append(i)
+    return df.iloc[keep].reset_index(drop=True).assign(**{fn_col:[Path(fns[i]) for i in keep]}),skipped
+
+def _ml_split(items, labels, valid_col, valid_pct, seed, train_frac)->tuple:
+    "Training and validation rows: by `valid_col` or at random, neither empty; a `train_frac` share of the training rows, label by label"
+    given = valid_col in items.columns
+    splits = (ColSplitter(valid_col) if given else RandomSplitter(valid_pct, seed=seed))(items)
+    if not len(splits[0]) or not len(splits[1]): raise FtkitError(f"The {'training' if not len(splits[0]) else 'validation'} split is empty: " + (f"mark some rows of {valid_col!r} {not len(splits[1])}." if given else "raise valid_pct, or give more rows."))
+    if train_frac < 1: splits = (stratified(splits[0], rarest_label(labels, none=''), train_frac, seed), splits[1])
+    return splits
 
 # %% ../../nbs/10_vision.data.ipynb #20aaee67
 def multilabel_dls(
@@ -345,57 +372,33 @@ def multilabel_dls(
     batch_tfms=None,          # Extra batch transforms (augmentation), applied before normalisation
     num_workers:int=0,        # Loader processes
     device=None,              # Device of the batches (default: best available)
+    vocab:list|None=None,     # The labels, in this order (default: those found, sorted); data with another label is refused
+    all_valid:bool=False,     # Every item in the validation set, unsplit (scoring a trained model: `Task.test_learner`)
     check:bool=True,          # Decode every file first, and leave out (and report) those that can't be read
     verbose:bool=True,        # Print what was skipped, and labels without training images
     **kwargs                  # Passed to `DataBlock.dataloaders`
 )->DataLoaders:
     "`DataLoaders` for multi-label image classification from a CSV file or DataFrame; targets are one-hot over `dls.vocab`, files that can't be used are in `dls.skipped`"
-    if stats is None: stats = arch_stats(arch) if arch is not None else imagenet_stats
-    mean,std = (tuple(float(x) for x in o) for o in stats)
+    mean,std = _stats(arch, stats)
     tfms = dict(item_tfms=Resize(size, method=method, pad_mode=PadMode.Zeros), batch_tfms=[*aug_tfms(aug), *L(batch_tfms), Normalize.from_stats(mean, std)])
-    if isinstance(source, pd.DataFrame): df,base = source.copy(),Path(path or '.')
-    else:
-        if Path(source).is_dir(): raise FtkitError(f"{source} is a folder; multi-label data is a CSV file with {fn_col},{label_col} columns (labels separated by spaces), e.g. {Path(source)/'labels.csv'}.")
-        if not Path(source).is_file(): raise MissingError(f"CSV file {source} does not exist.")
-        try: df = pd.read_csv(source, dtype={label_col:str}, keep_default_na=False)  # an empty cell is the empty set, not NaN
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise FtkitError(f"{source} could not be read as a CSV file ({type(e).__name__}: {str(e).splitlines()[0]}).") from None
-        base = Path(path or Path(source).parent)
-    missing = [c for c in (fn_col, label_col) if c not in df.columns]
-    if missing: raise FtkitError(f"Column(s) {missing} not found; the table has {list(df.columns)}. A multi-label table has a file column and a labels column "
-                                 f"(labels separated by {label_delim!r}, e.g. 'cat dog'); name them with `fn_col=` and `label_col=`.")
-    if valid_col in df.columns and df[valid_col].dtype!=bool: raise FtkitError(f"Column {valid_col!r} marks validation rows, so it must hold only True or False; it holds {sorted(set(map(str, df[valid_col])))[:5]}.")
+    df,base = _ml_table(source, path, fn_col, label_col, valid_col, label_delim)
     get_y = LabelSet(label_col, label_delim)
-    fns = [os.path.normpath(base/str(f).strip()) if str(f).strip() else None for f in df[fn_col]]
-    keep,skipped,seen = [],[],{}
-    for i,f in enumerate(fns):
-        ys = frozenset(get_y(df.iloc[i]))
-        if f is None: skipped.append(dict(file=f'row {i+1}', reason='no file name')); continue
-        if f in seen:
-            if seen[f]!=ys: raise FtkitError(f"{f} is listed twice with different labels ({' '.join(sorted(seen[f])) or 'none'} and {' '.join(sorted(ys)) or 'none'}): give each file one row.")
-            skipped.append(dict(file=f, reason='duplicate row')); continue
-        seen[f] = ys; keep.append(i)
-    df = df.iloc[keep].reset_index(drop=True).assign(**{fn_col:[Path(fns[i]) for i in keep]})
+    df,skipped = _ml_rows(df, base, fn_col, get_y)
     n = len(df)+len(skipped)
     bad = check_images(df[fn_col]) if check else []
     skipped += bad
     bad = {o['file'] for o in bad}
     items = df[[str(f) not in bad for f in df[fn_col]]].reset_index(drop=True)
     if not len(items): raise FtkitError(f"None of the {n} rows of {source if not isinstance(source, pd.DataFrame) else 'the table'} can be used. {skip_summary(skipped, n, 'rows')}.")
-    given = valid_col in items.columns
-    splitter = ColSplitter(valid_col) if given else RandomSplitter(valid_pct, seed=seed)
-    splits = splitter(items)
-    if not len(splits[0]) or not len(splits[1]): raise FtkitError(f"The {'training' if not len(splits[0]) else 'validation'} split is empty: " + (f"mark some rows of {valid_col!r} {not len(splits[1])}." if given else "raise valid_pct, or give more rows."))
     labels = [get_y(r) for _,r in items.iterrows()]
-    if train_frac < 1: splits = (stratified(splits[0], rarest_label(labels, none=''), train_frac, seed), splits[1])
-    vocab = sorted({y for ys in labels for y in ys})
+    splits = _all_items(items) if all_valid else _ml_split(items, labels, valid_col, valid_pct, seed, train_frac)
+    if vocab is not None: _known(source, {y for ys in labels for y in ys}, vocab)
+    vocab = vocab or sorted({y for ys in labels for y in ys})
     if not vocab: raise FtkitError(f"No row of the table has a label in {label_col!r}: there is nothing to learn.")
     notes = [skip_summary(skipped, n, 'rows')] if skipped else []
     counts = Counter(y for i in splits[0] for y in labels[i])
-    if absent := [y for y in vocab if not counts[y]]: notes.append(f"Label(s) {absent} have no training images: the model can't learn them.")
-    if bs > len(splits[0]):
-        notes.append(f"Batch size lowered from {bs} to {len(splits[0])}, the number of training images.")
-        bs = len(splits[0])
+    if (absent := [y for y in vocab if not counts[y]]) and not all_valid: notes.append(f"Label(s) {absent} have no training images: the model can't learn them.")
+    bs = _fit_bs(bs, splits, notes)
     if verbose:
         for o in notes: print(o)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), MultiCategoryBlock(vocab=vocab)), splitter=lambda _: splits, get_x=ColReader(fn_col), get_y=get_y, **tfms)

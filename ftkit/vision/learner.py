@@ -8,12 +8,10 @@ import warnings
 import timm
 from ..imports import *
 from fastai.vision.all import *
-from ..callbacks import History, NanGuard
 from .data import arch_stats
 from .models import create_backbone
-from .task import ImageClassification, ImageMultiLabel
-from ..core import FtkitError
-from ..learner import default_metrics, balanced_weights, TrainWeightedLoss, classification_loss, multilabel_loss, multilabel_metrics
+from ..core import FtkitError, get_task, parse_weights
+from ..learner import default_metrics, balanced_weights, TrainWeightedLoss, classification_loss, multilabel_loss, multilabel_metrics, finish_learner
 
 # %% auto #0
 __all__ = ['timm_splitter', 'ft_learner']
@@ -48,13 +46,14 @@ def ft_learner(
     metrics=None,           # Metrics (default: `default_metrics()`)
     freeze:bool=True,       # Freeze all groups but the head when the weights are pretrained
     channels_last:bool=True, # Keep the model's weights and activations in channels-last memory layout (faster convolutions on CPUs)
+    task=None,              # The `Task` the learner serves (default: `ImageClassification`, or `ImageMultiLabel` for data from `multilabel_dls`)
     **kwargs
 )->Learner:
     "A fastai `Learner` fine-tuning a timm `arch` on `dls` (single-label, or multi-label from `multilabel_dls`), with timm's layer groups"
     n_out = ifnone(n_out, dls.c)
     multi = getattr(dls, 'multi_label', False)  # one sigmoid per label (see `ImageMultiLabel`)
     if multi and label_smoothing: raise FtkitError("label_smoothing spreads a single label's target over the classes; it does not apply to multi-label data.")
-    if isinstance(weights, str) and weights.lower()=='none': weights = None  # as the command line spells it
+    weights = parse_weights(weights)
     prep = getattr(dls, 'prep', None)
     if prep is not None and weights is not None:
         mean,std = arch_stats(arch)
@@ -67,10 +66,4 @@ def ft_learner(
     if mix is not None and mix not in mixers: raise FtkitError(f"mix must be None, 'mixup' or 'cutmix', not {mix!r}.")
     if mix is not None: kwargs['cbs'] = L(kwargs.get('cbs'))+mixers[mix](mix_alpha)
     learn = Learner(dls, model, splitter=partial(timm_splitter, coarse=coarse), metrics=ifnone(metrics, multilabel_metrics() if multi else default_metrics()), wd=wd, **kwargs)
-    learn.arch,learn.weights,learn.task = arch,weights,ImageMultiLabel() if multi else ImageClassification()
-    if not hasattr(learn, 'history'): learn.add_cb(History())
-    if weights is not None and freeze: learn.freeze()
-    if channels_last:  # now, so that passes outside `fit` (the feature cache, evaluation, forgetting) run channels-last too; fastai's callback converts it again at every fit
-        learn.model.to(memory_format=torch.channels_last); learn.to_channelslast(use_amp=False)
-    if not hasattr(learn, 'nan_guard'): learn.add_cb(NanGuard())
-    return learn
+    return finish_learner(learn, task or get_task('image_multilabel' if multi else 'image_classification'), arch, weights, freeze, channels_last)

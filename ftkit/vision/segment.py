@@ -4,30 +4,22 @@
 
 # %% ../../nbs/16_vision.segment.ipynb #4c22f380
 from __future__ import annotations
-import importlib.resources
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from PIL import Image
-from ..core import get_device, FtkitError, MissingError
+from ..core import get_device, get_task, parse_weights, FtkitError, MissingError
 from ..data import skip_summary, stratified, rarest_label
 from ..imports import *
 from fastai.vision.all import *
-from ..callbacks import History, NanGuard
-from ..learner import TrainWeightedLoss
-from .data import RGBImage, arch_stats, aug_tfms
-from .task import Segmentation
+from ..learner import TrainWeightedLoss, finish_learner
+from .data import RGBImage, arch_stats, aug_tfms, _stats, _all_items
+from .image import segmentation_sample, pixel_confusion, seg_scores
 
 # %% auto #0
-__all__ = ['segmentation_sample', 'segmentation_dls', 'unet_encoder', 'unet_model', 'unet_splitter', 'SegmentationMetric',
-           'seg_scores', 'seg_metrics', 'seg_learner', 'show_masks']
+__all__ = ['segmentation_dls', 'unet_encoder', 'unet_model', 'unet_splitter', 'SegmentationMetric', 'seg_metrics', 'seg_learner',
+           'show_masks']
 
 # %% ../../nbs/16_vision.segment.ipynb #f00dfc28
-def segmentation_sample()->Path:
-    "Path of the composited segmentation sample shipped with ftkit: `train/` and `valid/`, each with `images/` and `masks/`, and `codes.txt`"
-    path = Path(str(importlib.resources.files('ftkit')))/'samples'/'segmentation_sample'
-    if not (path/'codes.txt').is_file(): raise MissingError(f"The segmentation sample is missing from this ftkit install ({path}). Reinstall ftkit, or run scripts/make_vision_samples.py from a source checkout.")
-    return path
-
 def _seg_roots(path:Path)->list:
     "The folders holding `images/` and `masks/`: `train/` and `valid/`, or `path` itself"
     split = [path/'train', path/'valid']
@@ -58,6 +50,30 @@ class _MaskOf:
     def __init__(self, masks:dict): self.masks = masks
     def __call__(self, f): return self.masks[f]
 
+# %% ../../nbs/16_vision.segment.ipynb #98a9f387
+def _seg_pairs(roots:list, codes:list|None, check:bool)->tuple:
+    "Image and mask pairs under `roots`, the pairs skipped with reasons, and each usable image's pixels per class (its mask read once)"
+    exts = {e for e,f in Image.registered_extensions().items() if f in Image.OPEN}
+    pairs,skipped = [],[]
+    for r in roots:
+        masks = {m.stem:m for m in (r/'masks').iterdir() if m.suffix.lower() in exts}
+        for f in sorted((r/'images').iterdir()):
+            if f.suffix.lower() not in exts: continue
+            if f.stem not in masks: skipped.append(dict(file=str(f), reason='no mask (masks/ has no file of the same stem)')); continue
+            pairs.append((f, masks[f.stem]))
+    with ThreadPoolExecutor(8) as ex:
+        if check: res = list(ex.map(lambda p: _check_pair(*p, len(codes) if codes else None), pairs))
+        else: res = [(None, c) for c in ex.map(_mask_counts, [m for _,m in pairs])]
+    skipped += [dict(file=str(f), reason=w) for (f,_),(w,_) in zip(pairs, res) if w]
+    counts = {f:c for (f,_),(w,c) in zip(pairs, res) if not w}
+    return [p for p in pairs if p[0] in counts],skipped,counts
+
+def _unknown_codes(path, skipped:list, codes:list):
+    "Refuse masks with values outside `codes` (a model's classes)"
+    vals = sorted({int(o['reason'].split()[2]) for o in skipped if o['reason'].startswith('mask value')})
+    if vals: raise FtkitError(f"{path} has classes the model does not know: mask values up to {', '.join(map(str, vals))} (the model knows: {', '.join(map(str, codes))}).")
+
+# %% ../../nbs/16_vision.segment.ipynb #1ef02d49
 def segmentation_dls(
     source,                 # A folder with images/ and masks/ (top level, or under train/ and valid/)
     size:int=128,           # Side of the square images and masks are resized to (masks with nearest-neighbour)
@@ -71,6 +87,7 @@ def segmentation_dls(
     aug:str|None=None,      # Augmentation preset for the training images and masks together (see `aug_tfms`)
     num_workers:int=0,      # Loader processes
     device=None,            # Device of the batches (default: best available)
+    all_valid:bool=False,   # Every pair in the validation set, unsplit (scoring a trained model: `Task.test_learner`); a mask with a value outside `codes` is refused
     check:bool=True,        # Check every pair first (the image decodes; the mask is single-channel, of its size, within the codes) and leave out (and report) those that fail; the masks are read either way, to count pixels per class
     verbose:bool=True,      # Print what was skipped
     **kwargs                # Passed to `DataBlock.dataloaders`
@@ -80,44 +97,29 @@ def segmentation_dls(
     if not path.exists(): raise MissingError(f"Segmentation folder {path} does not exist.")
     roots = _seg_roots(path)
     codes = codes or _read_codes(path)
-    exts = {e for e,f in Image.registered_extensions().items() if f in Image.OPEN}
-    pairs,skipped = [],[]
-    for r in roots:
-        masks = {m.stem:m for m in (r/'masks').iterdir() if m.suffix.lower() in exts}
-        for f in sorted((r/'images').iterdir()):
-            if f.suffix.lower() not in exts: continue
-            if f.stem not in masks: skipped.append(dict(file=str(f), reason='no mask (masks/ has no file of the same stem)')); continue
-            pairs.append((f, masks[f.stem]))
+    pairs,skipped,counts = _seg_pairs(roots, codes, check)
     n = len(pairs)+len(skipped)
-    with ThreadPoolExecutor(8) as ex:
-        if check: res = list(ex.map(lambda p: _check_pair(*p, len(codes) if codes else None), pairs))
-        else: res = [(None, c) for c in ex.map(_mask_counts, [m for _,m in pairs])]
-    skipped += [dict(file=str(f), reason=w) for (f,_),(w,_) in zip(pairs, res) if w]
-    counts = {f:c for (f,_),(w,c) in zip(pairs, res) if not w}
-    pairs = [p for p in pairs if p[0] in counts]
+    if all_valid and codes: _unknown_codes(path, skipped, codes)
     if not pairs: raise FtkitError(f"None of the {n} images in {path} can be used. {skip_summary(skipped, n) if skipped else ''}")
     if codes is None: codes = [str(i) for i in range(max(map(len, counts.values())))]
-    mask_of = {f:m for f,m in pairs}
-    valid = roots[1] if len(roots)>1 else None
-    splitter = FuncSplitter(lambda f: valid in f.parents) if valid else RandomSplitter(valid_pct, seed=seed)
     items = [f for f,_ in pairs]
-    splits = splitter(items)
+    valid = roots[1] if len(roots)>1 else None
     present = {f:np.flatnonzero(c).tolist() for f,c in counts.items()}  # the classes each mask holds
-    if train_frac < 1: splits = (stratified(splits[0], rarest_label([present[f] for f in items]), train_frac, seed), splits[1])
-    if bs > len(splits[0]): bs = len(splits[0])
+    if all_valid: splits = _all_items(items)
+    else:
+        splits = (FuncSplitter(lambda f: valid in f.parents) if valid else RandomSplitter(valid_pct, seed=seed))(items)
+        if train_frac < 1: splits = (stratified(splits[0], rarest_label([present[f] for f in items]), train_frac, seed), splits[1])
     if verbose and skipped: print(skip_summary(skipped, n))
-    if stats is None: stats = arch_stats(arch) if arch is not None else imagenet_stats
-    mean,std = (tuple(float(x) for x in o) for o in stats)
-    dblock = DataBlock(blocks=(ImageBlock(RGBImage), MaskBlock(codes)), splitter=lambda _: splits, get_y=_MaskOf(mask_of),
+    mean,std = _stats(arch, stats)
+    dblock = DataBlock(blocks=(ImageBlock(RGBImage), MaskBlock(codes)), splitter=lambda _: splits, get_y=_MaskOf(dict(pairs)),
                        item_tfms=Resize(size, method='squish'), batch_tfms=[*aug_tfms(aug), Normalize.from_stats(mean, std)])
-    dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
+    dls = dblock.dataloaders(items, bs=min(bs, len(splits[0])), num_workers=num_workers, device=get_device(device), **kwargs)
     dls.prep = dict(size=size, method='squish', mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=False)
     dls.skipped,dls.codes,dls.c = skipped,list(codes),len(codes)
     train = sum(np.pad(counts[items[i]], (0, len(codes)-len(counts[items[i]]))) for i in splits[0])
     dls.class_counts = {c:int(v) for c,v in zip(codes, train)}  # pixels per class in the training masks
     for dl in dls.loaders: dl.dataset.mask_classes = present  # as read above (`Segmentation.item_labels`)
     return dls
-
 
 # %% ../../nbs/16_vision.segment.ipynb #4b964c52
 def unet_encoder(model:nn.Module)->nn.Sequential:
@@ -147,36 +149,22 @@ def unet_splitter(model:nn.Module)->list:
 
 
 # %% ../../nbs/16_vision.segment.ipynb #d78d2d0f
-def _pixel_confusion(pred:Tensor, targ:Tensor, n:int)->Tensor:
-    "Confusion counts of pixel classes: rows true, columns predicted"
-    return torch.bincount(targ.flatten()*n + pred.flatten(), minlength=n*n).view(n, n)
-
 class SegmentationMetric(Metric):
     "Pixel accuracy, mean IoU or mean Dice over a whole pass, from the pixel confusion matrix accumulated batch by batch (classes absent from both truth and prediction left out of the means)"
     def __init__(self, kind:str): self.kind = kind
     def reset(self): self.cm = None
     def accumulate(self, learn):
         pred,targ = learn.pred.argmax(1),learn.yb[0]
-        cm = _pixel_confusion(learn.to_detach(pred).long(), learn.to_detach(targ).long(), learn.pred.shape[1])
+        cm = pixel_confusion(learn.to_detach(pred).long(), learn.to_detach(targ).long(), learn.pred.shape[1])
         self.cm = cm if self.cm is None else self.cm+cm
     @property
     def value(self): return None if self.cm is None else seg_scores(self.cm)[self.kind]
     @property
     def name(self): return self.kind
 
-def seg_scores(cm:Tensor)->dict:
-    "Pixel accuracy, per-class IoU and Dice, and their means over the classes present, from a pixel confusion matrix"
-    cm = cm.double()
-    tp,t,p = cm.diag(),cm.sum(1),cm.sum(0)
-    present = (t+p) > 0
-    iou,dice = tp/(t+p-tp).clamp(min=1),2*tp/(t+p).clamp(min=1)
-    return dict(pixel_accuracy=float(tp.sum()/cm.sum().clamp(min=1)), mean_iou=float(iou[present].mean()), dice=float(dice[present].mean()),
-                iou=iou.tolist(), dice_per_class=dice.tolist(), support=t.long().tolist(), present=present.tolist())
-
 def seg_metrics()->list:
     "Pixel accuracy, mean IoU and mean Dice"
     return [SegmentationMetric('pixel_accuracy'), SegmentationMetric('mean_iou'), SegmentationMetric('dice')]
-
 
 # %% ../../nbs/16_vision.segment.ipynb #7a2a44c2
 def seg_learner(
@@ -187,10 +175,11 @@ def seg_learner(
     freeze:bool=True,           # Freeze the encoder when its weights are pretrained (the decoder, new, trains)
     metrics=None,               # Metrics (default: `seg_metrics()`)
     channels_last:bool=True,    # Channels-last memory layout (faster convolutions on CPUs)
+    task=None,                  # The `Task` the learner serves (default: `Segmentation`)
     **kwargs
 )->Learner:
     "A fastai `Learner` training a U-Net over a pretrained timm encoder on `dls`: layer groups from the encoder's stages plus the decoder"
-    if isinstance(weights, str) and weights.lower()=='none': weights = None
+    weights = parse_weights(weights)
     n = len(dls.codes)
     model = unet_model(arch, n, dls.prep['size'], weights)
     if 'loss_func' not in kwargs:
@@ -202,13 +191,7 @@ def seg_learner(
         elif class_weights is not None: w = np.asarray(class_weights, dtype=np.float64)
         kwargs['loss_func'] = CrossEntropyLossFlat(axis=1) if w is None else TrainWeightedLoss(torch.as_tensor(w, dtype=torch.float32, device=dls.device), axis=1)
     learn = Learner(dls, model, splitter=unet_splitter, metrics=ifnone(metrics, seg_metrics()), **kwargs)
-    learn.arch,learn.weights,learn.task = arch,weights,Segmentation()
-    if not hasattr(learn, 'history'): learn.add_cb(History())
-    if weights is not None and freeze: learn.freeze()
-    if channels_last: learn.model.to(memory_format=torch.channels_last); learn.to_channelslast(use_amp=False)
-    if not hasattr(learn, 'nan_guard'): learn.add_cb(NanGuard())
-    return learn
-
+    return finish_learner(learn, task or get_task('segmentation'), arch, weights, freeze, channels_last)
 
 # %% ../../nbs/16_vision.segment.ipynb #41913c1b
 def show_masks(
