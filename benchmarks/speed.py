@@ -136,7 +136,7 @@ def m_tta_fastai(a, seed):
     return dict(seconds=time.perf_counter()-start, accuracy=clock.rows[-1][1], curve=clock.rows)
 
 def m_tta_ftkit(a, seed):
-    from ftkit.cli import make_strategy
+    from ftkit.settings import make_strategy
     learn = ft_learner(_dls(a, seed))
     s = make_strategy(epochs=4)
     clock = _Clock(); start = time.perf_counter()

@@ -285,17 +285,20 @@ class BestModel(TrackerCallback):
         n,i = getattr(self.learn, 'n_phases', None),getattr(self.learn, 'phase_idx', None)
         if self.restore and (self.stopped_epoch is not None or i is None or n is None or i==n-1): self.load_best()
 
-    def load_best(self):
-        "Load the best epoch's weights into the model (from memory, or from `fname` after a resume)"
-        state = self.state
-        if state is None and self.fname is not None and self.fname.exists(): state = load_file(self.fname)
-        if state is None: return
-        self.model.load_state_dict({k:v.to(self.model.state_dict()[k].device) for k,v in state.items()})
-        self.learn.restored_epoch = self.best_epoch
 
-    @property
-    def summary(self)->str:
-        "What happened, in a sentence"
-        if self.best_epoch is None: return 'No epoch finished.'
-        res = f"Stopped early after epoch {self.stopped_epoch+1}: {self.monitor} had not improved for {self.wait} epochs. " if self.stopped_epoch is not None else ''
-        return res + f"Best {self.monitor}: {self.best:.4f} at epoch {self.best_epoch+1}" + (', whose weights are restored.' if self.restore else '.')
+# %% ../nbs/02_callbacks.ipynb #2585dd06
+@patch
+def load_best(self:BestModel):
+    "Load the best epoch's weights into the model (from memory, or from `fname` after a resume)"
+    state = self.state
+    if state is None and self.fname is not None and self.fname.exists(): state = load_file(self.fname)
+    if state is None: return
+    self.model.load_state_dict({k:v.to(self.model.state_dict()[k].device) for k,v in state.items()})
+    self.learn.restored_epoch = self.best_epoch
+
+@patch(as_prop=True)
+def summary(self:BestModel)->str:
+    "What happened, in a sentence"
+    if self.best_epoch is None: return 'No epoch finished.'
+    res = f"Stopped early after epoch {self.stopped_epoch+1}: {self.monitor} had not improved for {self.wait} epochs. " if self.stopped_epoch is not None else ''
+    return res + f"Best {self.monitor}: {self.best:.4f} at epoch {self.best_epoch+1}" + (', whose weights are restored.' if self.restore else '.')

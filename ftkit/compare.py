@@ -6,7 +6,7 @@
 from __future__ import annotations
 import time
 from contextlib import ExitStack
-from .core import seed_everything, get_task, one_process, FtkitError
+from .core import seed_everything, get_task, infer_task, one_process, FtkitError
 from .imports import *
 from .strategies import get_strategy, Strategy
 from .adapt import weight_drift, pretrained_model
@@ -24,22 +24,23 @@ def run_strategy(
     weights='offline',          # Pretrained weights for strategies that use them
     epochs:int|None=None,       # Epoch budget when `strategy` is a name
     seed:int=0,                 # Seed of the initialisation and the order of the batches
-    size:int=64,                # Image side in pixels (images only)
-    bs:int=64,                  # Batch size
+    size:int|None=None,         # Image side in pixels (images only; default: the task's for comparisons, `Task.compare_defaults`: 64)
+    bs:int|None=None,           # Batch size (default: the task's)
     train_frac:float=1.0,       # Share of the training items used (same classes, same validation set)
     data_seed:int=42,           # Seed of the validation split and of the `train_frac` subset
     device=None,                # Device (default: best available)
     progress:bool=False,        # Show fastai's progress bars
     cache:bool|None=None,       # Head-only phases on cached body features (see `Learner.fit_phase`)
-    task='image_classification', # The task (a name or a `Task`)
+    task=None,                  # The task (a name or a `Task`; default: inferred from `source` when it is a file or folder, else the default task)
     **kwargs,                   # More settings of the data, e.g. `text_col`: those the task's `dls` takes (see `Task.dls_settings`)
 )->dict:
     "Train one strategy on `source` and return its validation metrics, wall time, size and how much it changed the pretrained network"
-    task = get_task(task)
+    task = get_task(task) if task is not None or not isinstance(source, (str, Path)) else infer_task(source)
     s = get_strategy(strategy, epochs, task=task)
     seed_everything(seed)
     arch = ifnone(arch, task.default_arch)
-    dls = task.dls(source, bs=bs, seed=data_seed, train_frac=train_frac, device=device, **task.settings('dls', arch=arch, size=size, **kwargs))
+    opts = {**task.compare_defaults, **{k:v for k,v in dict(size=size, **kwargs).items() if v is not None}}
+    dls = task.dls(source, bs=bs or task.default_bs, seed=data_seed, train_frac=train_frac, device=device, **task.settings('dls', arch=arch, **opts))
     learn = task.learner(dls, arch=arch, weights=weights if s.pretrained else None)
     start = time.perf_counter()
     with ExitStack() as quiet:
@@ -49,7 +50,7 @@ def run_strategy(
     wall = time.perf_counter()-start
     keys = [k for k in task.metric_keys if k!='valid_loss']+['valid_loss']
     last = learn.history.rows[-1]
-    if hasattr(learn, 'auto') or any(k not in last for k in keys): last = learn.evaluate()  # auto's history is scored on its selection split, not the validation set; a multi-label threshold is chosen by evaluating
+    if not s.history_on_valid or any(k not in last for k in keys): last = learn.evaluate()  # auto's history is scored on its selection split, not the validation set; a multi-label threshold is chosen by evaluating
     ref = pretrained_model(learn) if s.pretrained else None  # built once, for both measures
     with one_process(): f = (learn.task.forgetting(learn, ref) or {}) if s.pretrained else {}  # (each process of a run of several: in full, alone)
     drift = weight_drift(learn, ref)['body'] if s.pretrained else np.nan
@@ -110,7 +111,7 @@ def summary_table(
     return out
 
 # %% ../nbs/06_compare.ipynb #c19883fc
-def _main_metric(df): return get_task(df.task.iloc[0]).main_metric if 'task' in df.columns else 'accuracy'
+def _main_metric(df): return get_task(df.task.iloc[0] if 'task' in df.columns else None).main_metric
 
 def plot_comparison(
     df:pd.DataFrame,      # From `compare_strategies`

@@ -119,6 +119,8 @@ class Predictor:
         from ftkit.evaluate import evaluate_model  # (fastai, imported only to evaluate: predicting needs none)
         return evaluate_model(self, data, out=out, bs=bs)
 
+
+# %% ../nbs/07_export.ipynb #26c7929d
 class _OnnxModel:
     "An ONNX Runtime session with the small part of a torch model's interface `Predictor` uses"
     def __init__(self, fn):

@@ -40,6 +40,18 @@ def _task(learn):
     if task is None: raise FtkitError("The feature cache needs to know how the model splits into body and head: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
     return task
 
+# %% ../nbs/03_features.ipynb #a7e0929a
+def _all_gather(t:Tensor)->list:
+    "`t` from every process (the same shape on each), in rank order"
+    from ftkit.core import _comm_device
+    dev = _comm_device()
+    res = [torch.empty_like(t, device=dev) for _ in range(world_size())]
+    torch.distributed.all_gather(res, t.to(dev))
+    return [o.cpu() for o in res]
+
+def _remove(files):
+    for f in files: Path(f).unlink(missing_ok=True)
+
 # %% ../nbs/03_features.ipynb #4b1b3862
 class FeatureCache:
     "Pooled features of a frozen body, for every training item (`views` passes) and validation item"
@@ -105,16 +117,6 @@ class FeatureCache:
     @property
     def nbytes(self)->int: return (self.train_x.numel()+self.valid_x.numel())*4
 
-def _all_gather(t:Tensor)->list:
-    "`t` from every process (the same shape on each), in rank order"
-    from ftkit.core import _comm_device
-    dev = _comm_device()
-    res = [torch.empty_like(t, device=dev) for _ in range(world_size())]
-    torch.distributed.all_gather(res, t.to(dev))
-    return [o.cpu() for o in res]
-
-def _remove(files):
-    for f in files: Path(f).unlink(missing_ok=True)
 
 # %% ../nbs/03_features.ipynb #8baa5668
 class CachedDL(DataLoader):

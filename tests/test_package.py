@@ -1,5 +1,5 @@
 "The package as users get it: what `import` pulls in, and what the wheel contains."
-import subprocess, sys, zipfile
+import ast, subprocess, sys, zipfile
 from pathlib import Path
 import pytest
 
@@ -20,7 +20,7 @@ def test_star_import_gives_the_kit_and_fastai():
     assert r.stdout.strip() == 'ftkit.export ftkit.export', r.stdout
 
 @pytest.mark.parametrize('stmt', ['from ftkit import *', 'from ftkit.cli import train'] + [f'import ftkit.{m}' for m in
-    'core data learner callbacks features strategies evaluate compare export adapt cli vision.data vision.models vision.task vision.learner vision.adapt text.task text.data text.learner'.split()])
+    'core data learner callbacks features strategies evaluate compare export adapt settings run cli vision.data vision.models vision.task vision.learner vision.adapt text.task text.data text.learner'.split()])
 def test_imports_have_no_warnings(stmt):
     r = run(f"import warnings; warnings.simplefilter('error', FutureWarning)\n{stmt}")
     assert r.returncode == 0, r.stderr
@@ -37,12 +37,64 @@ def test_wheel_ships_the_sample_data(tmp_path):
     assert {'ftkit/samples/tweets_sample/tweets.csv', 'ftkit/samples/tweets_sample/LICENSE'} <= set(names)
     assert any(n.endswith('entry_points.txt') for n in names)
 
+PKG = ROOT/'ftkit'
+TASK_PACKAGES = sorted(p.name for p in PKG.iterdir() if (p/'__init__.py').exists())  # vision, text, ...
+CORE = sorted(p for p in PKG.glob('*.py') if p.name not in ('all.py', '_modidx.py', '__init__.py'))  # all.py gathers the whole kit, on purpose
+
+def _imports(fn)->list:
+    "Every module `fn` imports, as absolute names, wherever the import is (top level, a function, `importlib.import_module`)"
+    mod = 'ftkit.' + '.'.join(fn.relative_to(PKG).with_suffix('').parts)
+    res = []
+    for n in ast.walk(ast.parse(fn.read_text())):
+        if isinstance(n, ast.Import): res += [a.name for a in n.names]
+        elif isinstance(n, ast.ImportFrom):
+            base = '.'.join(mod.split('.')[:-n.level]) + ('.' if n.level and n.module else '') if n.level else ''
+            res += [base + (n.module or '')] + [f"{base}{n.module+'.' if n.module else ''}{a.name}" for a in n.names]
+        elif isinstance(n, ast.Call) and getattr(n.func, 'attr', getattr(n.func, 'id', None))=='import_module' and n.args and isinstance(n.args[0], ast.Constant):
+            res.append(n.args[0].value)
+    return res
+
 def test_core_imports_no_task_package():
-    "The core modules import neither a task package nor timm or transformers at top level: a new task joins through `Task`"
-    core = ['core', 'data', 'learner', 'callbacks', 'features', 'strategies', 'evaluate', 'compare', 'export', 'adapt', 'cli']
-    r = run("import sys\n" + "".join(f"import ftkit.{m}\n" for m in core) + "print(sorted(m for m in sys.modules if m.startswith(('ftkit.vision','ftkit.text')) or m in ('timm','transformers')))")
+    "The core modules import neither a task package nor timm or transformers, anywhere in them (function bodies included): a new task joins through `Task`"
+    banned = tuple(f'ftkit.{p}' for p in TASK_PACKAGES) + ('timm', 'transformers')
+    found = {fn.name:[m for m in _imports(fn) if m.startswith(banned)] for fn in CORE}
+    assert {k:v for k,v in found.items() if v} == {}
+    r = run("import sys\n" + "".join(f"import ftkit.{p.stem}\n" for p in CORE) + "print(sorted(m for m in sys.modules if m.startswith(('ftkit.vision','ftkit.text')) or m in ('timm','transformers')))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == '[]'
+
+def test_core_names_no_task():
+    "No core module names a task: no string that is a task's name, and no comparison with a task's alias, anywhere (what differs between tasks is a hook of `Task`)"
+    r = run("from ftkit.core import get_task, Task\nget_task()\nprint('\\n'.join(sorted({t.name for t in Task.tasks.values()})))\nprint('--')\nprint('\\n'.join(sorted({a for t in Task.tasks.values() for a in t.aliases})))")
+    assert r.returncode == 0, r.stderr
+    names,aliases = (set(s.split()) for s in r.stdout.split('--'))
+    assert {'image_classification', 'text_classification', 'segmentation', 'image_multilabel'} <= names and 'text' in aliases
+    bad = []
+    for fn in CORE:
+        for n in ast.walk(ast.parse(fn.read_text())):
+            if isinstance(n, ast.Constant) and n.value in names: bad.append(f'{fn.name}:{n.lineno}: {n.value!r}')
+            if isinstance(n, ast.Compare):
+                consts = [o.value for o in (n.left, *n.comparators) if isinstance(o, ast.Constant)]
+                bad += [f'{fn.name}:{n.lineno}: compared with {c!r}' for c in consts if c in aliases]
+    assert bad == []
+
+def _cycles(graph:dict)->list:
+    "The edges of `graph` (module -> modules it imports) that lie on a cycle"
+    def reach(a):
+        seen,todo = set(),[a]
+        while todo:
+            for b in graph.get(todo.pop(), ()):
+                if b not in seen: seen.add(b); todo.append(b)
+        return seen
+    return sorted((a, b) for a in graph for b in graph[a] if a in reach(b))
+
+def test_task_packages_have_no_import_circle():
+    "Inside each task package no module imports, even inside a function, a module that imports it back"
+    for pkg in TASK_PACKAGES:
+        files = {f"ftkit.{pkg}.{f.stem}":f for f in (PKG/pkg).glob('*.py') if f.stem not in ('__init__', 'all')}
+        graph = {m:{i for i in _imports(f) if i in files and i!=m} for m,f in files.items()}
+        assert _cycles(graph) == [], pkg
+    assert _cycles({'a':{'b'}, 'b':{'c'}, 'c':{'a'}, 'd':{'a'}}) == [('a','b'), ('b','c'), ('c','a')]  # the check itself finds a circle
 
 def test_loading_and_predicting_an_export_loads_no_fastai(tmp_path):
     "A model folder loads and predicts with torch, timm, safetensors and Pillow alone"
