@@ -4,19 +4,18 @@
 
 # %% ../nbs/04_strategies.ipynb #da6a1c6c
 from __future__ import annotations
-import dataclasses, math, time, warnings
-from contextlib import nullcontext, ExitStack
-from copy import copy as _shallow
+import dataclasses, importlib, warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, asdict
-from .core import rng_states, set_rng_states, get_task, parse_budget, FtkitError, world_size, rank, distributed_active, broadcast_object, Task
+from .core import set_rng_states, get_task, FtkitError, world_size, rank, distributed_active, broadcast_object
 from .imports import *
 from .features import FeatureCache, is_augmented
-from .callbacks import History, Checkpoint, NonFiniteLoss, RunToken, data_loaders
+from .callbacks import RunToken, data_loaders
 from .distributed import _memory_save
 
 # %% auto #0
 __all__ = ['strategy_names', 'Phase', 'FrozenEval', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune',
-           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name', 'selection_split', 'AutoReport', 'Auto']
+           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name']
 
 # %% ../nbs/04_strategies.ipynb #78521c37
 @dataclass
@@ -40,7 +39,7 @@ class Phase:
         lrs[:-1] /= self.body_div
         return lrs
 
-# %% ../nbs/04_strategies.ipynb #3fc0c4da
+# %% ../nbs/04_strategies.ipynb #e27715da
 def _stlr(lrs, pct_start, ratio=32):
     "Slanted triangular learning rates (ULMFiT): a short linear warm-up from `lrs/ratio`, then a long linear decay"
     return combine_scheds([pct_start, 1-pct_start], [SchedLin(lrs/ratio, lrs), SchedLin(lrs, lrs/ratio)])
@@ -51,7 +50,7 @@ def _feature_cache(learn, ph, cache, views, cbs=None):
     task = getattr(learn, 'task', None)
     if cache is False or not (ph.freeze_bn and ph.groups==1 and n>1 and task is not None) or not task.has_features: return nullcontext()  # (a task without pooled features, segmentation's: on the inputs)
     if any(isinstance(c, MixHandler) for c in [*learn.cbs, *L(cbs)]): return nullcontext()  # MixUp/CutMix blend images, not pooled features
-    if is_augmented(learn.dls.train):
+    if is_augmented(learn.dls.train, task=task):
         if cache is None:
             warnings.warn("The training images are augmented, so the head-only phase runs on the images, not on cached features. "
                           "Pass cache=True to cache `views` augmented passes instead (e.g. views=4), or cache=False to silence this.")
@@ -61,6 +60,7 @@ def _feature_cache(learn, ph, cache, views, cbs=None):
     if fc is None or not fc.matches(learn, views): fc = learn.feature_cache = FeatureCache(learn, views, progress=hasattr(learn, 'progress'))
     return learn.on_features(fc)
 
+# %% ../nbs/04_strategies.ipynb #3cc0afe2
 class _SmoothLossFrom(Callback):
     "Continue the recorder's smoothed training loss from a checkpoint (fastai resets it at every `fit`)"
     order = Recorder.order+1
@@ -85,6 +85,7 @@ class BnEval(Callback):
         for m in self.model.modules():
             if isinstance(m, bn_types): m.eval()
 
+# %% ../nbs/04_strategies.ipynb #ffa44e67
 @patch
 def fit_phase(self:Learner, ph:Phase, cbs=None,
     cache:bool|None=None, # Train a head-only phase with frozen BatchNorm on cached features; None: unless the data is augmented
@@ -126,6 +127,8 @@ class Strategy:
     "Base class: a named recipe of phases. Every strategy's `epochs` is its total budget and `lr` the head's peak learning rate in the last phase of its full recipe"
     pretrained = True  # Starts from pretrained weights (False: random initialisation)
     name = None        # How the command line and `get_strategy` call it; a subclass without one is called by its class name in snake case
+    resumable = True   # An interrupted run can continue from its checkpoint (see `fit_strategy`'s `resume`)
+    history_on_valid = True # The rows of `learn.history` are scored on the validation set
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if 'name' not in cls.__dict__: cls.name = camel2snake(cls.__name__)
@@ -139,8 +142,20 @@ class Strategy:
     def to_dict(self)->dict:
         "The strategy's name and fields, as a checkpoint and `metrics.json` record them"
         return dict(strategy=self.name, **(asdict(self) if dataclasses.is_dataclass(self) else dict(vars(self))))
+    def chose_by(self, learn:Learner)->str|None:
+        "What the strategy chose by as it ran on `learn` (a metric or loss on data of its own); None: it follows its recipe"
+        return None
+    def summary(self, learn:Learner)->str|None:
+        "One line saying what the run on `learn` did, when the strategy has more to say than its epochs"
+        return None
+    def record(self, learn:Learner)->dict:
+        "What `metrics.json` records about the run on `learn` beyond the strategy's fields"
+        return {}
+    def plots(self, learn:Learner)->dict:
+        "Figures about the run on `learn`, `{filename: Figure}`, for the run folder"
+        return {}
 
-# %% ../nbs/04_strategies.ipynb #2ff62305
+# %% ../nbs/04_strategies.ipynb #d7fb9eb5
 @dataclass
 class Scratch(Strategy):
     "Random initialisation, every layer training from the first step"
@@ -172,6 +187,7 @@ class FineTune(Strategy):
         return [p for p in (Phase(fe, 1, 2*self.lr, body_div=10, pct_start=0.99, freeze_bn=self.freeze_bn),
                             Phase(self.epochs-fe, None, self.lr, lr_factor=self.lr_mult**(1/max(n-1, 1)), pct_start=0.3, div=5.)) if p.epochs>0]
 
+# %% ../nbs/04_strategies.ipynb #1fba24c1
 @dataclass
 class GradualUnfreeze(Strategy):
     "ULMFiT-style: the head first, then more groups each phase, each group's learning rate `lr_factor` times smaller than the next"
@@ -212,8 +228,10 @@ def _strategies(cls=Strategy):
     for c in cls.__subclasses__(): res.update({c.name:c, **_strategies(c)})
     return res
 
+_STRATEGY_MODULES = ('ftkit.auto',)
+
 def get_strategy(
-    name:str|Strategy,  # A strategy's name ('lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch', or a subclass's own), or a `Strategy`, returned as is
+    name:str|Strategy,  # A strategy's name ('lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch', 'auto', or a subclass's own), or a `Strategy`, returned as is
     epochs:int|None=None, # Epochs in all (default: the strategy's own)
     task=None,          # A task (or its name) whose `strategy_defaults` replace the strategy's own defaults
     **kwargs,           # Other fields of the strategy, e.g. `lr`
@@ -221,6 +239,9 @@ def get_strategy(
     "The strategy called `name`, with `epochs` epochs in all"
     if not isinstance(name, str): return name  # a strategy object, a user's own included
     cls = _strategies().get(name)
+    if cls is None:  # ftkit's strategies that live in modules of their own (`auto`) load on first use of a name, as `get_task` loads task packages
+        for m in _STRATEGY_MODULES: importlib.import_module(m)
+        cls = _strategies().get(name)
     if cls is None: raise FtkitError(f"Unknown strategy {name!r}: choose from {', '.join(strategy_names)}.")
     if task is not None: kwargs = {**get_task(task).strategy_defaults.get(cls.name, {}), **kwargs}
     if epochs is not None:
@@ -246,8 +267,8 @@ def _fit_strategy(self, s, cbs, cache, views, resume):
         f", but this learner was built with weights={getattr(self, 'weights', None)!r}. Build it with " + ("weights='offline' (or 'hub', or a file)." if s.pretrained else "weights=None."))
     if self.opt is None: self.create_opt()
     self.strategy = s
+    if resume is not None and not s.resumable: raise FtkitError(f"A run of {s.name} can't be resumed from a checkpoint: start it again.")
     if callable(getattr(s, 'run', None)):  # a strategy that decides as it goes (`Auto`) runs itself
-        if resume is not None: raise FtkitError(f"{s.name} decides as it goes, so a run of it can't be resumed from a checkpoint: start it again.")
         self.phases_run,self.n_phases,self.stopped_early_at,self.restored_epoch,self.phase_idx = [],None,None,None,None
         self.run_token = RunToken(len(self.history.rows) if hasattr(self, 'history') else 0)
         return s.run(self, cbs=cbs, cache=cache, views=views)
@@ -294,294 +315,3 @@ def param_groups_by_name(learn:Learner)->dict:
         mod = n.rsplit('.', 1)[0]
         names[n] = names.get(f'{mod}.weight', names.get(f'{mod}.bias'))
     return names
-
-# %% ../nbs/04_strategies.ipynb #b7b336ae
-def selection_split(labels, pct:float, seed:int)->tuple:
-    "Indices kept for training and carved out for selection: a share `pct` of each class (at least one item of any class with two or more)"
-    rng = np.random.default_rng(seed)
-    labels = np.asarray(labels)
-    keep,sel = [],[]
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels==c))
-        k = 0 if len(idx) < 2 else min(len(idx)-1, max(1, round(pct*len(idx))))
-        sel += idx[:k].tolist(); keep += idx[k:].tolist()
-    return sorted(keep),sorted(sel)
-
-
-# %% ../nbs/04_strategies.ipynb #f3d480b2
-class _StopAfter(Callback):
-    "End the training part of an epoch after `n` batches in all, or at `deadline` (a `time.perf_counter` value); a candidate whose smoothed loss runs away (`diverge` times where it started and a nat above) is stopped too"
-    order = Recorder.order+1  # after the batch is recorded
-    def __init__(self, n=None, deadline=None, diverge=3.):
-        self.n,self.deadline,self.diverge,self.done,self.start_loss,self.diverged,self.out_of_time = n,deadline,diverge,0,None,False,False
-    def after_batch(self):
-        if not self.training: return
-        self.done += 1
-        sl = float(self.recorder.smooth_loss.value) if hasattr(self, 'recorder') else None
-        if self.done==3: self.start_loss = sl  # after a few batches: fastai's smoothed loss has settled on the model's loss
-        if self.diverge and self.start_loss is not None and self.done>=6 and (not math.isfinite(sl) or sl > max(self.diverge*self.start_loss, self.start_loss+1)):  # (and a nat above: a loss near zero may triple in noise)
-            self.diverged = True; raise CancelFitException()
-        if self.deadline is not None and time.perf_counter() >= self.deadline: self.out_of_time = True; raise CancelTrainException()
-        if self.n is not None and self.done >= self.n: raise CancelTrainException()
-    def after_cancel_train(self): self.recorder.cancel_train = False  # the batches that ran count: fastai would log no training loss for a cut epoch
-    def before_epoch(self):
-        if self.out_of_time or (self.n is not None and self.done >= self.n): raise CancelFitException()
-
-class _Sched(Callback):
-    "Learning rates over `total` batches of fine-tuning, counted from `start` (or over the wall-time `span`, `(start, end)`): a linear warm-up over the first `warm` batches, then a cosine decay to zero; the peak is each group's rate at the start of the fit"
-    order = Recorder.order-1
-    def __init__(self, total, warm, start=0, span=None): self.total,self.warm,self.i,self.span = total,warm,start,span
-    def before_fit(self): self.peak = np.array([h['lr'] for h in self.opt.hypers])
-    def before_batch(self):
-        if not self.training: return
-        i = self.i
-        if i < self.warm: f = (i+1)/self.warm
-        else:
-            done = (time.perf_counter()-self.span[0])/max(1e-9, self.span[1]-self.span[0]) if self.span else (i-self.warm)/max(1, self.total-self.warm)
-            f = 0.5*(1+math.cos(math.pi*min(1., max(0., done))))
-        self.opt.set_hyper('lr', self.peak*f)
-        self.i += 1
-
-class _TryHistory(History): "The history of one try (a separate callback: the learner's own `History` stays as it is)"
-
-class _Track(Callback):
-    "Keep the best state of the continuation by `monitor`, starting from the try's; stop after `patience` epochs without improvement"
-    order = Recorder.order+1
-    def __init__(self, monitor, best, state, patience, row, log=noop):
-        self.monitor,self.best,self.state,self.patience,self.row,self.log = monitor,best,state,patience,row,log
-        self.lower,self.wait,self.best_epoch,self.stopped,self.n = _lower_better(monitor),0,0,False,0
-    def after_epoch(self):
-        names = list(self.recorder.metric_names[1:])
-        row = {k:float(v) for k,v in zip(names, self.recorder.log[1:]) if k not in ('time','train_loss') and isinstance(v, (int, float, np.floating))}
-        self.n += 1
-        v = row[self.monitor]
-        self.log(f"auto: continued, epoch {self.n}: train_loss {float(self.recorder.log[1]):.4f}, " + ', '.join(f'{k} {x:.4f}' for k,x in row.items()))
-        if (v < self.best) if self.lower else (v > self.best):
-            self.best,self.state,self.best_epoch,self.wait,self.row = v,_snap(self.model),self.n,0,row
-        else:
-            self.wait += 1
-            if self.patience and self.wait >= self.patience: self.stopped = True; raise CancelFitException()
-
-def _snap(m:nn.Module)->dict: return {k:v.detach().to('cpu', copy=True) for k,v in m.state_dict().items()}  # (in host memory: a GPU holds the live model only)
-
-def _sub_dl(dl, ds, idxs):
-    "A loader like `dl` over dataset `ds` (items `idxs` of `dl`'s), with their weights when `dl` draws by weight"
-    kw = dict(bs=min(dl.bs, len(idxs)))  # a training set smaller than the batch size had its batch size lowered to it: lower it again
-    if getattr(dl, 'wgts', None) is not None: kw['wgts'] = np.asarray(dl.wgts)[idxs]
-    return dl.new(dataset=ds, **kw)
-
-
-# %% ../nbs/04_strategies.ipynb #eae75006
-class AutoReport:
-    "What `Auto` tried, what each scored on the selection split, what it cost, and what it chose and why"
-    def __init__(self, monitor:str): self.monitor,self.rows,self.chosen,self.reason,self.keep,self.selection,self.seconds = monitor,[],None,None,[],[],None
-    def add(self, **kw): self.rows.append(kw); return kw
-    @property
-    def df(self)->pd.DataFrame:
-        "One row per try"
-        return pd.DataFrame(self.rows)
-    @property
-    def summary(self)->str:
-        "The choice and the reason, in a sentence"
-        return f"auto chose {self.chosen}: {self.reason}."
-    def to_dict(self)->dict:
-        "The report as `metrics.json` records it"
-        return dict(chosen=self.chosen, reason=self.reason, monitor=self.monitor, seconds=self.seconds, n_train=len(self.keep), n_selection=len(self.selection), tries=[{k:(None if isinstance(v, float) and v!=v else v) for k,v in r.items()} for r in self.rows])
-    def plot(self, ax=None):
-        "Each try's selection score against the seconds it cost; the choice circled"
-        df = self.df
-        if ax is None: _,ax = plt.subplots(figsize=(6.5,3.8))
-        for stage,mk in (('probe','s'), ('candidate','o'), ('continued','D')):
-            d = df[df.stage==stage]
-            if len(d): ax.scatter(d.seconds, d[self.monitor], marker=mk, s=50, label=stage)
-        for _,r in df.iterrows(): ax.annotate(r['name'], (r.seconds, r[self.monitor]), fontsize=8, xytext=(4,3), textcoords='offset points')
-        c = df[df.chosen]
-        if len(c): ax.scatter(c.seconds, c[self.monitor], s=220, facecolors='none', edgecolors='k', label='chosen')
-        ax.set_xlabel('seconds'); ax.set_ylabel(f'{self.monitor} on the selection split'); ax.set_title('What auto tried')
-        ax.legend(fontsize=8)
-        return ax
-
-def _lower_better(monitor): return 'loss' in monitor or 'error' in monitor  # as fastai's trackers read a metric's name
-
-
-# %% ../nbs/04_strategies.ipynb #a828b6ed
-@dataclass
-class Auto(Strategy):
-    "Choose the way of adapting that pays on this data: a linear probe on cached features first, cheap tries of fine-tuning from it, the best continued; scored on a selection split carved from the training data, never on the validation set"
-    epochs:int=4              # Epoch budget, as `lp_ft`'s: each try gets half of that run's fine-tuning, the better one continues with the other half (1.5 times its fine-tuning in all)
-    budget:float|str|None=None # Wall-time budget of the training instead: seconds, or '90s', '2m', '1h'
-    lr:float=1e-4             # Learning rate of every group in the `lp_ft`-like try; the `fine_tune`-like try gives the head ten times it, the first group a tenth of it
-    probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features); a task without pooled features (segmentation) tries the middle one alone, for half of `epochs`, on the inputs
-    probe_epochs:int=5        # Epochs of each linear probe (on cached features: seconds)
-    probe_share:float=0.25    # Under a time budget, the share of it that a probe on the inputs (no cached features: segmentation) may take
-    select_pct:float=0.15     # Share of each class's training items carved out as the selection split
-    try_frac:float=0.5        # Share of the fine-tuning budget each try gets before the choice; the winner continues with the rest
-    monitor:str|None=None     # What the choices compare, on the selection split: a metric (higher is better) or a loss such as valid_loss (default: the task's main figure, `Task.main_metric`)
-    patience:int=2            # Epochs of the continuation without improvement before it stops
-    refit:bool=True           # When the probe wins, train it again on training and selection items together (cached: seconds; not done without a cache)
-    seed:int=0                # Seed of the selection split
-    name = 'auto'
-    def phases(self, n):
-        "The nominal plan, as `lp_ft` with the same epochs: a probe, then fine-tuning (what runs is decided as it goes)"
-        pe = max(1, self.epochs//2)
-        return [p for p in (Phase(pe, 1, self.probe_lrs[len(self.probe_lrs)//2], freeze_bn=True), Phase(self.epochs-pe, None, self.lr, schedule='flat')) if p.epochs>0]
-
-    def run(self, learn:Learner, cbs=None, cache=None, views=1):
-        "Search and continue on `learn` (called by `fit_strategy`); `learn.auto` holds the report"
-        t0 = time.perf_counter()
-        secs = parse_budget(self.budget)
-        if secs is not None and world_size()>1: raise FtkitError("auto's time budget is measured by each process's clock, which the processes would read differently: on several processes, give auto an epoch budget (--epochs) instead of --budget.")
-        task = getattr(learn, 'task', None)
-        if task is None: raise FtkitError("auto caches the body's features: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
-        monitor = ifnone(self.monitor, task.main_metric)
-        names = ['valid_loss', *(m.name for m in learn.metrics)]  # what each try's history row holds
-        if monitor not in names: raise FtkitError(f"auto cannot choose by {monitor!r}: the learner records {', '.join(names)}.")  # before any training
-        cached = task.has_features  # a task without pooled features (segmentation's decoder reads every stage): its probe trains the head on the inputs, once
-        rep = learn.auto = AutoReport(monitor)
-        lower = _lower_better(monitor)
-        better = lambda a,b: b is None or (a<b if lower else a>b)
-        cbs = [c for c in L(cbs) if not isinstance(c, (TrackerCallback, Checkpoint))]  # auto keeps and restores its own best
-        quiet_cbs = [c for c in cbs if type(c).__name__!='PhaseBanner']
-        dls = learn.dls
-        ds = dls.train.dataset
-        keep,sel = selection_split(task.item_labels(ds), self.select_pct, self.seed)
-        if len(sel) < 2: raise FtkitError(f"{len(keep)+len(sel)} training items are too few to carve a selection split from: use a fixed strategy (e.g. feature_extract).")
-        tr = _sub_dl(dls.train, task.subset(ds, keep, 0), keep)
-        sl = dls.valid.new(dataset=task.subset(ds, sel, 1))
-        nb = len(tr)
-        if nb==0: raise FtkitError(f"{len(keep)} training items left beside the selection split fill no batch of {tr.bs}: lower the batch size.")
-        rep.keep,rep.selection = keep,sel
-        log = learn.logger  # as it is now: the continuation silences fastai's own per-epoch log, and logs its own line
-        log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {monitor}")
-        try:
-            # 1. the linear probe: features of the clean (unaugmented) training items, computed once
-            fc = None
-            if cached:
-                clean = tr if not is_augmented(tr) else dls.valid.new(dataset=task.subset(ds, keep, 1))  # unaugmented: the items the tries train on, decoded once for both
-                learn.dls = DataLoaders(clean, sl, device=dls.device)
-                fc = FeatureCache(learn, progress=hasattr(learn, 'progress'))
-                fc.key = (id(tr), id(sl), fc.key[2])  # served in the order `tr` draws its items
-                rep.add(stage='cache', name='body features', seconds=round(fc.seconds, 2), batches=None, chosen=False, note=f'{len(keep)+len(sel)} items, one pass of the body')
-            learn.dls,learn.feature_cache = DataLoaders(tr, sl, device=dls.device),fc
-            init,rng0 = _snap(learn.model),rng_states(*data_loaders(learn.dls))
-            best_lp = None
-            lrs,pe = (self.probe_lrs,self.probe_epochs) if cached else ((self.probe_lrs[len(self.probe_lrs)//2],),max(1, self.epochs//2))  # on the inputs, one probe of lp_ft's length
-            for lr in lrs:
-                learn.model.load_state_dict(init); set_rng_states(rng0, *data_loaders(learn.dls))
-                ph = Phase(pe, 1, lr, freeze_bn=True)
-                tp = time.perf_counter()
-                try:
-                    stop = None if cached or secs is None else _StopAfter(deadline=t0+self.probe_share*secs, diverge=None)  # on the inputs: within its share of a time budget
-                    h,t,_ = self._try(learn, ph, [*quiet_cbs, *L(stop)])
-                except NonFiniteLoss:
-                    rep.add(stage='probe', name=f'linear probe, lr {lr:g}', seconds=round(time.perf_counter()-tp, 2), batches=None, chosen=False, note='stopped: its loss was not finite')
-                    log(f"auto: linear probe, lr {lr:g}: its loss was not finite"); continue
-                score = float(h.rows[-1][monitor])
-                r = rep.add(stage='probe', name=f'linear probe, lr {lr:g}', **self._row(h), seconds=round(t, 2), batches=pe*nb if stop is None else stop.done, chosen=False, note='head only, cached features' if cached else 'head only, the body frozen')
-                log(f"auto: {r['name']}: valid_loss {r['valid_loss']:.4f}, {monitor} {score:.4f} ({t:.1f} s)")
-                if best_lp is None or r['valid_loss'] < best_lp[1]['valid_loss']: best_lp = (score, r, _snap(learn.model), h.rows, ph)  # probes by their loss: a calibrated head, and the better start for fine-tuning
-            if best_lp is None: raise FtkitError(f"Every linear probe's loss went non-finite (learning rates {', '.join(map(str, lrs))}): try lower `probe_lrs`, or look at the data.")
-            lp_score,lp_row,lp_state,lp_rows,lp_phase = best_lp
-            if hasattr(learn, 'history'):
-                learn.history.rows += [dict(r, phase=0, epoch=len(learn.history.rows)+i) for i,r in enumerate(lp_rows)]
-                learn.history.write()
-            # 2. fine-tuning tries from the probe, each a share of the fine-tuning budget
-            n = len(learn.opt.param_groups)
-            ft_epochs = self.epochs - max(1, self.epochs//2)
-            best,winner = (lp_score, None, 'feature_extract'),None
-            if secs is None and ft_epochs==0: reason = f"with {self.epochs} epoch, the budget holds the probe alone"
-            else:
-                has_bn = any(isinstance(m, bn_types) for m in learn.model.modules())
-                bn = ', BatchNorm statistics adapting' if has_bn else ''
-                tries = [('lp_ft', f'every group at lr {self.lr:g}' + (', pretrained BatchNorm statistics kept' if has_bn else ''), Phase(1, None, self.lr, schedule='flat', bn_stats=False)),
-                         ('fine_tune', f'discriminative rates, head {10*self.lr:g} down to {self.lr/10:g}{bn}', Phase(1, None, 10*self.lr, lr_factor=100**(1/max(n-1, 1)), schedule='flat', bn_stats=True))]
-                left = None if secs is None else t0+secs-time.perf_counter()
-                total = ft_epochs*nb  # batches of fine-tuning in the default run (a time budget decays by the clock instead: `_Sched`'s `span`)
-                k = max(1, round(self.try_frac*total)) if secs is None else 10**9
-                per = None if left is None else 0.25*left
-                rng1 = rng_states(*data_loaders(learn.dls))
-                warm = max(1, round(0.1*total)) if secs is None else max(1, nb//4)
-                for key,desc,ph in tries:
-                    name = f'{key}: {desc}'
-                    ph = dataclasses.replace(ph, epochs=math.ceil(k/nb) if secs is None else 1000)
-                    learn.model.load_state_dict(lp_state); set_rng_states(rng1, *data_loaders(learn.dls))
-                    stop = _StopAfter(k, None if per is None else time.perf_counter()+per)
-                    now = time.perf_counter()
-                    sched = _Sched(total, warm, span=None if left is None else (now, now+per+0.5*left))
-                    try: h,t,_ = self._try(learn, ph, [*quiet_cbs, stop, sched]); err = None
-                    except NonFiniteLoss as e: h,t,err = None,0.,e
-                    if err is not None or stop.diverged or not h.rows:
-                        rep.add(stage='candidate', name=name, seconds=round(t, 2), batches=stop.done, chosen=False, note='stopped: its loss diverged')
-                        log(f"auto: {name}: stopped after {stop.done} batches, its loss diverged"); continue
-                    score = float(h.rows[-1][monitor])
-                    row = self._row(h)
-                    r = rep.add(stage='candidate', name=name, **row, seconds=round(t, 2), batches=stop.done, chosen=False, note=f'{stop.done} batches ({stop.done/nb:.1f} epochs)')
-                    log(f"auto: {name}: {monitor} {score:.4f} after {stop.done} batches ({t:.1f} s)")
-                    if winner is None or better(score, winner[0]): winner = (score, r, _snap(learn.model), ph, stop.done, t/max(stop.done, 1), learn.opt.state_dict(), rng_states(*data_loaders(learn.dls)), key, desc, row)
-                # 3. the best try continued with what is left of the budget
-                if winner is None: reason = "every fine-tuning try diverged"
-                else:
-                    score,r,state,ph,done,spb,opt,rng,key,desc,row = winner
-                    learn.model.load_state_dict(state)
-                    rest = total - done if secs is None else 10**9
-                    deadline = None if secs is None else t0+secs - 2*spb*len(sl) - (self._probe_time(rep) if cached and self.refit else 0.)  # room for the probe's refit, if it may win
-                    if rest > 0 and (deadline is None or deadline > time.perf_counter()):
-                        track,stop = _Track(monitor, score, state, self.patience, row, log),_StopAfter(rest, deadline)
-                        learn.phase_idx = 1
-                        t = time.perf_counter()
-                        ph = dataclasses.replace(ph, epochs=max(1, math.ceil(rest/nb)) if secs is None else 1000)
-                        try:
-                            with learn.no_logging(): learn.fit_phase(ph, cbs=[*quiet_cbs, track, stop, _Sched(total, warm, done, span=None if deadline is None else (time.perf_counter()-spb*done, deadline))], cache=True, resume=dict(epoch=0, opt=opt, rng=rng, frozen_idx=0))  # a line per epoch from `_Track`
-                        except NonFiniteLoss: pass  # the best epoch so far is kept
-                        finally: learn.phase_idx = None
-                        t = time.perf_counter()-t
-                        learn.model.load_state_dict(track.state)
-                        rc = rep.add(stage='continued', name=r['name'], **track.row, seconds=round(t, 2), batches=stop.done, chosen=False,
-                                     note=f"best after {track.best_epoch} more epochs" if track.best_epoch else "no epoch improved on the try")
-                        if track.stopped: learn.stopped_early_at = len(learn.history.rows)-1 if hasattr(learn, 'history') else None
-                        score,r,state = track.best,rc,track.state
-                        log(f"auto: {r['name']}, continued: {monitor} {score:.4f} ({t:.1f} s)")
-                    if better(score, lp_score): best,reason = (score, r, key),f"fine-tuning with {desc} scored {monitor} {score:.4f} on the selection split, the probe {lp_score:.4f}"
-                    else: reason = f"no fine-tuning beat the linear probe on the selection split ({monitor} {score:.4f} at best, the probe {lp_score:.4f}): the pretrained body is kept as it is"
-            if best[1] is None:  # the probe wins: its head, trained again on every training item (cached)
-                lp_row['chosen'] = True
-                learn.model.load_state_dict(lp_state)
-                rep.chosen = 'feature_extract'
-                if self.refit and cached: self._refit(learn, dls, sl, fc, keep, sel, init, lp_phase, quiet_cbs, rep)
-            else:
-                best[1]['chosen'] = True
-                rep.chosen = best[2]
-            rep.reason = reason
-            rep.seconds = round(time.perf_counter()-t0, 2)
-            log(f"{rep.summary} ({rep.seconds:.1f} s in all)")
-        finally: learn.dls = dls
-        return learn
-
-    def _probe_time(self, rep): return max([r['seconds'] for r in rep.rows if r['stage']=='probe' and r['seconds'] is not None] or [0.])
-
-    def _row(self, h): return {k:float(v) for k,v in h.rows[-1].items() if k not in ('phase','epoch','trainable_groups','train_loss') and isinstance(v, (int, float))}
-
-    def _try(self, learn, ph, cbs):
-        "Fit phase `ph` quietly, with its own history (the learner's is left alone); a head-only phase (a probe) without MixUp or CutMix, which blend images, not pooled features: it trains on the cache"
-        h,t = _TryHistory(),time.perf_counter()
-        with ExitStack() as st:
-            if hasattr(learn, 'history'): st.enter_context(learn.removed_cbs(learn.history))
-            if ph.groups==1: st.enter_context(learn.removed_cbs([c for c in learn.cbs if isinstance(c, MixHandler)]))
-            st.enter_context(learn.no_logging()); st.enter_context(learn.no_bar())
-            ph = learn.fit_phase(ph, cbs=[*cbs, h], cache=True)
-        return h,time.perf_counter()-t,ph
-
-    def _refit(self, learn, dls, sl, fc, keep, sel, init, ph, cbs, rep):
-        "The winning probe trained again from its start on training and selection items together, on their cached features"
-        x = fc.train_x.new_empty((1, len(keep)+len(sel), fc.train_x.shape[-1]))
-        y = fc.train_y.new_empty((len(keep)+len(sel), *fc.train_y.shape[1:]))  # (a multi-label target is a row of labels)
-        x[0, keep],x[0, sel],y[keep],y[sel] = fc.train_x[0],fc.valid_x[0],fc.train_y,fc.valid_y
-        full = _shallow(fc)
-        full.train_x,full.train_y,full.key = x,y,(id(dls.train), id(sl), fc.key[2])
-        learn.model.load_state_dict(init)
-        learn.dls,learn.feature_cache = DataLoaders(dls.train, sl, device=dls.device),full
-        h,t,_ = self._try(learn, ph, cbs)
-        rep.add(stage='refit', name=f'linear probe, lr {ph.lr:g}, on training and selection items', seconds=round(t, 2), batches=ph.epochs*len(dls.train), chosen=True, note='the chosen probe trained again from its start: nothing left to score it on')
-
-strategy_names.append('auto')
-

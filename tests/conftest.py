@@ -1,13 +1,24 @@
 "What several test modules check the same way."
 import pytest
 
+def implied_choice(tries, monitor):
+    """The row of `auto`'s report (`tries`, as metrics.json records them) that its choice must be, from the rows alone, and
+    the strategy that row names: the probe it kept (the lowest selection loss), unless the best fine-tuning try (the first
+    among equals), continued where it went on, beat it by `monitor`"""
+    sign = -1 if 'loss' in monitor or 'error' in monitor else 1
+    probe = min((t for t in tries if t['stage']=='probe' and t.get('valid_loss') is not None), key=lambda t: t['valid_loss'])
+    best = max((t for t in tries if t['stage']=='candidate' and t.get(monitor) is not None), key=lambda t: sign*t[monitor], default=None)
+    cont = next((t for t in tries if t['stage']=='continued'), None)
+    if cont is not None: assert best is not None and cont['name'] == best['name'], tries  # the best try is the one continued
+    ft = cont or best
+    if ft is not None and sign*ft[monitor] > sign*probe[monitor]: return ft,ft['name'].split(':')[0]
+    return probe,'feature_extract'
+
 @pytest.fixture
 def chosen_by():
     def check(rep, monitor):
-        "`auto`'s report `rep` (as metrics.json records it) chose the try with the best `monitor` (higher is better): beyond every fine-tuning try and continuation, and the probe it kept"
-        tries = rep['tries']
-        chosen = next(t for t in tries if t['chosen'])
-        probe = min((t for t in tries if t['stage']=='probe' and t.get('valid_loss') is not None), key=lambda t: t['valid_loss'])  # the probe kept: by its loss
-        assert all(chosen[monitor] >= t[monitor] for t in tries if t['stage'] in ('candidate', 'continued')), tries
-        assert chosen[monitor] >= probe[monitor] and (chosen is probe) == (rep['chosen'] == 'feature_extract'), tries
+        "`auto`'s report `rep` (as metrics.json records it) chose, by `monitor`, the one row its tries imply, and names its strategy"
+        row,name = implied_choice(rep['tries'], monitor)
+        assert [t for t in rep['tries'] if t['chosen'] and t['stage'] != 'refit'] == [row], rep['tries']
+        assert rep['chosen'] == name and rep['monitor'] == monitor, rep
     return check
