@@ -12,7 +12,7 @@ def ftkit(*args, env=None, **kw):
 @pytest.fixture(scope='module')
 def tweets(tmp_path_factory):
     "A smaller copy of the shipped sample, 60 tweets per class for training and 20 for validation, with renamed columns"
-    from ftkit.text.task import sample_text
+    from ftkit.text.model import sample_text
     df = pd.read_csv(sample_text())
     df = pd.concat([g.head(20) if v else g.head(60) for (v,_),g in df.groupby(['is_valid','label'])])
     fn = tmp_path_factory.mktemp('data')/'tweets.csv'
@@ -48,7 +48,12 @@ def test_predict_texts_and_a_file(run, tmp_path):
     r = ftkit('predict', out, '@united thank you, a wonderful crew and a smooth flight', '@united lost my bag again, worst airline ever', '--format', 'json')
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
-    assert [o['text'][:7] for o in rows] == ['@united']*2 and all(o['label'] in ('negative','neutral','positive') for o in rows)
+    texts = ['@united thank you, a wonderful crew and a smooth flight', '@united lost my bag again, worst airline ever']
+    assert [o['text'] for o in rows] == texts
+    from ftkit.export import load_model
+    want = load_model(out, device='cpu').predict(texts)  # the command's rows are the Predictor's, text for text
+    assert [o['label'] for o in rows] == [o['label'] for o in want]
+    assert [o['prob'] for o in rows] == pytest.approx([o['prob'] for o in want], abs=1e-5)
     assert all(abs(sum(p for _,p in o['top_k']) - 1) < 1e-4 for o in rows)  # three classes, all reported
     fn = tmp_path/'texts.txt'; fn.write_text('first text\n\nsecond text\n')
     r = ftkit('predict', out, '--file', fn)
@@ -56,11 +61,23 @@ def test_predict_texts_and_a_file(run, tmp_path):
     lines = r.stdout.strip().splitlines()
     assert lines[0] == 'text,label,prob,top_k,error' and [l.split(',')[0] for l in lines[1:]] == ['first text', 'second text']
     # the same model, loaded without fastai, in a fresh process
-    code = f"import sys\nfrom ftkit.export import load_model\np = load_model({str(out)!r}, device='cpu')\nprint(p.predict('hello')['label'], 'fastai' in sys.modules)"
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    code = f"import sys\nfrom ftkit.export import load_model\np = load_model({str(out)!r}, device='cpu')\no = p.predict(texts[1])\nprint(o['label'], o['prob'], 'fastai' in sys.modules)"
+    r = subprocess.run([sys.executable, '-c', code.replace('texts[1]', repr(texts[1]))], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    label,fastai = r.stdout.split()
-    assert label in ('negative','neutral','positive') and fastai == 'False'
+    label,prob,fastai = r.stdout.split()
+    assert (label, fastai) == (want[1]['label'], 'False') and float(prob) == pytest.approx(want[1]['prob'], abs=1e-5)
+
+def test_an_exported_run_scores_its_validation_texts_as_training_did(run, tweets):
+    "`test_learner` (what `ftkit evaluate` scores with) on the run's own validation tweets gives exactly the figures of its metrics.json"
+    from ftkit.core import get_task
+    out,_ = run
+    cfg,m = (json.loads((out/f).read_text()) for f in ('config.json', 'metrics.json'))
+    df = pd.read_csv(tweets)
+    learn = get_task(cfg['task']).test_learner(out, cfg, df[df.is_valid], text_col='tweet', label_col='sentiment')
+    assert len(learn.dls.valid_ds) == 60 and list(learn.dls.vocab) == cfg['classes']
+    ev = learn.evaluate()
+    for k in ('accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'valid_loss'): assert ev[k] == pytest.approx(m[k], abs=1e-6), k
+    assert {c:o['support'] for c,o in ev['per_class'].items()} == dict(negative=20, neutral=20, positive=20)
 
 def test_image_settings_and_offline_hub_names_are_refused(tweets, tmp_path):
     r = ftkit('train', tweets, '--text-col', 'tweet', '--label-col', 'sentiment', '--size', 64, '--out', tmp_path)
@@ -72,7 +89,7 @@ def test_image_settings_and_offline_hub_names_are_refused(tweets, tmp_path):
 
 def test_a_folder_of_txt_files(tmp_path):
     "Class folders of .txt files (one not UTF-8) are a text task too"
-    from ftkit.text.task import sample_text
+    from ftkit.text.model import sample_text
     df = pd.read_csv(sample_text())
     for i,(t,y,v) in enumerate(zip(df.text, df.label, df.is_valid)):
         if i % 5: continue  # 120 of them
@@ -118,4 +135,4 @@ def test_compare_on_texts(tweets, tmp_path):
     assert df.strategy.tolist() == ['feature_extract', 'scratch'] and set(df.n_train) == {180} and set(df.n_valid) == {60}
     fe = df.set_index('strategy').loc['feature_extract']
     assert fe.drift == 0 and fe.forgetting == 0 and fe.trainable_params == 384*3+3  # the head alone trains: 384 features, 3 classes
-    assert (tmp_path/'comparison.png').is_file()
+    assert df.set_index('strategy').loc['scratch'].trainable_params == 22_565_376-384*384-384+384*3+3  # everything trains: the encoder (its unused pooler dropped) and the head

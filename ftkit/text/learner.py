@@ -5,12 +5,11 @@
 # %% ../../nbs/22_text.learner.ipynb #c37fa00c
 from __future__ import annotations
 from ..imports import *
-from ..core import FtkitError
-from ..callbacks import History, NanGuard
-from ..learner import default_metrics, classification_loss
+from ..core import FtkitError, get_task, parse_weights
+from ..learner import default_metrics, classification_loss, finish_learner
 from ..adapt import weight_drift, body_unchanged, _model_ref, _evaluating
 from ..strategies import data_loaders
-from .task import TextClassifier, TextClassification, load_encoder, model_source
+from .model import TextClassifier, load_encoder, model_source
 
 # %% auto #0
 __all__ = ['text_splitter', 'text_learner', 'text_forgetting']
@@ -37,14 +36,22 @@ def text_splitter(
 
 # %% ../../nbs/22_text.learner.ipynb #1ed34dbe
 def _pretrained(weights)->bool:
-    if weights is None or weights is False or (isinstance(weights, str) and weights.lower()=='none'): return False
-    if weights is True or weights in ('offline','hub','pretrained'): return True
+    "Whether `weights` asks for the pretrained weights of the model (None, False or 'none': random initialisation)"
+    w = parse_weights(weights)
+    if w is None: return False
+    if w is True or w in ('offline','hub','pretrained'): return True
     raise FtkitError(f"For a text model, weights must be 'offline' (or 'pretrained': the pretrained weights of `model`) or None (random initialisation), not {weights!r}; name a checkpoint with `model`.")
+
+def _classifier(dls, model, weights, n_out, pool, ps)->TextClassifier:
+    "A new `TextClassifier` on transformer `model` for the classes of `dls`, pretrained if `weights` says so"
+    if str(model_source(model)) != str(model_source(dls.model)): raise FtkitError(
+        f"The texts were tokenised for {dls.model!r}, but the model is {model!r}: a model only understands its own tokenizer's ids. Build the data with text_dls(..., model={model!r}).")
+    return TextClassifier(load_encoder(model, pretrained=_pretrained(weights)), ifnone(n_out, dls.c), pool=pool, ps=ps)
 
 @delegates(Learner.__init__)
 def text_learner(
     dls:DataLoaders,       # Data from `text_dls`
-    model=None,            # The pretrained transformer: 'offline', a hub name or a local folder (default: the one `dls` was tokenised for)
+    model=None,            # The pretrained transformer: 'offline', a hub name or a local folder (default: the one `dls` was tokenised for); or a trained `TextClassifier`, used as it is
     weights='offline',     # 'offline' (or 'pretrained'): `model`'s pretrained weights; None: the same architecture, randomly initialised
     n_out:int|None=None,   # Number of classes (default: `dls.c`)
     pool:str='mean',       # Pooling of the last hidden states: 'mean' over the real tokens, or 'cls'
@@ -54,24 +61,17 @@ def text_learner(
     class_weights=None,    # None, 'balanced' (each class's loss weighted inversely to its training texts), or one weight per class
     metrics=None,          # Metrics (default: accuracy, macro precision, recall and F1)
     freeze:bool=True,      # Freeze all groups but the head when the weights are pretrained
+    task=None,             # The `Task` the learner serves, `learn.task` (default: text classification, by the name `config.json` records)
     **kwargs
 )->Learner:
     "A fastai `Learner` fine-tuning a pretrained transformer on `dls`, layer groups: embeddings, each block, head"
     if not hasattr(dls, 'tokenizer'): raise FtkitError("text_learner needs data from text_dls (token ids and the tokenizer that made them).")
-    model = ifnone(model, dls.model)
-    if str(model_source(model)) != str(model_source(dls.model)): raise FtkitError(
-        f"The texts were tokenised for {dls.model!r}, but the model is {model!r}: a model only understands its own tokenizer's ids. Build the data with text_dls(..., model={model!r}).")
-    pre = _pretrained(weights)
-    n_out = ifnone(n_out, dls.c)
-    net = TextClassifier(load_encoder(model, pretrained=pre), n_out, pool=pool, ps=ps)
-    if 'loss_func' not in kwargs: kwargs['loss_func'] = classification_loss(dls, n_out, label_smoothing, class_weights)
+    if isinstance(model, TextClassifier): net,model,weights = model,dls.model,None  # trained already: nothing to load, nothing to freeze
+    else: model = ifnone(model, dls.model); net = _classifier(dls, model, weights, n_out, pool, ps)
+    if 'loss_func' not in kwargs: kwargs['loss_func'] = classification_loss(dls, net.head[-1].out_features, label_smoothing, class_weights)
     kwargs.setdefault('train_bn', False)  # frozen means frozen, layer norms included (fastai's default trains every normalisation layer); strategies set it per phase
     learn = Learner(dls, net, splitter=text_splitter, metrics=ifnone(metrics, default_metrics()), wd=wd, **kwargs)
-    learn.arch,learn.weights,learn.task = str(model),(weights if pre else None),TextClassification()
-    if not hasattr(learn, 'history'): learn.add_cb(History())
-    if pre and freeze: learn.freeze()
-    if not hasattr(learn, 'nan_guard'): learn.add_cb(NanGuard())
-    return learn
+    return finish_learner(learn, task if task is not None else get_task('text_classification'), str(model), weights, freeze=freeze)
 
 # %% ../../nbs/22_text.learner.ipynb #01295df2
 def _embed(model, dl, dev)->Tensor:
