@@ -79,5 +79,5 @@ def test_auto_on_segmentation(tmp_path, chosen_by):
     assert m['monitor'] == m['auto']['monitor'] == 'mean_iou' and m['auto']['n_selection'] == len(sel)
     stages = [t['stage'] for t in m['auto']['tries']]
     assert 'cache' not in stages and stages.count('probe') == 1 and stages.count('candidate') == 2  # no pooled features to cache: one probe, on the images
-    assert sum(t['chosen'] for t in m['auto']['tries']) == 1 and m['auto']['chosen'] in ('feature_extract', 'lp_ft', 'fine_tune')
+    assert sum(t['chosen'] for t in m['auto']['tries']) == 1  # which one: `chosen_by` checks it is the best by the monitor
     chosen_by(m['auto'], 'mean_iou')
