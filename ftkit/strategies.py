@@ -262,12 +262,12 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None,
 
 def _fit_strategy(self, s, cbs, cache, views, resume):
     s = get_strategy(s)
+    if resume is not None and not s.resumable: raise FtkitError(f"A run of {s.name} can't be resumed from a checkpoint: start it again.")
     if s.pretrained != (getattr(self, 'weights', 'unknown') is not None): raise FtkitError(
         f"{s.name} " + ("starts from pretrained weights" if s.pretrained else "starts from random weights") +
         f", but this learner was built with weights={getattr(self, 'weights', None)!r}. Build it with " + ("weights='offline' (or 'hub', or a file)." if s.pretrained else "weights=None."))
     if self.opt is None: self.create_opt()
     self.strategy = s
-    if resume is not None and not s.resumable: raise FtkitError(f"A run of {s.name} can't be resumed from a checkpoint: start it again.")
     if callable(getattr(s, 'run', None)):  # a strategy that decides as it goes (`Auto`) runs itself
         self.phases_run,self.n_phases,self.stopped_early_at,self.restored_epoch,self.phase_idx = [],None,None,None,None
         self.run_token = RunToken(len(self.history.rows) if hasattr(self, 'history') else 0)
