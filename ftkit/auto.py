@@ -113,8 +113,6 @@ class _Sched(Callback):
         self.opt.set_hyper('lr', self.peak*f)
         self.i += 1
 
-class _TryHistory(History): "The history of one try (a separate callback: the learner's own `History` stays as it is)"
-
 # %% ../nbs/04a_auto.ipynb #bf8d3d50
 class _Track(TrackerCallback):
     "fastai's `TrackerCallback` starting from the try's `best` and `state`: each epoch logged, the best epoch's weights (in host memory) and row kept, a stop after `patience` epochs without improvement"
@@ -227,6 +225,8 @@ def _sub_dl(dl, ds, idxs):
     return dl.new(dataset=ds, **kw)
 
 # %% ../nbs/04a_auto.ipynb #a2426f58
+class _TryHistory(History): "The history of one try (a separate callback: the learner's own `History` stays as it is)"
+
 @patch
 def _try(self:Auto, learn, ph, cbs):
     "Fit phase `ph` quietly, with its own history (the learner's is left alone); a head-only phase (a probe) without MixUp or CutMix, which blend images, not pooled features: it trains on the cache"
