@@ -62,7 +62,7 @@ def main(a):
     tmp = Path(tempfile.mkdtemp())
     cache = Path(a.cache)
     from ftkit.vision.data import sample_data
-    from ftkit.text.task import sample_text
+    from ftkit.text.model import sample_text
     sets = dict(sample=(sample_data(), 64, 'image'), tweets=(sample_text(), None, 'text'))
     if 'fashion' in a.only:
         from fashion import fashion_folder

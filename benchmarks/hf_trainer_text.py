@@ -11,7 +11,7 @@ os.environ['HF_HUB_OFFLINE'] = '1'
 import numpy as np, pandas as pd, torch
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, logging
-from ftkit.text.task import offline_model_dir
+from ftkit.text.model import offline_model_dir
 
 class DS(torch.utils.data.Dataset):
     def __init__(self, enc, y): self.enc,self.y = enc,y

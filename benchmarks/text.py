@@ -20,7 +20,7 @@ def _script(name):
 
 def make_data(d:Path, n_train, n_valid, seed=1):
     "train.csv, valid.csv and all.csv (with is_valid) of balanced tweets not in the shipped sample"
-    from ftkit.text.task import sample_text
+    from ftkit.text.model import sample_text
     by = _script('make_text_sample').usable()
     shipped = set(pd.read_csv(sample_text()).text)
     rng,rows = random.Random(seed),[]

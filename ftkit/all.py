@@ -11,6 +11,7 @@ from .callbacks import *
 from .distributed import *
 from .features import *
 from .strategies import *
+from .auto import *
 from .evaluate import *
 from .compare import *
 from .export import *

@@ -286,7 +286,7 @@ class BestModel(TrackerCallback):
         if self.restore and (self.stopped_epoch is not None or i is None or n is None or i==n-1): self.load_best()
 
 
-# %% ../nbs/02_callbacks.ipynb #2585dd06
+# %% ../nbs/02_callbacks.ipynb #7dff4802
 @patch
 def load_best(self:BestModel):
     "Load the best epoch's weights into the model (from memory, or from `fname` after a resume)"

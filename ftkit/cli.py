@@ -129,6 +129,8 @@ def parser()->argparse.ArgumentParser:
     v.add_argument('data', help='labelled data: ' + _DATA_HELP)
     v.add_argument('--out', default=None, help='folder for metrics.json, report.csv and the plots (default: print the figures only)')
     v.add_argument('--bs', type=int, default=None, help="batch size (default: the task's)")
+    v.add_argument('--label-col', default=None, help="column of the labels in a CSV (default: the task's, as for ftkit train)")
+    v.add_argument('--text-col', default=None, help='column of the texts in a CSV (texts; default: text)')
     v.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     e = sub.add_parser('export', help='add an ONNX file to a trained model folder',
         description='Export MODEL (a folder from ftkit train) to ONNX: writes MODEL/model.onnx with a dynamic batch axis, after checking ONNX Runtime agrees with PyTorch on real images.')
@@ -177,7 +179,8 @@ def _run_predict(args)->int:
 def _run_evaluate(args)->int:
     from ftkit.export import load_model
     pred = load_model(args.model, device=args.device)
-    ev = pred.evaluate(args.data, out=args.out, bs=args.bs)
+    cols = {k:v for k,v in dict(label_col=args.label_col, text_col=args.text_col).items() if v is not None}
+    ev = pred.evaluate(args.data, out=args.out, bs=args.bs, **cols)
     print(f"Metrics of {args.model} on {args.data} ({ev['n']} {pred.task.item_name}s):")
     _print_figures(pred.task, ev)
     if args.out: print(f"\nmetrics.json, report and plots in {args.out}")
@@ -243,7 +246,7 @@ def main(
         return 128+e.signum
 
 
-# %% ../nbs/09_cli.ipynb #3c6b7a1f
+# %% ../nbs/09_cli.ipynb #74163441
 def _without_distributed(argv:list)->list:
     "`argv` less its `--distributed N`"
     res,skip = [],False
@@ -271,7 +274,7 @@ def _launch(n:int, argv:list)->int:
     except SignalException as e: return 128+int(e.sigval)
     return 0
 
-# %% ../nbs/09_cli.ipynb #6383b711
+# %% ../nbs/09_cli.ipynb #de097730
 def command():
     "The `ftkit` console command: `main()`, then, once the exit handlers have run and the output is flushed, an exit that skips tearing down every imported module (about 1.6 s after torch and fastai)"
     rc = main()

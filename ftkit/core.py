@@ -228,7 +228,7 @@ class Task:
     def __repr__(self): return f'{type(self).__name__}()'
 
 
-# %% ../nbs/00_core.ipynb #cd359cae
+# %% ../nbs/00_core.ipynb #0ae41188
 @patch
 def dls(self:Task, source, **kwargs): "`DataLoaders` from `source`"; self._todo('dls')
 @patch
@@ -256,7 +256,7 @@ def is_augmented(self:Task, dl)->bool:
 def _transforms(dl)->list: return [t for p in (getattr(dl, 'after_item', None), getattr(dl, 'after_batch', None)) for t in getattr(p, 'fs', [])]
 
 
-# %% ../nbs/00_core.ipynb #6415bee4
+# %% ../nbs/00_core.ipynb #7e12fc30
 @patch
 def features(self:Task, model:nn.Module, x): "Pooled body features of batch `x`, one row per item"; self._todo('features')
 @patch
@@ -269,7 +269,7 @@ def pretrained_model(self:Task, learn): "A fresh copy of the pretrained network 
 def forgetting(self:Task, learn, ref=None, feats=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model), reusing `feats` (the fine-tuned body's features of the validation set) when given; None: none"; return None
 
 
-# %% ../nbs/00_core.ipynb #0fac7872
+# %% ../nbs/00_core.ipynb #55688ec9
 @patch
 def config(self:Task, learn)->dict: "What `config.json` records to rebuild the model and prepare its inputs"; self._todo('config')
 @patch
@@ -310,7 +310,7 @@ def csv_fields(self:Task, row:dict)->dict:
     return dict(label=row.get('label', ''), prob=f"{row['prob']:.4f}" if 'prob' in row else '', top_k=' '.join(f'{l}:{p:.4f}' for l,p in row.get('top_k', [])))
 
 
-# %% ../nbs/00_core.ipynb #4815bcb9
+# %% ../nbs/00_core.ipynb #9ab233df
 @patch
 def score(self:Task, learn, probs, targs, losses, valid:bool=True)->dict:
     "The task's figures from one prediction pass of `learn` (`Learner.evaluate`; `valid`: of the validation set); default: single-label classification's (`classification_scores`)"
@@ -331,12 +331,12 @@ def report_plots(self:Task, learn, ev:dict, k:int=9)->dict:
 @patch
 def plot_top_losses(self:Task, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
 @patch
-def test_learner(self:Task, path:Path, cfg:dict, source, bs:int|None=None, device=None):
-    "A `Learner` holding the exported model in folder `path` (described by `cfg`), whose validation loader serves every labelled item of `source`, read and prepared as training's validation set was, with the model's classes; what `ftkit evaluate` scores"
+def test_learner(self:Task, path:Path, cfg:dict, source, bs:int|None=None, device=None, **kwargs):
+    "A `Learner` holding the exported model in folder `path` (described by `cfg`), whose validation loader serves every labelled item of `source`, read and prepared as training's validation set was, with the model's classes; what `ftkit evaluate` scores. `kwargs`: where the data's columns differ from the task's defaults (`label_col`, `text_col`)"
     self._todo('test_learner')
 
 
-# %% ../nbs/00_core.ipynb #9cbf5622
+# %% ../nbs/00_core.ipynb #b9c6ae90
 def csv_columns(fn)->list:
     "The header row of CSV file `fn` (UTF-8, else Windows-1252)"
     import csv

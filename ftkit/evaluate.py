@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_evaluate.ipynb #05e3434a
 from __future__ import annotations
-import json
+import inspect, json
 from typing import NamedTuple
 import sklearn.metrics as skm
 from types import MethodType
@@ -170,7 +170,7 @@ def plot_class_f1(
     if ax is None: _,ax = plt.subplots(figsize=(5, min(0.3*len(names)+1.2, 14)))
     ax.barh(range(len(names)), f1); ax.invert_yaxis()
     if len(names) <= 60: ax.set_yticks(range(len(names)), names)
-    mean = ifnone(mean, ev['f1_macro'])
+    if mean is None: mean = ev['f1_macro']
     ax.axvline(mean, color='k', ls='--', lw=1, label=f"{ifnone(label, 'macro F1')} {mean:.3f}")
     ax.set_xlim(0, 1); ax.set_xlabel(xlabel); ax.legend(loc='lower right')
     return ax
@@ -221,7 +221,7 @@ def save_report(
     return res
 
 
-# %% ../nbs/05_evaluate.ipynb #da27d269
+# %% ../nbs/05_evaluate.ipynb #64a6bc4d
 _WEIGHTED = ('precision_weighted','recall_weighted','f1_weighted')  # recorded beside the task's own `metric_keys` when it has them
 
 def figure_keys(
@@ -238,12 +238,15 @@ def evaluate_model(
     bs:int|None=None,  # Batch size (default: the task's)
     device=None,       # Device (default: the `Predictor`'s, else the best available)
     k:int=9,           # Items in the plots of the worst
+    **kwargs,          # Where the data's columns differ from the task's defaults: `label_col`, `text_col` (see `Task.test_learner`)
 )->dict:
     "The exported model's figures on labelled `data` (`Task.test_learner`, then `Learner.evaluate`); with `out`, written as metrics.json beside the report"
     from ftkit.export import load_model, Predictor
     pred = model if isinstance(model, Predictor) else load_model(model, device=device)
     if pred.path is None: raise FtkitError("This Predictor was not loaded from a model folder (`load_model`): evaluating it needs the folder.")
-    learn = pred.task.test_learner(pred.path, pred.cfg, data, bs=bs, device=ifnone(device, pred.device))
+    takes = inspect.signature(pred.task.test_learner).parameters
+    if (no := [k for k in kwargs if k not in takes]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {pred.task.name} data.")
+    learn = pred.task.test_learner(pred.path, pred.cfg, data, bs=bs, device=ifnone(device, pred.device), **kwargs)
     ev = learn.evaluate()
     if out is None: return ev
     out = Path(out); out.mkdir(parents=True, exist_ok=True)

@@ -114,13 +114,14 @@ class Predictor:
         data,               # Labelled data in the shapes training reads (a folder, a CSV, images and masks)
         out=None,           # Folder for metrics.json and the report (report.csv and the task's plots); None: write nothing
         bs:int|None=None,   # Batch size (default: the task's)
+        **kwargs,           # Where the data's columns differ from the task's defaults: `label_col`, `text_col`
     )->dict:
         "The model's figures on `data`, as `ftkit train` reports them for its validation set (`evaluate_model`; needs fastai)"
         from ftkit.evaluate import evaluate_model  # (fastai, imported only to evaluate: predicting needs none)
-        return evaluate_model(self, data, out=out, bs=bs)
+        return evaluate_model(self, data, out=out, bs=bs, **kwargs)
 
 
-# %% ../nbs/07_export.ipynb #26c7929d
+# %% ../nbs/07_export.ipynb #a7756185
 class _OnnxModel:
     "An ONNX Runtime session with the small part of a torch model's interface `Predictor` uses"
     def __init__(self, fn):

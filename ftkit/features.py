@@ -40,7 +40,7 @@ def _task(learn):
     if task is None: raise FtkitError("The feature cache needs to know how the model splits into body and head: build the learner with a task (e.g. `ft_learner`), or set `learn.task`.")
     return task
 
-# %% ../nbs/03_features.ipynb #a7e0929a
+# %% ../nbs/03_features.ipynb #4d705033
 def _all_gather(t:Tensor)->list:
     "`t` from every process (the same shape on each), in rank order"
     from ftkit.core import _comm_device

@@ -144,6 +144,7 @@ def _forgetting(learn, s:TrainSettings, strategy, ev:dict)->dict|None:
 
 def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dict, versions:dict)->dict:
     "What `metrics.json` records: the final model's validation figures, how the run went, and its settings"
+    from ftkit.evaluate import figure_keys  # (fastai: loaded by training already)
     ep = lambda i: None if i is None else i+1  # epochs counted from 1, as printed
     m = {k:ev[k] for k in figure_keys(learn.task, ev)}
     weights = None if not strategy.pretrained else s.weights
@@ -151,7 +152,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
              cached_features=getattr(learn, 'feature_cache', None) is not None, evaluated_on_cached_features=ev['preds'].cached,
              resumed_after_epoch=len(ck['history']) if ck else None, strategy=strategy.to_dict(),
-             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or strategy.monitor(learn) or 'valid_loss', best_epoch=ep(best.best_epoch),
+             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or strategy.chose_by(learn) or 'valid_loss', best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k!='label_smoothing' and k in {*learn.task.dls_settings, *learn.task.learner_settings}},

@@ -328,5 +328,7 @@ def test_evaluate_refuses_what_the_model_cannot_score(tmp_path):
     from ftkit.text.model import sample_text
     r = ftkit('evaluate', run, sample_text())
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = ftkit('evaluate', run, test, '--text-col', 'review')
+    assert r.returncode == 2 and '--text-col does not apply to image_classification data' in r.stderr, r.stderr
     r = ftkit('evaluate', run, test/'bag')  # images without class folders: no labels
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr

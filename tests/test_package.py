@@ -20,7 +20,7 @@ def test_star_import_gives_the_kit_and_fastai():
     assert r.stdout.strip() == 'ftkit.export ftkit.export', r.stdout
 
 @pytest.mark.parametrize('stmt', ['from ftkit import *', 'from ftkit.cli import train'] + [f'import ftkit.{m}' for m in
-    'core data learner callbacks features strategies evaluate compare export adapt settings run cli vision.data vision.models vision.task vision.learner vision.adapt text.task text.data text.learner'.split()])
+    'core data learner callbacks features strategies auto evaluate compare export adapt settings run cli vision.image vision.data vision.models vision.task vision.learner vision.adapt vision.segment text.model text.task text.data text.learner'.split()])
 def test_imports_have_no_warnings(stmt):
     r = run(f"import warnings; warnings.simplefilter('error', FutureWarning)\n{stmt}")
     assert r.returncode == 0, r.stderr

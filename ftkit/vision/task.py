@@ -128,11 +128,13 @@ def _check_source(task, source):
     if not task.accepts(source): raise FtkitError(f"{source} does not look like {task.name.replace('_', ' ')} data, which the model was trained on: give {task.item_name}s laid out as for training.")
 
 @patch
-def test_learner(self:ImageClassification, path:Path, cfg:dict, source, bs:int|None=None, device=None):
+def test_learner(self:ImageClassification, path:Path, cfg:dict, source, bs:int|None=None, device=None,
+                 label_col:str|None=None, # The label column of a CSV (default: the task's, `default_label_col`)
+                ):
     "A learner on the exported model in `path` whose validation set is every image of `source` (a folder or CSV), prepared as training's validation set was, with the model's classes"
     from ftkit.vision.learner import ft_learner
     _check_source(self, source)
-    dls = self.dls(source, **_image_prep(cfg), bs=bs or self.default_bs, vocab=list(cfg['classes']), all_valid=True, device=device, verbose=False)
+    dls = self.dls(source, **_image_prep(cfg), bs=bs or self.default_bs, label_col=label_col or self.default_label_col, vocab=list(cfg['classes']), all_valid=True, device=device, verbose=False)
     return _with_weights(ft_learner(dls, cfg['arch'], weights=None, task=self), path)
 
 # %% ../../nbs/12_vision.task.ipynb #5bebeea3
@@ -216,9 +218,9 @@ def report_plots(self:ImageMultiLabel, learn, ev:dict, k:int=9)->dict:
     return {'class_f1.png':plot_class_f1(ev).figure}
 
 @patch
-def test_learner(self:ImageMultiLabel, path:Path, cfg:dict, source, bs:int|None=None, device=None):
+def test_learner(self:ImageMultiLabel, path:Path, cfg:dict, source, bs:int|None=None, device=None, label_col:str|None=None):
     "A learner on the exported model in `path` whose validation set is every row of the CSV `source`, prepared as training's validation set was, with the model's labels and threshold"
-    learn = ImageClassification.test_learner(self, path, cfg, source, bs=bs, device=device)
+    learn = ImageClassification.test_learner(self, path, cfg, source, bs=bs, device=device, label_col=label_col)
     learn.fixed_threshold = cfg['threshold']
     return learn
 
@@ -338,7 +340,7 @@ def report_plots(self:Segmentation, learn, ev:dict, k:int=9)->dict:
     "Dice per class (class_f1.png) and the images with the lowest IoU, masks over them (worst_masks.png)"
     from ftkit.evaluate import plot_class_f1
     from ftkit.vision.segment import show_masks
-    f1 = plot_class_f1(dict(ev, f1_macro=ev['dice']), mean=ev['dice'], label='mean Dice', xlabel='Dice (F1 of the pixels)')  # (`plot_class_f1` reads `f1_macro` even when `mean` is given)
+    f1 = plot_class_f1(ev, mean=ev['dice'], label='mean Dice', xlabel='Dice (F1 of the pixels)')
     return {'class_f1.png':f1.figure,
             'worst_masks.png':show_masks(learn, ev, k=min(k, 6))}
 
