@@ -312,25 +312,6 @@ def csv_fields(self:Task, row:dict)->dict:
 
 # %% ../nbs/00_core.ipynb #9ab233df
 @patch
-def score(self:Task, learn, probs, targs, losses, valid:bool=True)->dict:
-    "The task's figures from one prediction pass of `learn` (`Learner.evaluate`; `valid`: of the validation set); default: single-label classification's (`classification_scores`)"
-    from .evaluate import classification_scores  # (fastai: imported when a learner exists)
-    return classification_scores(list(map(str, learn.dls.vocab)), probs, targs, losses)
-@patch
-def report_table(self:Task, ev:dict):
-    "The table report.csv holds, from an evaluation `ev` (default: single-label classification's `report_table`)"
-    from .evaluate import report_table
-    return report_table(ev)
-@patch
-def report_plots(self:Task, learn, ev:dict, k:int=9)->dict:
-    "File name -> figure, for what `save_report` draws of evaluation `ev` (default: the confusion matrices, F1 per class and, if `top_losses`, the `k` items with the highest loss)"
-    from .evaluate import plot_confusions, plot_class_f1, show_top_losses
-    res = {'confusion.png':plot_confusions(ev), 'class_f1.png':plot_class_f1(ev).figure}
-    if self.top_losses: res['top_losses.png'] = show_top_losses(learn, k=k, ev=ev)
-    return res
-@patch
-def plot_top_losses(self:Task, interp, k:int, **kwargs): "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss"; interp.plot_top_losses(k, **kwargs)
-@patch
 def test_learner(self:Task, path:Path, cfg:dict, source, bs:int|None=None, device=None, **kwargs):
     "A `Learner` holding the exported model in folder `path` (described by `cfg`), whose validation loader serves every labelled item of `source`, read and prepared as training's validation set was, with the model's classes; what `ftkit evaluate` scores. `kwargs`: where the data's columns differ from the task's defaults (`label_col`, `text_col`)"
     self._todo('test_learner')

@@ -14,7 +14,7 @@ from fastai.interpret import ClassificationInterpretation
 
 # %% auto #0
 __all__ = ['classification_scores', 'Predictions', 'report_table', 'plot_confusion', 'plot_confusions', 'plot_class_f1',
-           'show_top_losses', 'save_report', 'figure_keys', 'evaluate_model']
+           'show_top_losses', 'save_report', 'figure_keys']
 
 # %% ../nbs/05_evaluate.ipynb #26d65560
 class _Fixed:
@@ -78,6 +78,29 @@ def classification_scores(
     res['confusion'] = skm.confusion_matrix(y, p, labels=labels).tolist()
     return res
 
+
+# %% ../nbs/05_evaluate.ipynb #dbe2b985
+@patch
+def score(self:Task, learn, probs, targs, losses, valid:bool=True)->dict:
+    "The task's figures from one prediction pass of `learn` (`Learner.evaluate`; `valid`: of the validation set); default: single-label classification's (`classification_scores`)"
+    return classification_scores(list(map(str, learn.dls.vocab)), probs, targs, losses)
+
+@patch
+def report_table(self:Task, ev:dict)->pd.DataFrame:
+    "The table report.csv holds, from an evaluation `ev` (default: single-label classification's, `report_table`)"
+    return report_table(ev)
+
+@patch
+def report_plots(self:Task, learn, ev:dict, k:int=9)->dict:
+    "File name -> figure, for what `save_report` draws of evaluation `ev` (default: the confusion matrices, F1 per class and, if `top_losses`, the `k` items with the highest loss)"
+    res = {'confusion.png':plot_confusions(ev), 'class_f1.png':plot_class_f1(ev).figure}
+    if self.top_losses: res['top_losses.png'] = show_top_losses(learn, k=k, ev=ev)
+    return res
+
+@patch
+def plot_top_losses(self:Task, interp, k:int, **kwargs):
+    "Show the `k` items of fastai's `ClassificationInterpretation` `interp` with the highest loss (default: fastai's own plot)"
+    interp.plot_top_losses(k, **kwargs)
 
 # %% ../nbs/05_evaluate.ipynb #8e17b53d
 def _task(learn)->Task: return getattr(learn, 'task', None) or Task()  # a plain fastai learner: single-label classification's defaults
@@ -221,7 +244,7 @@ def save_report(
     return res
 
 
-# %% ../nbs/05_evaluate.ipynb #64a6bc4d
+# %% ../nbs/05_evaluate.ipynb #35a4abd7
 _WEIGHTED = ('precision_weighted','recall_weighted','f1_weighted')  # recorded beside the task's own `metric_keys` when it has them
 
 def figure_keys(
@@ -230,30 +253,3 @@ def figure_keys(
 )->tuple:
     "The figures of `ev` that metrics.json records: the task's `metric_keys`, and the weighted averages where the task has them"
     return (*task.metric_keys, *(k for k in _WEIGHTED if k in ev))
-
-def evaluate_model(
-    model,             # A model folder (from `ftkit train` or `export_model`), or a `Predictor` loaded from one
-    data,              # Labelled data in the shapes training reads (a folder, a CSV, images and masks)
-    out=None,          # Folder for metrics.json, report.csv and the task's plots; None: write nothing
-    bs:int|None=None,  # Batch size (default: the task's)
-    device=None,       # Device (default: the `Predictor`'s, else the best available)
-    k:int=9,           # Items in the plots of the worst
-    **kwargs,          # Where the data's columns differ from the task's defaults: `label_col`, `text_col` (see `Task.test_learner`)
-)->dict:
-    "The exported model's figures on labelled `data` (`Task.test_learner`, then `Learner.evaluate`); with `out`, written as metrics.json beside the report"
-    from ftkit.export import load_model, Predictor
-    pred = model if isinstance(model, Predictor) else load_model(model, device=device)
-    if pred.path is None: raise FtkitError("This Predictor was not loaded from a model folder (`load_model`): evaluating it needs the folder.")
-    takes = inspect.signature(pred.task.test_learner).parameters
-    if (no := [k for k in kwargs if k not in takes]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {pred.task.name} data.")
-    learn = pred.task.test_learner(pred.path, pred.cfg, data, bs=bs, device=ifnone(device, pred.device), **kwargs)
-    ev = learn.evaluate()
-    if out is None: return ev
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    m = dict({k:ev[k] for k in figure_keys(pred.task, ev)}, n=ev['n'], task=pred.task.name, model=str(pred.path.resolve()),
-             data=str(Path(data).resolve()) if isinstance(data, (str, Path)) else None, n_classes=len(pred.classes),
-             per_class=ev['per_class'], skipped=getattr(learn.dls, 'skipped', []))
-    save_report(learn, out, ev, k=k)
-    with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(m, indent=2))
-    return ev
-

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_export.ipynb #4c4044f8
 from __future__ import annotations
-import hashlib, json, warnings
+import hashlib, inspect, json, warnings
 from pathlib import Path
 import numpy as np, torch
 from safetensors import SafetensorError
@@ -13,7 +13,7 @@ from . import __version__
 from .core import atomic_path, get_device, get_task, FtkitError, MissingError
 
 # %% auto #0
-__all__ = ['FORMAT', 'export_model', 'Predictor', 'load_model', 'export_onnx', 'load_learner']
+__all__ = ['FORMAT', 'export_model', 'Predictor', 'load_model', 'evaluate_model', 'export_onnx', 'load_learner']
 
 # %% ../nbs/07_export.ipynb #4f85a8c5
 FORMAT = 'ftkit-model/1'
@@ -117,7 +117,6 @@ class Predictor:
         **kwargs,           # Where the data's columns differ from the task's defaults: `label_col`, `text_col`
     )->dict:
         "The model's figures on `data`, as `ftkit train` reports them for its validation set (`evaluate_model`; needs fastai)"
-        from ftkit.evaluate import evaluate_model  # (fastai, imported only to evaluate: predicting needs none)
         return evaluate_model(self, data, out=out, bs=bs, **kwargs)
 
 
@@ -145,6 +144,33 @@ def load_model(
     if backend!='onnx': raise FtkitError(f"backend must be 'torch' or 'onnx', not {backend!r}.")
     if not (path/'model.onnx').is_file(): raise MissingError(f"{path} has no model.onnx: create it with export_onnx (or `ftkit export {path} --onnx`).")
     return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu', task=task, path=path)
+
+# %% ../nbs/07_export.ipynb #3c395ca6
+def evaluate_model(
+    model,             # A model folder (from `ftkit train` or `export_model`), or a `Predictor` loaded from one
+    data,              # Labelled data in the shapes training reads (a folder, a CSV, images and masks)
+    out=None,          # Folder for metrics.json, report.csv and the task's plots; None: write nothing
+    bs:int|None=None,  # Batch size (default: the task's)
+    device=None,       # Device (default: the `Predictor`'s, else the best available)
+    k:int=9,           # Items in the plots of the worst
+    **kwargs,          # Where the data's columns differ from the task's defaults: `label_col`, `text_col` (see `Task.test_learner`)
+)->dict:
+    "The exported model's figures on labelled `data` (`Task.test_learner`, then `Learner.evaluate`); with `out`, written as metrics.json beside the report"
+    from ftkit.evaluate import save_report, figure_keys  # (fastai: imported only to evaluate; predicting needs none)
+    pred = model if isinstance(model, Predictor) else load_model(model, device=device)
+    if pred.path is None: raise FtkitError("This Predictor was not loaded from a model folder (`load_model`): evaluating it needs the folder.")
+    takes = inspect.signature(pred.task.test_learner).parameters
+    if (no := [k for k in kwargs if k not in takes]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {pred.task.name} data.")
+    learn = pred.task.test_learner(pred.path, pred.cfg, data, bs=bs, device=device if device is not None else pred.device, **kwargs)
+    ev = learn.evaluate()
+    if out is None: return ev
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    m = dict({k:ev[k] for k in figure_keys(pred.task, ev)}, n=ev['n'], task=pred.task.name, model=str(pred.path.resolve()),
+             data=str(Path(data).resolve()) if isinstance(data, (str, Path)) else None, n_classes=len(pred.classes),
+             per_class=ev['per_class'], skipped=getattr(learn.dls, 'skipped', []))
+    save_report(learn, out, ev, k=k)
+    with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(m, indent=2))
+    return ev
 
 # %% ../nbs/07_export.ipynb #71da9e07
 def export_onnx(
