@@ -9,7 +9,7 @@ from pathlib import Path
 import torch, timm
 from torch import nn
 from safetensors.torch import load_file, save_file
-from ..core import cache_dir, atomic_path, hub_reachable, FtkitError, MissingError, OfflineError
+from ..core import cache_dir, atomic_path, hub_reachable, parse_weights, FtkitError, MissingError, OfflineError
 
 # %% auto #0
 __all__ = ['OFFLINE_WEIGHTS', 'offline_source', 'convert_state_dict', 'offline_weights', 'load_state', 'create_backbone']
@@ -117,7 +117,7 @@ def create_backbone(
 )->nn.Module:
     "A timm model for `arch` with `weights` loaded"
     _check_arch(arch)
-    if isinstance(weights, str) and weights.lower()=='none': weights = None
+    weights = parse_weights(weights)
     if weights is None: return timm.create_model(arch, pretrained=False, **({'num_classes':num_classes} if num_classes else {}), **kwargs)
     if weights=='hub':
         if not (_hub_cached(arch) or hub_reachable()): raise OfflineError(
