@@ -42,26 +42,26 @@ def test_two_processes_match_one_and_write_one_set_of_outputs(tmp_path):
     assert two.stdout.count('training the new head only') == 1
     assert 'Traceback' not in two.stderr
 
-# A script run under torchrun that calls `ftkit.cli.train` (the Python API), recording every file each process writes.
+# A script run under torchrun that calls `ftkit.run.train` (the Python API), recording every file each process writes.
 SCRIPT = '''
 import json, os, sys
 from pathlib import Path
 import matplotlib.figure, torch
-import ftkit.core, ftkit.callbacks, ftkit.cli, ftkit.export, ftkit.evaluate
+import ftkit.core, ftkit.callbacks, ftkit.run, ftkit.export, ftkit.evaluate
 rank = int(os.environ['RANK'])
 log = Path(sys.argv[2])/f'writes{rank}.txt'
 orig = ftkit.core.atomic_path
 def atomic_path(path):
     with log.open('a') as f: f.write(str(path)+'\\n')
     return orig(path)
-for m in (ftkit.core, ftkit.callbacks, ftkit.cli, ftkit.export, ftkit.evaluate):
+for m in (ftkit.core, ftkit.callbacks, ftkit.run, ftkit.export, ftkit.evaluate):
     if hasattr(m, 'atomic_path'): m.atomic_path = atomic_path
 savefig = matplotlib.figure.Figure.savefig
 def logged_savefig(self, fname, *a, **k):
     with log.open('a') as f: f.write(str(fname)+'\\n')
     return savefig(self, fname, *a, **k)
 matplotlib.figure.Figure.savefig = logged_savefig
-m = ftkit.cli.train(sys.argv[1], out=sys.argv[3], size=32, bs=64, strategy='fine_tune', epochs=2, freeze_epochs=1, progress=False)
+m = ftkit.run.train(sys.argv[1], out=sys.argv[3], size=32, bs=64, strategy='fine_tune', epochs=2, freeze_epochs=1, progress=False)
 print(json.dumps(dict(rank=rank, accuracy=m['accuracy'], f1=m['f1_macro'])), flush=True)
 '''
 
@@ -106,7 +106,7 @@ def test_interrupted_run_resumes_on_the_same_number_of_processes(tmp_path):
     pd.testing.assert_frame_equal(a.drop(columns='time'), b.drop(columns='time'), atol=1e-5)
 
 def test_text_on_two_processes(tmp_path):
-    from ftkit.text.task import sample_text
+    from ftkit.text.model import sample_text
     r = ftkit('train', sample_text(), '--max-len', '32', '--strategy', 'lp_ft', '--epochs', '2', '--out', tmp_path, '--distributed', '2', '-q')
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/'metrics.json').read_text())
