@@ -213,13 +213,12 @@ def _kind(o, raw, cls):
     return 'function' if cls is None else 'method'
 
 def public_methods(cls):
-    """The public methods and properties `cls` adds (in its own module), less those it overrides from a base class
+    """The public methods and properties `cls` adds (in its own body), less those it overrides from a base class
     (a task's interface, fastai's callback events and `Transform` hooks are documented where they are declared)"""
     res = []
     for k,v in cls.__dict__.items():
         if k.startswith('_') or k in _events(): continue
         if any(k in b.__dict__ for b in cls.__mro__[1:]): continue
-        if getattr(getattr(v, 'fget', v), '__module__', cls.__module__) != cls.__module__: continue  # patched on by another module (`Task.score`, in evaluate): documented there
         if isinstance(v, (staticmethod, classmethod)): v = v.__func__
         if isinstance(v, property) or inspect.isfunction(v): res.append(k)
     return res

@@ -33,7 +33,8 @@ class TextClassification(Task):
     forgetting_record = {'similarity':'embedding_similarity', 'neighbours':'neighbour_agreement'}
     # from scratch a transformer needs a far lower rate than a CNN: on the sample, 4 epochs, 1e-2 (the images' default) stayed at chance, 1e-3 reached 0.57 accuracy, 3e-4 0.63
     strategy_defaults = {'scratch': dict(lr=3e-4)}
-    def __init__(self): self.tokenizer = None  # an exported model's, read by `load_files`
+    def __init__(self):
+        self.tokenizer = None  # an exported model's, read by `load_files`
     def accepts(self, source):
         "A CSV file without an `fname` column (image tables have one), or a folder of .txt files and no images"
         p = Path(source)
