@@ -111,7 +111,7 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--fractions', default='1.0', help='comma-separated shares of the training images, e.g. 0.1,0.5,1 for a learning curve (default: %(default)s)')
     c.add_argument('--size', type=int, default=64, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
     c.add_argument('--out', default='runs/compare', help='output folder (default: %(default)s)')
-    c.add_argument('--text-col', default='text', help='column of the texts in a CSV (texts; default: %(default)s)')
+    c.add_argument('--text-col', default=None, help="column of the texts in a CSV (texts; default: the task's)")
     c.add_argument('--label-col', help='column of the labels in a CSV (default: label; labels for multi-label data)')
     r = sub.add_parser('predict', help='classify images or texts, or segment images, with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Classify images (files, or folders searched recursively) or texts, or segment images (their masks written to --out), with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are predicted.')

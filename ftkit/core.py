@@ -210,6 +210,7 @@ class Task:
     forgetting_record:dict = {}      # `forgetting`'s keys that metrics.json records, and the names it records them under
     strategy_defaults:dict = {}      # Strategy name -> fields whose defaults differ for this task's networks (e.g. a transformer's learning rate from scratch)
     default_label_col:str = 'label'  # The label column of a CSV when none is named
+    setting_defaults:dict = {}       # Defaults of settings only this task takes, filled in where a run leaves them unset (e.g. the text task's text column)
     metric_keys:tuple = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro') # What `evaluate` gives that the command line prints, `metrics.json` and the export record
     main_metric:str = 'accuracy' # The one figure (higher is better) that comparisons plot and `auto` chooses by (a key of `metric_keys`)
     curve_metrics:tuple = ('accuracy','f1_macro') # Columns of the training history that history.png draws beside the losses (those the history records)

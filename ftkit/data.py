@@ -128,7 +128,7 @@ def checked_split(
     labels,            # The class of each item
     given:bool,        # Whether the data chose the split (then a class only in validation is refused)
     notes:list,        # What to tell the user: appended to
-    what:str='image',  # What an item is, for the messages
+    what:str='item',   # What an item is, for the messages (a task's `item_name`)
 )->Callable:
     "`splitter`, made safe to train on: two classes or more, validation items, and none of a class training never sees"
     def _inner(items):
@@ -154,7 +154,7 @@ def checked_split(
 def skew_note(
     counts:Counter,   # Training items per class
     skew:float,       # Warn from this ratio of the largest class to the smallest
-    what:str='image', # What an item is
+    what:str='item',  # What an item is (a task's `item_name`)
     hint:str="consider oversample=True here or class_weights='balanced' in the learner (--balance oversample|weights in the CLI)", # The remedies
 )->str|None:
     "A warning when the largest training class has at least `skew` times the items of the smallest"

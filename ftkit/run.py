@@ -265,7 +265,7 @@ def compare(
     if bs % world_size(): raise FtkitError(f"--bs is the batch size over all processes: {bs} does not split evenly over {world_size()}; make it a multiple of {world_size()}.")
     out = Path(out)
     if is_main(): out.mkdir(parents=True, exist_ok=True)
-    kwargs['label_col'] = kwargs.get('label_col') or task.default_label_col
+    kwargs = {**task.setting_defaults, **{k:v for k,v in kwargs.items() if v is not None}, 'label_col':kwargs.get('label_col') or task.default_label_col}
     if verbose and is_main(): print('Settings: ' + ', '.join(f'{k}={v}' for k,v in dict(data=data, task=task.name, strategies=','.join(names), arch=arch, weights=weights, epochs=epochs,
                       seeds=','.join(map(str, seeds)), fractions=','.join(map(str, fr)), size=size, bs=bs, out=out, device=device, **kwargs).items() if v is not None), flush=True)
     df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs//world_size(),

@@ -44,7 +44,7 @@ class TrainSettings:
     epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
     size:int=224                # Images are resized to SIZE x SIZE pixels (images)
-    text_col:str='text'         # Column of the texts in a CSV (texts)
+    text_col:str|None=None      # Column of the texts in a CSV (texts; default: the task's, `Task.setting_defaults`)
     label_col:str|None=None     # Column of the labels in a CSV (default: label; labels for multi-label data, labels separated by spaces)
     max_len:int=128             # Texts are truncated to this many tokens (texts)
     bs:int|None=None            # Batch size (default: the task's, 64 for images, 16 for texts)
@@ -104,6 +104,8 @@ def _for_task(s:TrainSettings)->TrainSettings:
         if getattr(s, k)!=defaults[k] and k not in takes: raise FtkitError(f"--{k.replace('_','-')} does not apply to {task.name}; leave it out.")
     if s.balance=='oversample' and 'oversample' not in takes or s.balance=='weights' and 'class_weights' not in takes: raise FtkitError(f"--balance {s.balance} does not apply to {task.name}.")
     s.label_col = s.label_col or task.default_label_col
+    for k,v in task.setting_defaults.items():
+        if getattr(s, k) is None: setattr(s, k, v)
     return s
 
 # %% ../nbs/08b_settings.ipynb #a03d015d

@@ -29,6 +29,7 @@ class TextClassification(Task):
     default_bs,default_epochs = 16,2
     config_keys = ('classes','encoder','pool','max_len')
     dls_settings = ('arch','text_col','label_col','max_len','oversample')
+    setting_defaults = {'text_col':'text'}
     learner_settings = ('arch','ps','label_smoothing','class_weights')
     forgetting_record = {'similarity':'embedding_similarity', 'neighbours':'neighbour_agreement'}
     # from scratch a transformer needs a far lower rate than a CNN: on the sample, 4 epochs, 1e-2 (the images' default) stayed at chance, 1e-3 reached 0.57 accuracy, 3e-4 0.63

@@ -299,10 +299,10 @@ def image_dls(
     else: src = _folder_source(Path(source), valid_pct, seed, check)
     items,labels,notes = src.items,src.labels,src.notes
     if vocab is not None: _known(source, {str(y) for y in labels}, vocab)
-    splits = _all_items(items) if all_valid else subsample(checked_split(src.splitter, labels, src.given, notes), labels, train_frac, seed)(items)
+    splits = _all_items(items) if all_valid else subsample(checked_split(src.splitter, labels, src.given, notes, 'image'), labels, train_frac, seed)(items)
     bs = _fit_bs(bs, splits, notes)
     counts = Counter(str(labels[i]) for i in splits[0])
-    if skew and not all_valid and (o := skew_note(counts, skew, hint="consider oversample=True here or class_weights='balanced' in ft_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
+    if skew and not all_valid and (o := skew_note(counts, skew, 'image', hint="consider oversample=True here or class_weights='balanced' in ft_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
     if oversample: kwargs.update(dl_type=ImageWeightedDL, dl_kwargs=[dict(wgts=[1/counts[str(labels[i])] for i in splits[0]]), {}])
     else: kwargs.setdefault('dl_type', ImageDL)
     if verbose:
