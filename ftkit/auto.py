@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .core import rng_states, set_rng_states, parse_budget, FtkitError, world_size
 from .imports import *
 from .features import FeatureCache, is_augmented
-from .callbacks import History, Checkpoint, NonFiniteLoss, data_loaders
+from .callbacks import History, Checkpoint, NonFiniteLoss, PhaseBanner, data_loaders
 from .strategies import Phase, Strategy, strategy_names
 
 # %% auto #0
@@ -204,7 +204,7 @@ def _start(self:Auto, learn:Learner, cbs=None)->_Run:
     names = ['valid_loss', *(m.name for m in learn.metrics)]  # what each try's history row holds
     if monitor not in names: raise FtkitError(f"auto cannot choose by {monitor!r}: the learner records {', '.join(names)}.")
     rep = learn.auto = AutoReport(monitor)
-    cbs = [c for c in L(cbs) if not isinstance(c, (TrackerCallback, Checkpoint)) and type(c).__name__!='PhaseBanner']  # auto keeps and restores its own best, and logs its own lines
+    cbs = [c for c in L(cbs) if not isinstance(c, (TrackerCallback, Checkpoint, PhaseBanner))]  # auto keeps and restores its own best, and logs its own lines
     dls = learn.dls
     ds = dls.train.dataset
     keep,sel = selection_split(task.item_labels(ds), self.select_pct, self.seed)
@@ -298,8 +298,8 @@ def _candidates(self:Auto, learn)->list:
             ('fine_tune', f'discriminative rates, head {10*self.lr:g} down to {self.lr/10:g}{bn}', Phase(1, None, 10*self.lr, lr_factor=100**(1/max(n-1, 1)), schedule='flat', bn_stats=True))]
 
 @patch
-def _try_one(self:Auto, r:_Run, lp:AutoTry, key:str, desc:str, ph:Phase, k:int, per:float|None, span:float|None)->AutoTry|None:
-    "Fine-tune from the probe `lp` with phase `ph` for `k` batches (or `per` seconds, its schedule decaying over `span` seconds); None if its loss diverged"
+def _try_one(self:Auto, r:_Run, key:str, desc:str, ph:Phase, k:int, per:float|None, span:float|None)->AutoTry|None:
+    "Fine-tune (from the probe's weights, loaded by the caller) with phase `ph` for `k` batches (or `per` seconds, its schedule decaying over `span` seconds); None if its loss diverged"
     name = f'{key}: {desc}'
     stop,now = _StopAfter(k, None if per is None else time.perf_counter()+per),time.perf_counter()
     sched = _Sched(r.total, r.warm, span=None if span is None else (now, now+span))
@@ -325,7 +325,7 @@ def _tries(self:Auto, r:_Run, lp:AutoTry)->AutoTry|None:
     for key,desc,ph in tries:
         ph = dataclasses.replace(ph, epochs=math.ceil(k/r.nb) if secs is None else 1000)
         learn.model.load_state_dict(lp.state); set_rng_states(rng, *data_loaders(learn.dls))
-        t = self._try_one(r, lp, key, desc, ph, k, per, None if left is None else per+0.5*left)
+        t = self._try_one(r, key, desc, ph, k, per, None if left is None else per+0.5*left)
         if t is not None and (best is None or r.better(t.score, best.score)):
             best = t
             t.state,t.opt,t.rng = _snap(learn.model),learn.opt.state_dict(),rng_states(*data_loaders(learn.dls))

@@ -170,8 +170,10 @@ def _print_predictions(task, rows, fmt):
 
 # %% ../nbs/09_cli.ipynb #b4efa375
 def _run_predict(args)->int:
-    rows = predict(args.model, args.inputs, top_k=args.top_k, device=args.device, backend=args.backend, file=args.file, out=args.out)
-    _print_predictions(get_task(json.loads((Path(args.model)/'config.json').read_text())['task']), rows, args.format)
+    from ftkit.export import load_model
+    pred = load_model(args.model, device=args.device, backend=args.backend)
+    rows = predict(pred, args.inputs, top_k=args.top_k, file=args.file, out=args.out)
+    _print_predictions(pred.task, rows, args.format)
     bad = sum('error' in r for r in rows)
     if bad: print(f'{bad} of {len(rows)} input(s) could not be predicted (see the error column).', file=sys.stderr)
     return 0 if bad < len(rows) else 1

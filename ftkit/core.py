@@ -12,7 +12,7 @@ from fastcore.basics import patch
 
 
 # %% auto #0
-__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'cache_dir', 'parse_budget', 'atomic_path', 'get_device',
+__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'plural', 'cache_dir', 'parse_budget', 'atomic_path', 'get_device',
            'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main',
            'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'Task', 'csv_columns',
            'file_suffixes', 'infer_task', 'get_task', 'parse_weights']
@@ -36,6 +36,11 @@ class MissingError(FtkitError, FileNotFoundError):
 
 class OfflineError(FtkitError, ConnectionError):
     "Something needs a network (or a package) that is not there"
+
+# %% ../nbs/00_core.ipynb #56cf4238
+def plural(n:int, one:str, many:str|None=None)->str:
+    "`n` with the singular or plural noun: '1 image', '1,000 images'"
+    return f"{n:,} {one if n==1 else (many or one+'s')}"
 
 # %% ../nbs/00_core.ipynb #c69e57a1
 def cache_dir(
@@ -209,8 +214,7 @@ class Task:
     compare_defaults:dict = {}       # Settings of `compare_strategies` and `ftkit compare` that differ from `ftkit train`'s (e.g. a smaller image size)
     forgetting_record:dict = {}      # `forgetting`'s keys that metrics.json records, and the names it records them under
     strategy_defaults:dict = {}      # Strategy name -> fields whose defaults differ for this task's networks (e.g. a transformer's learning rate from scratch)
-    default_label_col:str = 'label'  # The label column of a CSV when none is named
-    setting_defaults:dict = {}       # Defaults of settings only this task takes, filled in where a run leaves them unset (e.g. the text task's text column)
+    setting_defaults:dict = {'label_col':'label'} # Defaults of the data's settings, filled in where a run leaves them unset: the label column of a CSV (and, for texts, the text column)
     metric_keys:tuple = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro') # What `evaluate` gives that the command line prints, `metrics.json` and the export record
     main_metric:str = 'accuracy' # The one figure (higher is better) that comparisons plot and `auto` chooses by (a key of `metric_keys`)
     curve_metrics:tuple = ('accuracy','f1_macro') # Columns of the training history that history.png draws beside the losses (those the history records)

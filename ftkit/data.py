@@ -10,16 +10,11 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 import numpy as np, pandas as pd
 from fastcore.basics import first, groupby
-from .core import FtkitError, MissingError
+from .core import FtkitError, MissingError, plural
 
 # %% auto #0
-__all__ = ['valid_names', 'plural', 'skip_summary', 'Source', 'read_csv', 'folder_roots', 'class_folder', 'stratified',
-           'rarest_label', 'subsample', 'checked_split', 'skew_note']
-
-# %% ../nbs/01_data.ipynb #56cf4238
-def plural(n:int, one:str, many:str|None=None)->str:
-    "`n` with the singular or plural noun: '1 image', '1,000 images'"
-    return f"{n:,} {one if n==1 else (many or one+'s')}"
+__all__ = ['valid_names', 'skip_summary', 'Source', 'read_csv', 'folder_roots', 'class_folder', 'stratified', 'rarest_label',
+           'subsample', 'checked_split', 'skew_note']
 
 # %% ../nbs/01_data.ipynb #a243269d
 def skip_summary(
@@ -87,7 +82,7 @@ valid_names = ('valid','val','validation')
 
 def folder_roots(
     path:Path,          # A folder of class folders, or of `train/` and `valid/`
-    what:str='images',  # What the files are, for the message
+    what:str='items',   # What the files are, for the message (e.g. 'images')
 )->list:
     "`[train, valid]` when `path` has both folders, else the one folder whose class folders hold the files"
     train = path/'train'

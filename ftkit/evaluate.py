@@ -4,7 +4,6 @@
 
 # %% ../nbs/05_evaluate.ipynb #05e3434a
 from __future__ import annotations
-import inspect, json
 from typing import NamedTuple
 import sklearn.metrics as skm
 from types import MethodType

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_export.ipynb #4c4044f8
 from __future__ import annotations
-import hashlib, inspect, json, warnings
+import hashlib, json, warnings
 from pathlib import Path
 import numpy as np, torch
 from safetensors import SafetensorError
@@ -13,7 +13,8 @@ from . import __version__
 from .core import atomic_path, get_device, get_task, FtkitError, MissingError
 
 # %% auto #0
-__all__ = ['FORMAT', 'export_model', 'Predictor', 'load_model', 'evaluate_model', 'export_onnx', 'load_learner']
+__all__ = ['FORMAT', 'export_model', 'read_weights', 'load_weights', 'Predictor', 'load_model', 'evaluate_model', 'export_onnx',
+           'load_learner']
 
 # %% ../nbs/07_export.ipynb #4f85a8c5
 FORMAT = 'ftkit-model/1'
@@ -61,13 +62,25 @@ def _load_config(path:Path)->dict:
     if missing: raise FtkitError(f"{fn} lacks {', '.join(missing)}; export the model again with this version of ftkit.")
     return cfg
 
-def _load_weights(path:Path, cfg:dict, task)->torch.nn.Module:
+def read_weights(
+    path:Path, # A model folder
+    cfg:dict,  # Its config.json
+)->dict:
+    "The state dict in `path`'s model.safetensors, after checking it is the file config.json describes"
     fn = path/'model.safetensors'
     if not fn.is_file(): raise MissingError(f"{path} has no model.safetensors: the export is incomplete.")
     if cfg.get('weights_sha256') and _sha256(fn)!=cfg['weights_sha256']: raise FtkitError(
         f"{fn} is not the file config.json describes (its SHA-256 differs): the export was interrupted or the files were mixed up; export the model again.")
-    try: sd = load_file(fn)
+    try: return load_file(fn)
     except (SafetensorError, OSError) as e: raise FtkitError(f"{fn} is corrupt or truncated ({e}); export the model again.") from e
+
+def load_weights(
+    path:Path, # A model folder
+    cfg:dict,  # Its config.json
+    task,      # Its task
+)->torch.nn.Module:
+    "The network of model folder `path` (`Task.build_model`), its checked weights loaded (`read_weights`)"
+    fn,sd = path/'model.safetensors',read_weights(path, cfg)
     model = task.build_model(cfg)
     try: model.load_state_dict(sd)
     except RuntimeError as e: raise FtkitError(
@@ -140,7 +153,7 @@ def load_model(
     cfg = _load_config(path)
     task = get_task(cfg['task'])
     task.load_files(path, cfg)
-    if backend=='torch': return Predictor(_load_weights(path, cfg, task), cfg, device=device, task=task, path=path)
+    if backend=='torch': return Predictor(load_weights(path, cfg, task), cfg, device=device, task=task, path=path)
     if backend!='onnx': raise FtkitError(f"backend must be 'torch' or 'onnx', not {backend!r}.")
     if not (path/'model.onnx').is_file(): raise MissingError(f"{path} has no model.onnx: create it with export_onnx (or `ftkit export {path} --onnx`).")
     return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu', task=task, path=path)
@@ -157,16 +170,16 @@ def evaluate_model(
 )->dict:
     "The exported model's figures on labelled `data` (`Task.test_learner`, then `Learner.evaluate`); with `out`, written as metrics.json beside the report"
     from ftkit.evaluate import save_report, figure_keys  # (fastai: imported only to evaluate; predicting needs none)
-    pred = model if isinstance(model, Predictor) else load_model(model, device=device)
-    if pred.path is None: raise FtkitError("This Predictor was not loaded from a model folder (`load_model`): evaluating it needs the folder.")
-    takes = inspect.signature(pred.task.test_learner).parameters
-    if (no := [k for k in kwargs if k not in takes]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {pred.task.name} data.")
-    learn = pred.task.test_learner(pred.path, pred.cfg, data, bs=bs, device=device if device is not None else pred.device, **kwargs)
+    if isinstance(model, Predictor): path,cfg,task,device = model.path,model.cfg,model.task,(device if device is not None else model.device)
+    else: path = Path(model); cfg = _load_config(path); task = get_task(cfg['task'])  # (the weights are read once, by `test_learner`)
+    if path is None: raise FtkitError("This Predictor was not loaded from a model folder (`load_model`): evaluating it needs the folder.")
+    if (no := [k for k in kwargs if k not in task.dls_settings]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {task.name} data.")
+    learn = task.test_learner(path, cfg, data, bs=bs, device=device, **kwargs)
     ev = learn.evaluate()
     if out is None: return ev
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    m = dict({k:ev[k] for k in figure_keys(pred.task, ev)}, n=ev['n'], task=pred.task.name, model=str(pred.path.resolve()),
-             data=str(Path(data).resolve()) if isinstance(data, (str, Path)) else None, n_classes=len(pred.classes),
+    m = dict({k:ev[k] for k in figure_keys(task, ev)}, n=ev['n'], task=task.name, model=str(path.resolve()),
+             data=str(Path(data).resolve()) if isinstance(data, (str, Path)) else None, n_classes=len(cfg['classes']),
              per_class=ev['per_class'], skipped=getattr(learn.dls, 'skipped', []))
     save_report(learn, out, ev, k=k)
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(m, indent=2))

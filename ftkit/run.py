@@ -9,15 +9,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from . import __version__
-from .core import atomic_path, seed_everything, get_task, infer_task, Task, FtkitError, world_size, is_main, one_process
+from .core import atomic_path, plural, seed_everything, get_task, infer_task, Task, FtkitError, world_size, is_main, one_process
 from .settings import TrainSettings, make_strategy, _settings, _TASK_FIELDS
 
 # %% auto #0
 __all__ = ['train', 'compare', 'predict']
 
 # %% ../nbs/08c_run.ipynb #7aca23c5
-def _plural(n, one): return f"{n} {one}{'s' if n!=1 else ''}"
-
 def _write_json(d, fn):
     with atomic_path(fn) as tmp: tmp.write_text(json.dumps(d, indent=2))
 
@@ -169,7 +167,7 @@ def _strategy_note(strategy):
     try: n_full = len(type(strategy)().phases(2))  # the strategy's full recipe
     except TypeError: return None  # a user's strategy with required fields
     k = len(strategy.phases(2))
-    return f"{strategy.name} with {_plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe." if 0 < k < n_full else None
+    return f"{strategy.name} with {plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe." if 0 < k < n_full else None
 
 def _write_run(learn, strategy, s:TrainSettings, out:Path, m:dict, ev:dict, clock):
     "Write the run folder: the model, the report, the strategy's own plots; the checkpoint goes"
@@ -265,7 +263,7 @@ def compare(
     if bs % world_size(): raise FtkitError(f"--bs is the batch size over all processes: {bs} does not split evenly over {world_size()}; make it a multiple of {world_size()}.")
     out = Path(out)
     if is_main(): out.mkdir(parents=True, exist_ok=True)
-    kwargs = {**task.setting_defaults, **{k:v for k,v in kwargs.items() if v is not None}, 'label_col':kwargs.get('label_col') or task.default_label_col}
+    kwargs = {**task.setting_defaults, **{k:v for k,v in kwargs.items() if v is not None}}
     if verbose and is_main(): print('Settings: ' + ', '.join(f'{k}={v}' for k,v in dict(data=data, task=task.name, strategies=','.join(names), arch=arch, weights=weights, epochs=epochs,
                       seeds=','.join(map(str, seeds)), fractions=','.join(map(str, fr)), size=size, bs=bs, out=out, device=device, **kwargs).items() if v is not None), flush=True)
     df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs//world_size(),
@@ -309,17 +307,17 @@ def _predict_rows(pred, items, top_k:int, out, bs:int=64)->list:
     return rows
 
 def predict(
-    model_dir,        # Folder written by `ftkit train` or `export_model`
+    model,            # Folder written by `ftkit train` or `export_model`, or a `Predictor` loaded from one
     inputs=(),        # The inputs, as the task reads them (`Task.gather_inputs`): image files and folders (searched recursively) for an image model, texts for a text model
     top_k:int=3,      # Most likely classes to report per input
-    device=None,      # Device (default: best available)
-    backend:str='torch', # 'torch', or 'onnx' to run `model.onnx` with ONNX Runtime
+    device=None,      # Device (default: best available; for a folder)
+    backend:str='torch', # 'torch', or 'onnx' to run `model.onnx` with ONNX Runtime (for a folder)
     file=None,        # A text file of inputs, one per line (texts, or image paths)
     out=None,         # For a model whose predictions are files (segmentation's masks): the folder they are written to
 )->list:
     "One dict per input (its `Task.input_key`, `file` or `text`): label, probability and top-k (a segmentation model: the mask file and each class's share of the pixels), or the error that kept it from being read"
-    from ftkit.export import load_model
-    pred = load_model(model_dir, device=device, backend=backend)
+    from ftkit.export import load_model, Predictor
+    pred = model if isinstance(model, Predictor) else load_model(model, device=device, backend=backend)
     task = pred.task
     items = task.gather_inputs(list(inputs) + (_read_lines(file) if file else []))
     if not items: raise FtkitError(f"Nothing to predict: give {task.item_name}s (files, folders or texts), or --file with one per line.")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_settings.ipynb #a7cd5ee3
 from __future__ import annotations
-from dataclasses import dataclass, field, fields, asdict
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from .core import get_task, infer_task, parse_budget, parse_weights, FtkitError, world_size
 
@@ -24,9 +24,9 @@ def make_strategy(
     patience:int|None=None,    # For auto: epochs of its continuation without improvement before it stops (0: never)
 ):
     "The strategy `ftkit train` runs: `name` with `epochs` in all, and those of the other settings that are fields of that strategy"
-    from ftkit.strategies import get_strategy
+    from ftkit.strategies import get_strategy, strategy_class
     opts = dict(lr=lr, freeze_epochs=freeze_epochs, budget=budget, monitor=monitor, seed=seed, patience=patience)
-    takes = {f.name for f in fields(type(get_strategy(name, epochs)))}  # (a strategy is a dataclass: its fields are its settings)
+    takes = {f.name for f in fields(strategy_class(name))}  # (a strategy is a dataclass: its fields are its settings)
     return get_strategy(name, epochs, task=task, **{k:v for k,v in opts.items() if k in takes and v is not None})
 
 # %% ../nbs/08b_settings.ipynb #59d3ac89
@@ -103,7 +103,6 @@ def _for_task(s:TrainSettings)->TrainSettings:
     for k in _TASK_FIELDS:
         if getattr(s, k)!=defaults[k] and k not in takes: raise FtkitError(f"--{k.replace('_','-')} does not apply to {task.name}; leave it out.")
     if s.balance=='oversample' and 'oversample' not in takes or s.balance=='weights' and 'class_weights' not in takes: raise FtkitError(f"--balance {s.balance} does not apply to {task.name}.")
-    s.label_col = s.label_col or task.default_label_col
     for k,v in task.setting_defaults.items():
         if getattr(s, k) is None: setattr(s, k, v)
     return s

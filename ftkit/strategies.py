@@ -15,7 +15,7 @@ from .distributed import _memory_save
 
 # %% auto #0
 __all__ = ['strategy_names', 'Phase', 'FrozenEval', 'BnEval', 'Strategy', 'Scratch', 'FeatureExtract', 'FineTune',
-           'GradualUnfreeze', 'LPFT', 'get_strategy', 'param_groups_by_name']
+           'GradualUnfreeze', 'LPFT', 'strategy_class', 'get_strategy', 'param_groups_by_name']
 
 # %% ../nbs/04_strategies.ipynb #78521c37
 @dataclass
@@ -230,6 +230,17 @@ def _strategies(cls=Strategy):
 
 _STRATEGY_MODULES = ('ftkit.auto',)
 
+def strategy_class(
+    name:str, # A strategy's name, a user's own included
+)->type:
+    "The `Strategy` subclass called `name`"
+    cls = _strategies().get(name)
+    if cls is None:  # ftkit's strategies that live in modules of their own (`auto`) load on first use of a name, as `get_task` loads task packages
+        for m in _STRATEGY_MODULES: importlib.import_module(m)
+        cls = _strategies().get(name)
+    if cls is None: raise FtkitError(f"Unknown strategy {name!r}: choose from {', '.join(strategy_names)}.")
+    return cls
+
 def get_strategy(
     name:str|Strategy,  # A strategy's name ('lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch', 'auto', or a subclass's own), or a `Strategy`, returned as is
     epochs:int|None=None, # Epochs in all (default: the strategy's own)
@@ -238,11 +249,7 @@ def get_strategy(
 )->Strategy:
     "The strategy called `name`, with `epochs` epochs in all"
     if not isinstance(name, str): return name  # a strategy object, a user's own included
-    cls = _strategies().get(name)
-    if cls is None:  # ftkit's strategies that live in modules of their own (`auto`) load on first use of a name, as `get_task` loads task packages
-        for m in _STRATEGY_MODULES: importlib.import_module(m)
-        cls = _strategies().get(name)
-    if cls is None: raise FtkitError(f"Unknown strategy {name!r}: choose from {', '.join(strategy_names)}.")
+    cls = strategy_class(name)
     if task is not None: kwargs = {**get_task(task).strategy_defaults.get(cls.name, {}), **kwargs}
     if epochs is not None:
         if epochs < 1: raise FtkitError(f"A strategy needs at least one epoch, not {epochs}.")

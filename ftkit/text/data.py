@@ -10,7 +10,7 @@ import pandas as pd
 from ..imports import *  # first: fastai's star import names a `Source` of its own
 from ..core import get_device, FtkitError, MissingError
 from ..data import plural, skip_summary, Source, read_csv, folder_roots, class_folder, subsample, checked_split, skew_note, _decode
-from .model import PAD, load_tokenizer, sample_text
+from .model import PAD, load_tokenizer
 
 # %% auto #0
 __all__ = ['TokenisedTexts', 'TextDL', 'text_dls']
@@ -124,6 +124,7 @@ def text_dls(
     text_col:str='text',      # Text column of a CSV/DataFrame
     label_col:str='label',    # Label column of a CSV/DataFrame
     model='offline',          # Whose tokenizer: 'offline' (the shipped all-MiniLM-L6-v2), a hub name or a local folder (an exported model's, too); `text_learner` uses the same model
+    tokenizer=None,           # `model`'s tokenizer, when it is loaded already (an exported model's)
     max_len:int=128,          # Texts longer than this many tokens are truncated
     bs:int=16,                # Batch size (16: more steps per epoch, which pays on small text sets; see the text learner's benchmark); validation batches are twice as large
     valid_pct:float=0.2,      # Share held out for validation when the data has no validation split
@@ -145,7 +146,7 @@ def text_dls(
     else: src = _text_folder(Path(source), valid_pct, seed)
     texts,labels,notes = src.items,src.labels,src.notes
     tr,va,vocab = _labelled(src, train_frac, seed, vocab, all_valid)
-    tok = load_tokenizer(model)
+    tok = tokenizer or load_tokenizer(model)
     ids,tok_s = _tokenised(tok, texts, tr+va, max_len, notes)
     o2i = {c:i for i,c in enumerate(vocab)}
     ds = lambda idxs: TokenisedTexts([texts[i] for i in idxs], [ids[i] for i in idxs], [torch.tensor(o2i[labels[i]]) for i in idxs], vocab)

@@ -29,7 +29,7 @@ class TextClassification(Task):
     default_bs,default_epochs = 16,2
     config_keys = ('classes','encoder','pool','max_len')
     dls_settings = ('arch','text_col','label_col','max_len','oversample')
-    setting_defaults = {'text_col':'text'}
+    setting_defaults = {'label_col':'label', 'text_col':'text'}
     learner_settings = ('arch','ps','label_smoothing','class_weights')
     forgetting_record = {'similarity':'embedding_similarity', 'neighbours':'neighbour_agreement'}
     # from scratch a transformer needs a far lower rate than a CNN: on the sample, 4 epochs, 1e-2 (the images' default) stayed at chance, 1e-3 reached 0.57 accuracy, 3e-4 0.63
@@ -149,17 +149,17 @@ def plot_top_losses(self:TextClassification, interp, k, max_chars=110, **kwargs)
 # %% ../../nbs/21_text.task.ipynb #19f9213b
 @patch
 def test_learner(self:TextClassification, path:Path, cfg:dict, source, bs:int|None=None, device=None,
-                 text_col:str='text',   # Text column of a CSV/DataFrame
-                 label_col:str='label', # Label column of a CSV/DataFrame
+                 text_col:str|None=None,  # Text column of a CSV/DataFrame (default: the task's, `setting_defaults`)
+                 label_col:str|None=None, # Label column of a CSV/DataFrame (default: the task's)
                 ):
     "A `Learner` around the exported model in `path` whose validation set is every labelled text of `source` (CSV, DataFrame or class folders of .txt files), tokenised and labelled as the model was trained"
-    from ftkit.export import _load_weights
+    from ftkit.export import load_weights
     from ftkit.text.data import text_dls  # (fastai: imported when first used)
     from ftkit.text.learner import text_learner
-    path = Path(path)
+    path,text_col,label_col = Path(path),text_col or self.setting_defaults['text_col'],label_col or self.setting_defaults['label_col']
     if isinstance(source, (str, Path)) and Path(source).exists() and not self.accepts(source): raise FtkitError(
         f"{source} holds no texts to score a text model on: give a CSV with {text_col!r} and {label_col!r} columns, or class folders of .txt files.")
     self.load_files(path, cfg)  # (the tokenizer's files checked, with a message that says what is missing)
-    dls = text_dls(source, text_col, label_col, model=path, max_len=cfg['max_len'], bs=ifnone(bs, self.default_bs), vocab=cfg['classes'],
+    dls = text_dls(source, text_col, label_col, model=path, tokenizer=self.tokenizer, max_len=cfg['max_len'], bs=ifnone(bs, self.default_bs), vocab=cfg['classes'],
                    all_valid=True, device=device, verbose=False)
-    return text_learner(dls, model=_load_weights(path, cfg, self), task=self)
+    return text_learner(dls, model=load_weights(path, cfg, self), task=self)

@@ -122,7 +122,7 @@ def _folder_source(
     "The images under `path`, each labelled by its class folder however deep it lies, split by the root it is under (or at random)"
     if not path.exists(): raise MissingError(f"Image folder {path} does not exist.")
     if not path.is_dir(): raise FtkitError(f"{path} is a file; give a folder of images (one sub-folder per class) or a CSV file.")
-    roots = folder_roots(path)
+    roots = folder_roots(path, 'images')
     files,skipped,empty = _folder_files(roots)
     n = len(files)+len(skipped)
     if not files and not skipped: raise FtkitError(f"No image files found in {path}. Expected class folders (optionally under train/ and valid/) holding .jpg/.png/... files.")

@@ -68,9 +68,9 @@ def _seg_pairs(roots:list, codes:list|None, check:bool)->tuple:
     counts = {f:c for (f,_),(w,c) in zip(pairs, res) if not w}
     return [p for p in pairs if p[0] in counts],skipped,counts
 
-def _unknown_codes(path, skipped:list, codes:list):
-    "Refuse masks with values outside `codes` (a model's classes)"
-    vals = sorted({int(o['reason'].split()[2]) for o in skipped if o['reason'].startswith('mask value')})
+def _unknown_codes(path, counts:dict, codes:list):
+    "Refuse masks with values outside `codes` (a model's classes), from each mask's pixels per class index"
+    vals = sorted({len(c)-1 for c in counts.values() if len(c) > len(codes)})
     if vals: raise FtkitError(f"{path} has classes the model does not know: mask values up to {', '.join(map(str, vals))} (the model knows: {', '.join(map(str, codes))}).")
 
 # %% ../../nbs/16_vision.segment.ipynb #1ef02d49
@@ -97,9 +97,9 @@ def segmentation_dls(
     if not path.exists(): raise MissingError(f"Segmentation folder {path} does not exist.")
     roots = _seg_roots(path)
     codes = codes or _read_codes(path)
-    pairs,skipped,counts = _seg_pairs(roots, codes, check)
+    pairs,skipped,counts = _seg_pairs(roots, None if all_valid else codes, check)  # (scoring: a value outside the model's codes is refused below, not skipped)
     n = len(pairs)+len(skipped)
-    if all_valid and codes: _unknown_codes(path, skipped, codes)
+    if all_valid and codes: _unknown_codes(path, counts, codes)
     if not pairs: raise FtkitError(f"None of the {n} images in {path} can be used. {skip_summary(skipped, n) if skipped else ''}")
     if codes is None: codes = [str(i) for i in range(max(map(len, counts.values())))]
     items = [f for f,_ in pairs]

@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from PIL import Image
 from fastcore.basics import patch
 from ..core import Task, csv_columns, file_suffixes, atomic_path, FtkitError, _draws, _transforms
-from .image import to_rgb, resize_square, image_tensor, sample_data, multilabel_sample, segmentation_sample, choose_threshold, pixel_confusion, seg_scores, image_iou
+from .image import image_tensor, sample_data, multilabel_sample, segmentation_sample, choose_threshold, pixel_confusion, seg_scores, image_iou
 
 # %% auto #0
 __all__ = ['ImageClassification', 'ImageMultiLabel', 'Segmentation']
@@ -117,10 +117,10 @@ def _image_prep(cfg:dict)->dict:
     "The loader settings that prepare images as the exported model's training validated them"
     return dict(size=cfg['input_size'][-1], method=cfg.get('resize_method', 'squish'), stats=(cfg['mean'], cfg['std']))
 
-def _with_weights(learn, path:Path):
-    "`learn` holding the exported weights in `path`, in its own memory layout"
-    from safetensors.torch import load_file
-    learn.model.load_state_dict(load_file(Path(path)/'model.safetensors'))
+def _with_weights(learn, path:Path, cfg:dict):
+    "`learn` holding the exported weights in `path` (checked against `cfg`), in its own memory layout"
+    from ftkit.export import read_weights
+    learn.model.load_state_dict(read_weights(Path(path), cfg))
     return learn
 
 def _check_source(task, source):
@@ -129,13 +129,13 @@ def _check_source(task, source):
 
 @patch
 def test_learner(self:ImageClassification, path:Path, cfg:dict, source, bs:int|None=None, device=None,
-                 label_col:str|None=None, # The label column of a CSV (default: the task's, `default_label_col`)
+                 label_col:str|None=None, # The label column of a CSV (default: the task's, `setting_defaults`)
                 ):
     "A learner on the exported model in `path` whose validation set is every image of `source` (a folder or CSV), prepared as training's validation set was, with the model's classes"
     from ftkit.vision.learner import ft_learner
     _check_source(self, source)
-    dls = self.dls(source, **_image_prep(cfg), bs=bs or self.default_bs, label_col=label_col or self.default_label_col, vocab=list(cfg['classes']), all_valid=True, device=device, verbose=False)
-    return _with_weights(ft_learner(dls, cfg['arch'], weights=None, task=self), path)
+    dls = self.dls(source, **_image_prep(cfg), bs=bs or self.default_bs, label_col=label_col or self.setting_defaults['label_col'], vocab=list(cfg['classes']), all_valid=True, device=device, verbose=False)
+    return _with_weights(ft_learner(dls, cfg['arch'], weights=None, task=self), path, cfg)
 
 # %% ../../nbs/12_vision.task.ipynb #5bebeea3
 class ImageMultiLabel(ImageClassification):
@@ -143,7 +143,7 @@ class ImageMultiLabel(ImageClassification):
     name = 'image_multilabel'
     aliases = ('multilabel',)
     default = False
-    default_label_col = 'labels'
+    setting_defaults = {'label_col':'labels'}
     dls_settings = ('size','aug','arch','label_col')
     learner_settings = ('arch','ps','class_weights','mix')
     metric_keys = ('valid_loss','f1_micro','f1_macro','f1_samples','mAP','threshold')
@@ -351,4 +351,4 @@ def test_learner(self:Segmentation, path:Path, cfg:dict, source, bs:int|None=Non
     _check_source(self, source)
     prep = _image_prep(cfg)
     dls = self.dls(source, size=prep['size'], stats=prep['stats'], codes=list(cfg['classes']), bs=bs or self.default_bs, all_valid=True, device=device, verbose=False)
-    return _with_weights(seg_learner(dls, cfg['arch'], weights=None, task=self), path)
+    return _with_weights(seg_learner(dls, cfg['arch'], weights=None, task=self), path, cfg)
