@@ -350,6 +350,7 @@ def convert(proc=PROC, src=SRC):
     fms = {f: _frontmatter(nb) for f,nb in books.items()}
     names = {f: posixpath.join(posixpath.dirname(f), Path(fms[f].get('output-file', f)).stem) for f in books}
     mods = {v[0].split('#')[0]: k for k,syms in import_module(f"{cfg['lib_path']}._modidx").d['syms'].items() for v in syms.values()}
+    for m in sorted(set(mods.values())): import_module(m)  # every module first: a class's page lists the methods other modules `@patch` onto it, whatever the order of the pages
     for f,nb in books.items():
         mod = mods.get(names[f]+'.html')
         if mod: show_docs(nb, import_module(mod), f)
