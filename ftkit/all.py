@@ -15,6 +15,7 @@ from .auto import *
 from .evaluate import *
 from .compare import *
 from .export import *
+from .quantize import *
 from .adapt import *
 from .settings import TrainSettings, make_strategy
 from .run import train, compare, predict

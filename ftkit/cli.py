@@ -36,7 +36,9 @@ _EPILOG = """examples:
                                               a mask per image, at its size, and each class's share of it
   ftkit evaluate runs/photos test_photos/ --out runs/photos/test
                                               the model's figures, report and plots on a labelled test set
-  ftkit export runs/photos --onnx              add model.onnx, checked against PyTorch
+  ftkit export runs/photos --onnx              add model.onnx, checked against PyTorch, and README.md (the model card)
+  ftkit export runs/photos --int8 --data photos/valid
+                                               add model.int8.onnx, calibrated on photos/train, scored beside fp32
   ftkit demo --task text                      fine-tune a pretrained transformer on the bundled tweet-sentiment sample
   ftkit train reviews.csv --text-col review --label-col stars --out runs/reviews
                                               a CSV with a text column and no fname column: a text task
@@ -121,7 +123,7 @@ def parser()->argparse.ArgumentParser:
     r.add_argument('--top-k', type=int, default=3, help='most likely classes to report per input (default: %(default)s)')
     r.add_argument('--format', choices=['csv','json'], default='csv', help='output format on stdout (default: %(default)s)')
     r.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
-    r.add_argument('--backend', choices=['torch','onnx'], default='torch', help='run the PyTorch weights or model.onnx with ONNX Runtime (default: %(default)s)')
+    r.add_argument('--backend', choices=['torch','onnx','int8'], default='torch', help='run the PyTorch weights, model.onnx or model.int8.onnx (ONNX Runtime) (default: %(default)s)')
     r.add_argument('--out', default=None, help="a segmentation model's masks go to this folder (PNG, class indices, named after each image)")
     v = sub.add_parser('evaluate', help='score a trained model on a labelled test set', formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Score MODEL (a folder from ftkit train) on labelled DATA in the shapes ftkit train reads: the same figures, report and plots as the end of a training run, metrics.json included, written to --out. Labels the model does not know are refused.")
@@ -132,11 +134,23 @@ def parser()->argparse.ArgumentParser:
     v.add_argument('--label-col', default=None, help="column of the labels in a CSV (default: the task's, as for ftkit train)")
     v.add_argument('--text-col', default=None, help='column of the texts in a CSV (texts; default: text)')
     v.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
-    e = sub.add_parser('export', help='add an ONNX file to a trained model folder',
-        description='Export MODEL (a folder from ftkit train) to ONNX: writes MODEL/model.onnx with a dynamic batch axis, after checking ONNX Runtime agrees with PyTorch on real images.')
+    v.add_argument('--backend', choices=['torch','onnx','int8'], default='torch', help='score the PyTorch weights, model.onnx or model.int8.onnx (ONNX Runtime) (default: %(default)s)')
+    e = sub.add_parser('export', help='add ONNX and int8 files and the model card to a trained model folder',
+        description='Write MODEL/README.md, the model card (task, classes, training, figures, preprocessing, how to load it, the pretrained weights and their licence). '
+                    'With --onnx, also MODEL/model.onnx (dynamic batch axis), after checking ONNX Runtime agrees with PyTorch on real inputs. '
+                    'With --int8, also MODEL/model.int8.onnx, quantised as the task does it (static for CNNs, calibrated on training items; dynamic for transformers), '
+                    'scored on --data beside the fp32 model and timed (MODEL/quantization.json); refused, its figures printed, when it loses more than --max-drop points.')
     e.add_argument('model', help='model folder (with model.safetensors and config.json)')
-    e.add_argument('--onnx', action='store_true', help='write model.onnx (the only format so far; the weights are already safetensors)')
+    e.add_argument('--onnx', action='store_true', help='write model.onnx (the weights are already safetensors)')
     e.add_argument('--opset', type=int, default=17, help='ONNX opset (default: %(default)s)')
+    e.add_argument('--int8', action='store_true', help='write model.int8.onnx and quantization.json (model.onnx too, if missing)')
+    e.add_argument('--data', default=None, help='with --int8: labelled data to score both models on, as ftkit evaluate takes it (the validation set)')
+    e.add_argument('--calib', default=None, help='with --int8, static: training data to calibrate on (default: the train/ folder beside a valid/ folder --data)')
+    e.add_argument('--calib-items', type=int, default=256, help='items of --calib drawn at random (default: %(default)s)')
+    e.add_argument('--max-drop', type=float, default=1.0, help="most points of the task's main figure the int8 model may lose (default: %(default)s)")
+    e.add_argument('--repeats', type=int, default=30, help='timed calls per model and batch size (default: %(default)s)')
+    e.add_argument('--label-col', default=None, help="column of the labels in a CSV (default: the task's)")
+    e.add_argument('--text-col', default=None, help='column of the texts in a CSV (texts; default: text)')
     d = sub.add_parser('demo', help='fine-tune on the bundled Fashion-MNIST sample (offline, a minute on a CPU)',
         description='Fine-tune the offline-pretrained MobileNetV2 on the Fashion-MNIST sample shipped with ftkit (1,000 product images, 10 classes), or with --task text the offline all-MiniLM-L6-v2 on the tweet-sentiment sample (600 tweets, 3 classes), and report its metrics.')
     _train_args(d, size=None, out='runs/demo')
@@ -180,18 +194,26 @@ def _run_predict(args)->int:
 
 def _run_evaluate(args)->int:
     from ftkit.export import load_model
-    pred = load_model(args.model, device=args.device)
-    cols = {k:v for k,v in dict(label_col=args.label_col, text_col=args.text_col).items() if v is not None}
+    pred = load_model(args.model, device=args.device, backend=args.backend)
+    cols = _cols(args)
     ev = pred.evaluate(args.data, out=args.out, bs=args.bs, **cols)
     print(f"Metrics of {args.model} on {args.data} ({ev['n']} {pred.task.item_name}s):")
     _print_figures(pred.task, ev)
     if args.out: print(f"\nmetrics.json, report and plots in {args.out}")
     return 0
 
+def _cols(args)->dict: return {k:v for k,v in dict(label_col=args.label_col, text_col=args.text_col).items() if v is not None}
+
 def _run_export(args)->int:
-    if not args.onnx: raise FtkitError('say which format to add (--onnx)')
     from ftkit.export import export_onnx
-    print(f'Wrote {export_onnx(args.model, opset=args.opset)}')
+    from ftkit.quantize import model_card, quantize_model
+    if args.int8 and args.data is None: raise FtkitError('--int8 scores the int8 model beside the fp32 one on labelled data: give it with --data (the validation set)')
+    if not args.int8 and (o := [f'--{k}' for k in ('data','calib') if getattr(args, k) is not None]): raise FtkitError(f"{', '.join(o)} only go with --int8")
+    if args.onnx: print(f'Wrote {export_onnx(args.model, opset=args.opset)}')
+    if args.int8:
+        quantize_model(args.model, args.data, calib=args.calib, n_calib=args.calib_items, max_drop=args.max_drop, repeats=args.repeats, **_cols(args))
+        print(f"Wrote {Path(args.model)/'model.int8.onnx'} and quantization.json")
+    print(f'Wrote {model_card(args.model)}')
     return 0
 
 def _run_compare(args)->int:

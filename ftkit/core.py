@@ -221,6 +221,8 @@ class Task:
     top_losses:bool = True           # Whether the default `report_plots` draws the items with the highest loss (`plot_top_losses`)
     input_key:str = 'file'           # What a row of `ftkit predict` calls its input: 'file' for paths, 'text' for texts
     prediction_out:bool = False      # Whether predicting writes files (segmentation's masks): `ftkit predict` then needs `--out`
+    int8:str|None = None             # How `quantize_model` makes the int8 model: 'static' (activations calibrated on training items: convolutional networks), 'dynamic' (weights only, activations at run time: transformers), or None
+    int8_why:str = 'the task has no int8 recipe (`Task.int8`)' # Why not, where `int8` is None: the one line `quantize_model` refuses with
     tasks:dict = {}       # Every subclass with a name, by name (filled in as they are defined)
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -291,6 +293,8 @@ def collate(self:Task, cfg:dict, xs:list)->torch.Tensor: "Preprocessed inputs as
 def onnx_axes(self:Task, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
 @patch
 def sample_inputs(self:Task, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
+@patch
+def weights_source(self:Task, cfg:dict)->str: "Where the pretrained weights of the model `cfg` describes came from, and their licence, as the model card says it"; return f"{cfg.get('pretrained_weights')} (the licence of pretrained weights is not recorded for {self.name} models)"
 @patch
 def outputs(self:Task, cfg:dict, out:torch.Tensor)->torch.Tensor: "Probabilities from the model's raw outputs `out` (one row per input): a softmax over classes by default"; return out.float().softmax(1)
 @patch

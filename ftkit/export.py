@@ -13,8 +13,8 @@ from . import __version__
 from .core import atomic_path, get_device, get_task, FtkitError, MissingError
 
 # %% auto #0
-__all__ = ['FORMAT', 'export_model', 'read_weights', 'load_weights', 'Predictor', 'load_model', 'evaluate_model', 'export_onnx',
-           'load_learner']
+__all__ = ['FORMAT', 'ONNX_FILES', 'export_model', 'read_weights', 'load_weights', 'Predictor', 'load_model', 'evaluate_model',
+           'export_onnx', 'load_learner']
 
 # %% ../nbs/07_export.ipynb #4f85a8c5
 FORMAT = 'ftkit-model/1'
@@ -96,8 +96,9 @@ class Predictor:
         device=None,           # Device (default: best available)
         task=None,             # The task, its extra files loaded (default: the one `cfg` names)
         path=None,             # The model folder it was loaded from (`evaluate` reads the weights from it)
+        backend:str='torch',   # What `model` runs: 'torch', or the ONNX file of 'onnx' or 'int8' (see `load_model`)
     ):
-        self.cfg,self.classes,self.device,self.path = cfg,list(cfg['classes']),get_device(device),None if path is None else Path(path)
+        self.cfg,self.classes,self.device,self.path,self.backend = cfg,list(cfg['classes']),get_device(device),None if path is None else Path(path),backend
         self.task = task if task is not None else get_task(cfg['task'])
         self.model = model.to(self.device).eval()
 
@@ -134,19 +135,22 @@ class Predictor:
 
 
 # %% ../nbs/07_export.ipynb #a7756185
-class _OnnxModel:
-    "An ONNX Runtime session with the small part of a torch model's interface `Predictor` uses"
+class _OnnxModel(torch.nn.Module):
+    "An ONNX Runtime session as a torch module: what `Predictor` runs, and what a `Learner` scores in place of the network (`evaluate_model`)"
     def __init__(self, fn):
         import onnxruntime as ort
+        super().__init__()
         self.sess = ort.InferenceSession(str(fn), providers=['CPUExecutionProvider'])
-    def to(self, device): return self
-    def eval(self): return self
-    def __call__(self, x): return torch.from_numpy(self.sess.run(None, {'input': x.cpu().numpy()})[0])
+        self.anchor = torch.nn.Parameter(torch.zeros(0), requires_grad=False)  # (fastai finds a model's device from its parameters)
+    def forward(self, x): return torch.from_numpy(self.sess.run(None, {'input': x.detach().cpu().numpy()})[0])
+
+ONNX_FILES = {'onnx':'model.onnx', 'int8':'model.int8.onnx'}  # The ONNX file each backend of `load_model` runs
+_WRITTEN_BY = {'onnx':('export_onnx', '--onnx'), 'int8':('quantize_model', '--int8')}
 
 def load_model(
     path,                # Folder written by `export_model`
     device=None,         # Device for the torch backend (default: best available)
-    backend:str='torch', # 'torch', or 'onnx' for ONNX Runtime on `model.onnx` (see `export_onnx`)
+    backend:str='torch', # 'torch'; 'onnx' for ONNX Runtime on `model.onnx` (see `export_onnx`); 'int8' for its quantised copy `model.int8.onnx` (see `quantize_model`)
 )->Predictor:
     "A `Predictor` from an exported model folder; no fastai, no unpickling"
     path = Path(path)
@@ -154,13 +158,14 @@ def load_model(
     task = get_task(cfg['task'])
     task.load_files(path, cfg)
     if backend=='torch': return Predictor(load_weights(path, cfg, task), cfg, device=device, task=task, path=path)
-    if backend!='onnx': raise FtkitError(f"backend must be 'torch' or 'onnx', not {backend!r}.")
-    if not (path/'model.onnx').is_file(): raise MissingError(f"{path} has no model.onnx: create it with export_onnx (or `ftkit export {path} --onnx`).")
-    return Predictor(_OnnxModel(path/'model.onnx'), cfg, device='cpu', task=task, path=path)
+    if backend not in ONNX_FILES: raise FtkitError(f"backend must be 'torch', 'onnx' or 'int8', not {backend!r}.")
+    fn,(f,opt) = path/ONNX_FILES[backend],_WRITTEN_BY[backend]
+    if not fn.is_file(): raise MissingError(f"{path} has no {fn.name}: create it with {f} (or `ftkit export {path} {opt}`).")
+    return Predictor(_OnnxModel(fn), cfg, device='cpu', task=task, path=path, backend=backend)
 
 # %% ../nbs/07_export.ipynb #3c395ca6
 def evaluate_model(
-    model,             # A model folder (from `ftkit train` or `export_model`), or a `Predictor` loaded from one
+    model,             # A model folder (from `ftkit train` or `export_model`), or a `Predictor` loaded from one (its backend is what is scored)
     data,              # Labelled data in the shapes training reads (a folder, a CSV, images and masks)
     out=None,          # Folder for metrics.json, report.csv and the task's plots; None: write nothing
     bs:int|None=None,  # Batch size (default: the task's)
@@ -175,6 +180,7 @@ def evaluate_model(
     if path is None: raise FtkitError("This Predictor was not loaded from a model folder (`load_model`): evaluating it needs the folder.")
     if (no := [k for k in kwargs if k not in task.dls_settings]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {task.name} data.")
     learn = task.test_learner(path, cfg, data, bs=bs, device=device, **kwargs)
+    if isinstance(model, Predictor) and model.backend!='torch': learn.model = model.model  # the ONNX file the Predictor runs, scored in the network's place
     ev = learn.evaluate()
     if out is None: return ev
     out = Path(out); out.mkdir(parents=True, exist_ok=True)

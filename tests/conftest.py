@@ -1,4 +1,5 @@
 "What several test modules check the same way."
+import json
 import pytest
 
 def implied_choice(tries, monitor):
@@ -22,3 +23,19 @@ def chosen_by():
         assert [t for t in rep['tries'] if t['chosen'] and t['stage'] != 'refit'] == [row], rep['tries']
         assert rep['chosen'] == name and rep['monitor'] == monitor, rep
     return check
+
+def evaluates_as_trained(ftkit, run, valid, out, *opts):
+    """`ftkit evaluate` (run by `ftkit`, the test module's runner) of run folder `run` on its own validation items `valid`
+    gives exactly the figures of its metrics.json, and writes the same report into `out`, less its history"""
+    from ftkit.core import get_task
+    r = ftkit('evaluate', run, valid, '--out', out, *opts)
+    assert r.returncode == 0, r.stderr
+    m,ev = (json.loads((d/'metrics.json').read_text()) for d in (run, out))
+    keys = get_task(m['task']).metric_keys
+    assert {k:(v, m[k]) for k in keys if abs((v := ev[k]) - m[k]) > 1e-6} == {}  # every figure, to 1e-6
+    assert ev['n'] == m['n_valid'] and ev['task'] == m['task']
+    assert ev['per_class'].keys() == m['per_class'].keys()
+    ran = {f.name for f in run.iterdir() if f.suffix in ('.png', '.csv')} - {'history.png', 'history.csv'}
+    assert {f.name for f in out.iterdir()} == ran | {'metrics.json'}  # the run's report, less its history
+    assert f"{keys[1]:<16}{m[keys[1]]:.4f}" in r.stdout
+    return ev

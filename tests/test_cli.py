@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import pandas as pd
 from safetensors.torch import load_file
+from conftest import evaluates_as_trained
 
 BIN = Path(sys.executable).parent
 
@@ -61,13 +62,21 @@ def test_train_writes_a_complete_run_folder(tmp_path):
     assert 'Best valid_loss' in r.stdout and m['restored_epoch'] == m['best_epoch'] and m['stopped_epoch'] is None
     assert len((out/'history.csv').read_text().strip().splitlines()) == 3  # header + one row per epoch
 
-def test_feature_extraction_report_comes_from_its_cache(tmp_path):
-    "After a head-only run the body is the pretrained one: the report is computed on the cached features, forgetting is exactly none without a pass, and the figures are those of the exported model on the images"
+@pytest.fixture(scope='module')
+def fe_run(tmp_path_factory):
+    "A head-only run on the bundled sample at 32 px, shared by the tests of what follows a run (evaluate, predict, export)"
     from ftkit.vision.data import sample_data
-    from ftkit.export import load_model
-    out = tmp_path/'fe'
+    out = tmp_path_factory.mktemp('runs')/'fe'
     r = ftkit('train', sample_data(), '--strategy', 'feature_extract', '--epochs', 2, '--size', 32, '--quiet', '--out', out)
     assert r.returncode == 0, r.stderr
+    return out
+
+def test_feature_extraction_report_comes_from_its_cache(fe_run, tmp_path):
+    """After a head-only run the body is the pretrained one: the report is computed on the cached features, forgetting is exactly none
+    without a pass, and the figures are those of the exported model on the images, as `ftkit evaluate` gives them"""
+    from ftkit.vision.data import sample_data
+    from ftkit.export import load_model
+    out = fe_run
     m = json.loads((out/'metrics.json').read_text())
     assert m['cached_features'] and m['evaluated_on_cached_features']
     fg = m['forgetting']
@@ -81,6 +90,8 @@ def test_feature_extraction_report_comes_from_its_cache(tmp_path):
     assert acc == m['accuracy'], (acc, m['accuracy'])  # the cached evaluation is the model's, on the images
     rep = pd.read_csv(out/'report.csv', index_col='class')
     assert rep.loc['accuracy', 'f1'] == pytest.approx(m['accuracy'])
+    evaluates_as_trained(ftkit, out, sample_data()/'valid', tmp_path/'ev')  # `ftkit evaluate` on the validation images: the same figures and report
+    _refusals(tmp_path, out)
 
 def test_forgetting_measured_or_turned_off(tmp_path):
     "A body that moved: forgetting measured; with --no-forgetting, not at all"
@@ -221,12 +232,10 @@ def test_regularisation_balance_and_early_stopping_options(tmp_path):
     assert r.returncode == 2 and "cannot watch 'f2'" in r.stderr and 'Traceback' not in r.stderr, r.stderr
     assert r.stderr.startswith('ftkit train: error: BestModel cannot watch') and len(r.stderr.strip().splitlines()) == 1, r.stderr  # not fastai's rewording
 
-def test_predict_on_a_folder_with_unreadable_files(tmp_path):
+def test_predict_on_a_folder_with_unreadable_files(fe_run, tmp_path):
     import shutil
     from ftkit.vision.data import sample_data
-    run = tmp_path/'run'
-    r = ftkit('train', sample_data(), '--strategy', 'feature_extract', '--epochs', 1, '--size', 32, '--out', run, '--quiet')
-    assert r.returncode == 0, r.stderr
+    run = fe_run
     imgs = tmp_path/'new photos é'
     (imgs/'sub').mkdir(parents=True)
     for f in sorted((sample_data()/'valid'/'trouser').glob('*.png'))[:3]: shutil.copy(f, imgs/'sub'/f.name)
@@ -253,6 +262,19 @@ def test_predict_on_a_folder_with_unreadable_files(tmp_path):
     r = ftkit('predict', run, imgs, '--format', 'json', '--backend', 'onnx')
     assert r.returncode == 0, r.stderr
     assert [x.get('label') for x in json.loads(r.stdout)] == [x.get('label') for x in rows]
+    assert (run/'README.md').is_file()  # the model card, written by every export
+    r = ftkit('export', run, '--int8')
+    assert r.returncode == 2 and '--data' in r.stderr, r.stderr
+    r = ftkit('export', run, '--int8', '--data', sample_data()/'valid', '--repeats', 3)  # calibrated on the train/ folder beside valid/
+    assert r.returncode == 0, r.stderr
+    q = json.loads((run/'quantization.json').read_text())
+    assert q['kept'] and q['method'].startswith('static') and f"{q['main_metric']}: {-q['drop_points']:+.2f} points as int8" in r.stdout
+    assert '## int8 model' in (run/'README.md').read_text()
+    r = ftkit('predict', run, imgs, '--format', 'json', '--backend', 'int8')  # the same rows, the unreadable files' errors included
+    assert r.returncode == 0, r.stderr
+    assert [sorted(x) for x in json.loads(r.stdout)] == [sorted(x) for x in rows]
+    r = ftkit('evaluate', run, sample_data()/'valid', '--backend', 'int8')
+    assert r.returncode == 0 and f"accuracy        {q['int8']['accuracy']:.4f}" in r.stdout, r.stdout  # the figures quantization.json recorded
 
 def test_demo_runs_the_quick_start(tmp_path):
     "The README's first command, as a user types it"
@@ -285,41 +307,6 @@ def test_compare_from_scratch_with_weights_none(tmp_path):
     assert pd.read_csv(tmp_path/'comparison.csv').strategy.tolist() == ['scratch']
     r = ftkit('compare', sample_data(), '--strategies', 'fine_tune', '--weights', 'none', '--epochs', 2, '--size', 32, '--fractions', '0.1', '--out', tmp_path, '--quiet')
     assert r.returncode == 2 and "built with weights=None" in r.stderr and 'Traceback' not in r.stderr, r.stderr
-
-def _valid_csv(src, dst):
-    "The rows of a sample CSV that are in its validation set, with absolute file names where it has file names"
-    df = pd.read_csv(src, dtype=str, keep_default_na=False)
-    df = df[df.is_valid=='True'].drop(columns='is_valid')
-    if 'fname' in df: df['fname'] = [str(Path(src).parent/f) for f in df.fname]
-    df.to_csv(dst, index=False)
-    return dst
-
-def _sample(task, tmp_path):
-    "A task's bundled sample (as `ftkit demo` trains on it), the same items as labelled test data, and the options of a short run"
-    from ftkit.core import get_task
-    src = get_task(task).sample()
-    if Path(src).is_dir(): return src, Path(src)/'valid', ['--size', 32]
-    return src, _valid_csv(src, tmp_path/'valid.csv'), ['--max-len', 32] if task=='text' else ['--size', 32]
-
-@pytest.mark.parametrize('task', ['image', 'multilabel', 'seg', 'text'])
-def test_evaluate_gives_the_runs_own_figures(tmp_path, task):
-    "`ftkit evaluate` on a run's own validation items gives exactly the figures of its metrics.json, and writes the same report"
-    data,valid,opts = _sample(task, tmp_path)
-    run = tmp_path/'run'
-    r = ftkit('train', data, '--task', task, '--strategy', 'feature_extract', '--epochs', 1, *opts, '--out', run, '-q')  # (scored on cached features, except segmentation's: evaluate scores the inputs)
-    assert r.returncode == 0, r.stderr
-    r = ftkit('evaluate', run, valid, '--out', tmp_path/'ev')
-    assert r.returncode == 0, r.stderr
-    m,ev = (json.loads((d/'metrics.json').read_text()) for d in (run, tmp_path/'ev'))
-    from ftkit.core import get_task
-    keys = get_task(m['task']).metric_keys
-    assert {k:v for k in keys if abs((v := ev[k]) - m[k]) > 1e-6} == {}, (ev, m)  # every figure, to 1e-6
-    assert ev['n'] == m['n_valid'] and ev['task'] == m['task']
-    assert ev['per_class'].keys() == m['per_class'].keys()
-    ran = {f.name for f in run.iterdir() if f.suffix in ('.png', '.csv')} - {'history.png', 'history.csv'}
-    assert {f.name for f in (tmp_path/'ev').iterdir()} == ran | {'metrics.json'}  # the run's report, less its history
-    assert f"{keys[1]:<16}{m[keys[1]]:.4f}" in r.stdout
-    if task == 'image': _refusals(tmp_path, run)
 
 def _refusals(tmp_path, run):
     "A class the model does not know, data of another task, unlabelled images or a column the task has no use for: each refused in one line"

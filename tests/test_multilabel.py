@@ -2,6 +2,7 @@
 import json, subprocess, sys
 from pathlib import Path
 import numpy as np, pandas as pd
+from conftest import evaluates_as_trained
 
 BIN = Path(sys.executable).parent
 
@@ -32,6 +33,10 @@ def test_train_predict_and_export_a_multilabel_model(tmp_path):
     from sklearn.metrics import f1_score
     assert abs(f1_score(y, p >= cfg['threshold'], average='micro', zero_division=0) - m['f1_micro']) < 1e-6
     assert (out/'report.csv').exists() and (out/'class_f1.png').exists() and not (out/'top_losses.png').exists()
+    # `ftkit evaluate` on the validation rows, scored with the exported threshold: the run's figures
+    vcsv = tmp_path/'valid.csv'
+    valid.assign(fname=[str(csv.parent/f) for f in valid.fname]).drop(columns='is_valid').to_csv(vcsv, index=False)
+    evaluates_as_trained(ftkit, out, vcsv, tmp_path/'ev')
     # predict: every label over the threshold, most likely first
     files = [csv.parent/f for f in valid.fname[:6]]
     r = ftkit('predict', out, *files, '--format', 'json')

@@ -3,6 +3,7 @@ import csv, io, json, subprocess, sys
 from pathlib import Path
 import numpy as np
 from PIL import Image
+from conftest import evaluates_as_trained
 
 BIN = Path(sys.executable).parent
 
@@ -23,6 +24,7 @@ def test_train_predict_and_export_a_segmentation_model(tmp_path):
     assert m['mean_iou'] > baseline + 0.05, (m['mean_iou'], baseline)
     assert m['pixel_accuracy'] > (masks==0).mean(), m['pixel_accuracy']  # and than the background's share of the pixels
     assert (out/'report.csv').exists() and (out/'class_f1.png').exists()
+    evaluates_as_trained(ftkit, out, data/'valid', tmp_path/'ev')  # `ftkit evaluate` on the validation images and masks: the run's figures
     # masks written next to nothing else, named after their images, at each image's size
     imgs = sorted((data/'valid'/'images').glob('*.png'))[:3]
     big = tmp_path/'big.png'; Image.open(imgs[0]).resize((96, 80)).save(big)
@@ -39,6 +41,16 @@ def test_train_predict_and_export_a_segmentation_model(tmp_path):
     r = ftkit('predict', out, *imgs, '--out', tmp_path/'masks_onnx', '--backend', 'onnx')
     assert r.returncode == 0, r.stderr
     for f in imgs: assert np.array_equal(np.asarray(Image.open(tmp_path/'masks'/f.name)), np.asarray(Image.open(tmp_path/'masks_onnx'/f.name)))
+    # int8: a static U-Net, calibrated on the training images beside valid/, its masks in the same shape
+    r = ftkit('export', out, '--int8', '--data', data/'valid', '--repeats', 3)
+    assert r.returncode == 0, r.stderr
+    q = json.loads((out/'quantization.json').read_text())
+    assert q['kept'] and q['main_metric'] == 'mean_iou' and q['size_mb']['model.int8.onnx'] < q['size_mb']['model.onnx']/3
+    r = ftkit('predict', out, *imgs, '--out', tmp_path/'masks_int8', '--backend', 'int8')
+    assert r.returncode == 0, r.stderr
+    for f in imgs:
+        a,b = (np.asarray(Image.open(tmp_path/d/f.name)) for d in ('masks', 'masks_int8'))
+        assert a.shape == b.shape and (a == b).mean() > 0.9, (a == b).mean()  # int8 rounding moves few pixels
 
 def test_segmentation_refuses_what_does_not_apply(tmp_path):
     from ftkit.vision.segment import segmentation_sample

@@ -3,6 +3,7 @@ import json, os, subprocess, sys
 from pathlib import Path
 import pandas as pd
 import pytest
+from conftest import evaluates_as_trained
 
 BIN = Path(sys.executable).parent
 
@@ -67,18 +68,31 @@ def test_predict_texts_and_a_file(run, tmp_path):
     label,prob,fastai = r.stdout.split()
     assert (label, fastai) == (want[1]['label'], 'False') and float(prob) == pytest.approx(want[1]['prob'], abs=1e-5)
 
-def test_an_exported_run_scores_its_validation_texts_as_training_did(run, tweets):
-    "`test_learner` (what `ftkit evaluate` scores with) on the run's own validation tweets gives exactly the figures of its metrics.json"
-    from ftkit.core import get_task
-    import ftkit.evaluate  # (`Learner.evaluate`)
+def test_evaluate_scores_the_validation_texts_as_training_did(run, tweets, tmp_path):
+    "`ftkit evaluate` on the run's own validation tweets, its columns named, gives exactly the figures of its metrics.json"
     out,_ = run
-    cfg,m = (json.loads((out/f).read_text()) for f in ('config.json', 'metrics.json'))
     df = pd.read_csv(tweets)
-    learn = get_task(cfg['task']).test_learner(out, cfg, df[df.is_valid], text_col='tweet', label_col='sentiment')
-    assert len(learn.dls.valid_ds) == 60 and list(learn.dls.vocab) == cfg['classes']
-    ev = learn.evaluate()
-    for k in ('accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'valid_loss'): assert ev[k] == pytest.approx(m[k], abs=1e-6), k
+    df[df.is_valid].drop(columns='is_valid').to_csv(tmp_path/'valid.csv', index=False)
+    ev = evaluates_as_trained(ftkit, out, tmp_path/'valid.csv', tmp_path/'ev', '--text-col', 'tweet', '--label-col', 'sentiment')
     assert {c:o['support'] for c,o in ev['per_class'].items()} == dict(negative=20, neutral=20, positive=20)
+
+def test_int8_text_model(run, tweets, tmp_path):
+    "A transformer quantised dynamically (no calibration needed), its figures recorded beside fp32's, and given again by `ftkit evaluate --backend int8`"
+    out,_ = run
+    df = pd.read_csv(tweets)
+    df[df.is_valid].drop(columns='is_valid').to_csv(tmp_path/'valid.csv', index=False)
+    cols = ('--text-col', 'tweet', '--label-col', 'sentiment')
+    r = ftkit('export', out, '--int8', '--data', tmp_path/'valid.csv', *cols, '--repeats', 3, '--max-drop', 5)  # 60 tweets: one answer changed is 1.67 points
+    assert r.returncode == 0, r.stderr
+    q = json.loads((out/'quantization.json').read_text())
+    assert q['kept'] and q['method'].startswith('dynamic') and q['n'] == 60 and q['drop_points'] <= 5
+    assert q['size_mb']['model.int8.onnx'] < q['size_mb']['model.onnx']/2, q['size_mb']
+    r = ftkit('evaluate', out, tmp_path/'valid.csv', *cols, '--backend', 'int8', '--out', tmp_path/'ev')
+    assert r.returncode == 0, r.stderr
+    ev = json.loads((tmp_path/'ev'/'metrics.json').read_text())
+    assert {k:ev[k] for k in q['int8']} == q['int8']  # the recorded int8 figures are the int8 model's
+    r = ftkit('predict', out, '@united lost my bag again, worst airline ever', '--format', 'json', '--backend', 'int8')
+    assert r.returncode == 0 and set(json.loads(r.stdout)[0]) == {'text', 'label', 'prob', 'top_k'}, r.stderr
 
 def test_image_settings_and_offline_hub_names_are_refused(tweets, tmp_path):
     r = ftkit('train', tweets, '--text-col', 'tweet', '--label-col', 'sentiment', '--size', 64, '--out', tmp_path)

