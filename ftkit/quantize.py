@@ -42,8 +42,8 @@ def _quantize_file(task, src:Path, dst:Path, calib:list|None, tmp:Path)->str:
     pre = tmp/'pre.onnx'
     quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)  # shapes inferred and graph folded, as ONNX Runtime advises before quantising
     if task.int8=='dynamic':
-        quantize_dynamic(str(pre), str(dst), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=['MatMul', 'Gemm', 'Gather'])
-        return 'dynamic: int8 weights (per channel) of the linear layers and the embeddings, activations quantised at run time'
+        quantize_dynamic(str(pre), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=['MatMul', 'Gemm', 'Gather'])  # (per tensor, ONNX Runtime's default for transformers)
+        return 'dynamic: int8 weights of the linear layers and the embeddings, activations quantised at run time'
     class Reader(CalibrationDataReader):
         def __init__(self): self.it = iter(calib)
         def get_next(self): x = next(self.it, None); return None if x is None else {'input': x}
