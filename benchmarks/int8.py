@@ -63,6 +63,7 @@ def main():
             run = tmp/f'run{len(rows)}'
             t_train = ftkit('train', data, '--task', task, '--strategy', 'fine_tune', *opts, '--out', run, '-q', '--no-forgetting')
             t_q = ftkit('export', run, '--int8', '--data', valid, '--repeats', a.repeats, *(['--calib', calib] if calib else []), ok=(0, 2))  # 2: refused, the figures in quantization.json
+            if not (run/'quantization.json').is_file(): raise SystemExit(f"ftkit export --int8 wrote no quantization.json for {name}")
             q = json.loads((run/'quantization.json').read_text())
             m,lat,s = q['main_metric'],q['latency_ms'],q['size_mb']
             rows.append(dict(set=name, method=q['method'].split(':')[0], metric=m, fp32=q['fp32'][m], int8=q['int8'][m], drop_points=q['drop_points'], kept=q['kept'], n_valid=q['n'],

@@ -146,11 +146,11 @@ def parser()->argparse.ArgumentParser:
     e.add_argument('--int8', action='store_true', help='write model.int8.onnx and quantization.json (model.onnx too, if missing)')
     e.add_argument('--data', default=None, help='with --int8: labelled data to score both models on, as ftkit evaluate takes it (the validation set)')
     e.add_argument('--calib', default=None, help='with --int8, static: training data to calibrate on (default: the train/ folder beside a valid/ folder --data)')
-    e.add_argument('--calib-items', type=int, default=256, help='items of --calib drawn at random (default: %(default)s)')
-    e.add_argument('--max-drop', type=float, default=1.0, help="most points of the task's main figure the int8 model may lose (default: %(default)s)")
-    e.add_argument('--repeats', type=int, default=30, help='timed calls per model and batch size (default: %(default)s)')
-    e.add_argument('--label-col', default=None, help="column of the labels in a CSV (default: the task's)")
-    e.add_argument('--text-col', default=None, help='column of the texts in a CSV (texts; default: text)')
+    e.add_argument('--calib-items', type=int, default=None, help='with --int8, static: items of --calib drawn at random (default: 256)')
+    e.add_argument('--max-drop', type=float, default=None, help="with --int8: most points of the task's main figure the int8 model may lose (default: 1)")
+    e.add_argument('--repeats', type=int, default=None, help='with --int8: timed calls per model and batch size (default: 30)')
+    e.add_argument('--label-col', default=None, help="with --int8: column of the labels in a CSV (default: the task's)")
+    e.add_argument('--text-col', default=None, help='with --int8: column of the texts in a CSV (texts; default: text)')
     d = sub.add_parser('demo', help='fine-tune on the bundled Fashion-MNIST sample (offline, a minute on a CPU)',
         description='Fine-tune the offline-pretrained MobileNetV2 on the Fashion-MNIST sample shipped with ftkit (1,000 product images, 10 classes), or with --task text the offline all-MiniLM-L6-v2 on the tweet-sentiment sample (600 tweets, 3 classes), and report its metrics.')
     _train_args(d, size=None, out='runs/demo')
@@ -204,16 +204,21 @@ def _run_evaluate(args)->int:
 
 def _cols(args)->dict: return {k:v for k,v in dict(label_col=args.label_col, text_col=args.text_col).items() if v is not None}
 
+_INT8_ONLY = ('data', 'calib', 'calib_items', 'max_drop', 'repeats', 'label_col', 'text_col')  # the options of `ftkit export` that only `--int8` takes
+
 def _run_export(args)->int:
     from ftkit.export import export_onnx
     from ftkit.quantize import model_card, quantize_model
     if args.int8 and args.data is None: raise FtkitError('--int8 scores the int8 model beside the fp32 one on labelled data: give it with --data (the validation set)')
-    if not args.int8 and (o := [f'--{k}' for k in ('data','calib') if getattr(args, k) is not None]): raise FtkitError(f"{', '.join(o)} only go with --int8")
-    if args.onnx: print(f'Wrote {export_onnx(args.model, opset=args.opset)}')
-    if args.int8:
-        quantize_model(args.model, args.data, calib=args.calib, n_calib=args.calib_items, max_drop=args.max_drop, repeats=args.repeats, **_cols(args))
-        print(f"Wrote {Path(args.model)/'model.int8.onnx'} and quantization.json")
-    print(f'Wrote {model_card(args.model)}')
+    if not args.int8 and (o := [f"--{k.replace('_', '-')}" for k in _INT8_ONLY if getattr(args, k) is not None]): raise FtkitError(f"{', '.join(o)} only go{'es'*(len(o)==1)} with --int8")
+    try:
+        if args.onnx: print(f'Wrote {export_onnx(args.model, opset=args.opset)}')
+        if args.int8:
+            given = {k:v for k in ('max_drop','repeats') if (v := getattr(args, k)) is not None}
+            quantize_model(args.model, args.data, calib=args.calib, n_calib=args.calib_items, opset=args.opset, **given, **_cols(args))
+            print(f"Wrote {Path(args.model)/'model.int8.onnx'} and quantization.json")
+    finally:
+        if Path(args.model, 'config.json').is_file(): print(f'Wrote {model_card(args.model)}')  # (an int8 model refused too: the card says what the folder holds)
     return 0
 
 def _run_compare(args)->int:

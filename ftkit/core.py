@@ -294,6 +294,8 @@ def onnx_axes(self:Task, cfg:dict)->dict: "The input's dynamic axes in an ONNX e
 @patch
 def sample_inputs(self:Task, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
 @patch
+def onnx_usage(self:Task, cfg:dict)->str: "What the model card says of the ONNX file's input and output (`model_card`)"; return "Its input `input` is a batch of inputs prepared as under Inputs, its output `logits` one row of scores per input, in the order of the classes (a softmax gives the probabilities)."
+@patch
 def weights_source(self:Task, cfg:dict)->str: "Where the pretrained weights of the model `cfg` describes came from, and their licence, as the model card says it"; return f"{cfg.get('pretrained_weights')} (the licence of pretrained weights is not recorded for {self.name} models)"
 @patch
 def outputs(self:Task, cfg:dict, out:torch.Tensor)->torch.Tensor: "Probabilities from the model's raw outputs `out` (one row per input): a softmax over classes by default"; return out.float().softmax(1)

@@ -13,8 +13,8 @@ from . import __version__
 from .core import atomic_path, get_device, get_task, FtkitError, MissingError
 
 # %% auto #0
-__all__ = ['FORMAT', 'ONNX_FILES', 'export_model', 'read_weights', 'load_weights', 'Predictor', 'load_model', 'evaluate_model',
-           'export_onnx', 'load_learner']
+__all__ = ['FORMAT', 'ONNX_FILES', 'export_model', 'read_weights', 'load_weights', 'Predictor', 'stamp_onnx', 'load_model',
+           'evaluate_model', 'export_onnx', 'load_learner']
 
 # %% ../nbs/07_export.ipynb #4f85a8c5
 FORMAT = 'ftkit-model/1'
@@ -142,10 +142,24 @@ class _OnnxModel(torch.nn.Module):
         super().__init__()
         self.sess = ort.InferenceSession(str(fn), providers=['CPUExecutionProvider'])
         self.anchor = torch.nn.Parameter(torch.zeros(0), requires_grad=False)  # (fastai finds a model's device from its parameters)
-    def forward(self, x): return torch.from_numpy(self.sess.run(None, {'input': x.detach().cpu().numpy()})[0])
+    def forward(self, x): return torch.from_numpy(self.sess.run(None, {'input': x.detach().cpu().numpy()})[0]).to(x.device)
+    @property
+    def weights_sha256(self)->str|None: "The SHA-256 of the weights the file was exported from (`export_onnx` records it; None in older files)"; return self.sess.get_modelmeta().custom_metadata_map.get('weights_sha256')
+
+def stamp_onnx(
+    fn,        # An ONNX file
+    sha:str,   # The SHA-256 of the model.safetensors it was exported from (config.json's `weights_sha256`)
+):
+    "Record in ONNX file `fn` which weights it was made from, so that a file left over from other weights is caught (`load_model`, `quantize_model`)"
+    import onnx
+    if not sha: return
+    m = onnx.load(str(fn))
+    for p in [p for p in m.metadata_props if p.key=='weights_sha256']: m.metadata_props.remove(p)
+    m.metadata_props.add(key='weights_sha256', value=sha)
+    onnx.save(m, str(fn))
 
 ONNX_FILES = {'onnx':'model.onnx', 'int8':'model.int8.onnx'}  # The ONNX file each backend of `load_model` runs
-_WRITTEN_BY = {'onnx':('export_onnx', '--onnx'), 'int8':('quantize_model', '--int8')}
+_WRITTEN_BY = {'onnx':('export_onnx', '--onnx'), 'int8':('quantize_model', '--int8 --data VALIDATION_DATA')}
 
 def load_model(
     path,                # Folder written by `export_model`
@@ -161,7 +175,10 @@ def load_model(
     if backend not in ONNX_FILES: raise FtkitError(f"backend must be 'torch', 'onnx' or 'int8', not {backend!r}.")
     fn,(f,opt) = path/ONNX_FILES[backend],_WRITTEN_BY[backend]
     if not fn.is_file(): raise MissingError(f"{path} has no {fn.name}: create it with {f} (or `ftkit export {path} {opt}`).")
-    return Predictor(_OnnxModel(fn), cfg, device='cpu', task=task, path=path, backend=backend)
+    m = _OnnxModel(fn)
+    if m.weights_sha256 not in (None, cfg.get('weights_sha256')): raise FtkitError(
+        f"{fn} was made from other weights than {path/'model.safetensors'} (the model was trained or exported again since): make it again ({f}, or `ftkit export {path} {opt}`).")
+    return Predictor(m, cfg, device='cpu', task=task, path=path, backend=backend)
 
 # %% ../nbs/07_export.ipynb #3c395ca6
 def evaluate_model(
@@ -184,7 +201,7 @@ def evaluate_model(
     ev = learn.evaluate()
     if out is None: return ev
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    m = dict({k:ev[k] for k in figure_keys(task, ev)}, n=ev['n'], task=task.name, model=str(path.resolve()),
+    m = dict({k:ev[k] for k in figure_keys(task, ev)}, n=ev['n'], task=task.name, model=str(path.resolve()), backend=getattr(model, 'backend', 'torch'),
              data=str(Path(data).resolve()) if isinstance(data, (str, Path)) else None, n_classes=len(cfg['classes']),
              per_class=ev['per_class'], skipped=getattr(learn.dls, 'skipped', []))
     save_report(learn, out, ev, k=k)
@@ -212,6 +229,7 @@ def export_onnx(
             warnings.filterwarnings('ignore', message='Exporting aten::index operator')
             torch.onnx.export(pred.model, x[:1], str(tmp), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
                               dynamic_axes={'input':pred.task.onnx_axes(pred.cfg), 'logits':{0:'batch'}})
+        if pred.cfg.get('weights_sha256'): stamp_onnx(tmp, pred.cfg['weights_sha256'])
         sess = ort.InferenceSession(str(tmp), providers=['CPUExecutionProvider'])
         diff = float(np.abs(pred.task.outputs(pred.cfg, torch.from_numpy(sess.run(None, {'input': x.numpy()})[0])).numpy() - pred.probs(files).numpy()).max())
         if verbose: print(f'ONNX Runtime vs PyTorch on {len(files)} inputs: max abs difference in probabilities {diff:.2e} (tolerance {tol:.0e})')

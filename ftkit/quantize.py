@@ -8,10 +8,10 @@ import json, os, platform, tempfile, time
 from pathlib import Path
 import numpy as np, torch
 from .core import atomic_path, get_task, FtkitError
-from .export import ONNX_FILES, Predictor, _OnnxModel, _load_config, evaluate_model, export_onnx, load_weights
+from .export import ONNX_FILES, Predictor, _OnnxModel, _load_config, evaluate_model, export_onnx, load_weights, stamp_onnx
 
 # %% auto #0
-__all__ = ['calibration_batches', 'latencies', 'quantization_table', 'quantize_model', 'model_card']
+__all__ = ['calibration_batches', 'latencies', 'onnx_matches', 'quantization_table', 'quantize_model', 'model_card']
 
 # %% ../nbs/07a_quantize.ipynb #7cd0b8cb
 def _batches(learn, n:int, seed:int=0)->list:
@@ -35,7 +35,7 @@ def calibration_batches(
     return _batches(get_task(cfg['task']).test_learner(path, cfg, source, bs=bs, device='cpu', **kwargs), n, seed)
 
 # %% ../nbs/07a_quantize.ipynb #f2feb727
-def _quantize_file(task, src:Path, dst:Path, calib:list|None, tmp:Path)->str:
+def _quantize_file(task, src:Path, dst:Path, calib:list|None, tmp:Path, sha:str)->str:
     "Write the int8 model of ONNX file `src` to `dst` by the task's recipe (`Task.int8`); a one-line description of what was done"
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -43,12 +43,14 @@ def _quantize_file(task, src:Path, dst:Path, calib:list|None, tmp:Path)->str:
     quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)  # shapes inferred and graph folded, as ONNX Runtime advises before quantising
     if task.int8=='dynamic':
         quantize_dynamic(str(pre), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=['MatMul', 'Gemm', 'Gather'])  # (per tensor, ONNX Runtime's default for transformers)
+        stamp_onnx(dst, sha)
         return 'dynamic: int8 weights of the linear layers and the embeddings, activations quantised at run time'
     class Reader(CalibrationDataReader):
         def __init__(self): self.it = iter(calib)
         def get_next(self): x = next(self.it, None); return None if x is None else {'input': x}
     quantize_static(str(pre), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    stamp_onnx(dst, sha)
     return f'static (QDQ): int8 weights per channel, uint8 activations calibrated on {sum(map(len, calib))} items'
 
 # %% ../nbs/07a_quantize.ipynb #bbfde1a8
@@ -83,7 +85,27 @@ def _beside(data)->Path:
                      f"{d} is not a valid/ folder with a train/ folder beside it.")
 
 def _mb(fn)->float: return round(Path(fn).stat().st_size/1e6, 3)
-def _cpu()->str: return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+def _cpu()->str: return f"{platform.machine()}, {os.cpu_count()} cores"
+def _where(o)->str|None: return str(Path(o).resolve()) if isinstance(o, (str, Path)) else None
+def _ort_version()->str:
+    import onnxruntime as ort
+    return ort.__version__
+
+def _report(path:Path, rep:dict, verbose:bool):
+    "Write quantization.json, and print it"
+    with atomic_path(path/'quantization.json') as f: f.write_text(json.dumps(rep, indent=2))
+    if verbose: print(quantization_table(rep))
+
+def onnx_matches(
+    path,       # Model folder
+    cfg:dict,   # Its config.json
+)->bool:
+    "Whether the folder's model.onnx exists and was exported from its current weights (`export_onnx` records their SHA-256)"
+    import onnx
+    fn = Path(path)/'model.onnx'
+    if not fn.is_file(): return False
+    meta = {p.key:p.value for p in onnx.load(str(fn), load_external_data=False).metadata_props}
+    return meta.get('weights_sha256') == cfg.get('weights_sha256')
 
 def quantization_table(
     rep:dict, # From `quantize_model` (quantization.json)
@@ -102,25 +124,30 @@ def quantize_model(
     path,                  # Model folder (from `ftkit train` or `export_model`); model.onnx is added first when missing (`export_onnx`)
     data,                  # Labelled data both models are scored on, in the shapes training reads (a folder, a CSV, images and masks): the validation set
     calib=None,            # Training data to calibrate on (static quantisation), in the same shapes, or a list of input batches (numpy arrays); default: the `train/` folder beside a `valid/` folder `data`
-    n_calib:int=256,       # Items of `calib` drawn at random to calibrate on
+    n_calib:int|None=None, # Items of `calib` drawn at random to calibrate on (default: 256)
     max_drop:float=1.0,    # Most points (hundredths) of the task's main figure (`Task.main_metric`) the int8 model may lose: more, and model.int8.onnx is not written
     bs:int|None=None,      # Batch size to score with (default: the task's)
     repeats:int=30,        # Timed calls per model and batch size
     verbose:bool=True,     # Print the comparison
+    opset:int=17,          # ONNX opset, where model.onnx is (re)written
     **kwargs,              # Where the data's columns differ from the task's defaults (`label_col`, `text_col`)
 )->dict:
     "Add `model.int8.onnx` to model folder `path`, made by the task's recipe (`Task.int8`), scored on `data` beside the fp32 model and timed; `quantization.json` records both. Refused, the numbers printed, when it loses more than `max_drop` points"
     from ftkit.evaluate import figure_keys  # (fastai: imported to score)
     path = Path(path); cfg = _load_config(path); task = get_task(cfg['task'])
     if task.int8 is None: raise FtkitError(f"{task.name} models are not quantised: {task.int8_why}")
-    if (no := [k for k in kwargs if k not in task.dls_settings]): raise FtkitError(f"{', '.join(no)} does not apply to {task.name} data.")
-    if not (path/'model.onnx').is_file(): export_onnx(path, verbose=verbose)
+    if task.int8 not in ('static', 'dynamic'): raise FtkitError(f"{task.name}'s int8 recipe {task.int8!r} is not one of 'static', 'dynamic' (`Task.int8`).")
+    if (no := [k for k in kwargs if k not in ('label_col', 'text_col') or k not in task.dls_settings]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {task.name} data.")
+    if task.int8=='dynamic' and (calib is not None or n_calib is not None): raise FtkitError(f"{task.name} models are quantised dynamically, with no calibration: leave out the calibration data.")
+    n_calib = 256 if n_calib is None else n_calib
+    if repeats < 1 or n_calib < 1: raise FtkitError(f"repeats and the calibration items must be at least 1 (not {repeats} and {n_calib}).")
+    if not onnx_matches(path, cfg): export_onnx(path, opset=opset, verbose=verbose)  # (missing, or exported from other weights)
     if task.int8=='static' and calib is None: calib = _beside(data)
     if task.int8=='static' and not isinstance(calib, list): calib = calibration_batches(path, calib, n_calib, **kwargs)
     fp32 = evaluate_model(path, data, bs=bs, device='cpu', **kwargs)  # the PyTorch model's figures, as `ftkit evaluate` gives them
     x = calibration_batches(path, data, 32, bs=32, **kwargs)[0]  # a batch of 32 validation inputs to time on
     with tempfile.TemporaryDirectory() as tmp, atomic_path(path/ONNX_FILES['int8']) as dst:
-        method = _quantize_file(task, path/'model.onnx', dst, calib, Path(tmp))
+        method = _quantize_file(task, path/'model.onnx', dst, calib, Path(tmp), cfg.get('weights_sha256', ''))
         q = Predictor(_OnnxModel(dst), cfg, device='cpu', task=task, path=path, backend='int8')
         int8 = evaluate_model(q, data, bs=bs, **kwargs)
         keys,m = figure_keys(task, fp32),task.main_metric
@@ -128,13 +155,16 @@ def quantize_model(
                    drop_points=round(100*(fp32[m]-int8[m]), 3), max_drop_points=max_drop, n=fp32['n'],
                    size_mb={'model.safetensors':_mb(path/'model.safetensors'), 'model.onnx':_mb(path/'model.onnx'), 'model.int8.onnx':_mb(dst)},
                    latency_ms=latencies(dict(torch_fp32=load_weights(path, cfg, task), onnx_fp32=_OnnxModel(path/'model.onnx'), onnx_int8=q.model), x, repeats=repeats),
-                   cpu=_cpu(), threads=torch.get_num_threads())
+                   cpu=_cpu(), torch_threads=torch.get_num_threads(), onnxruntime=_ort_version(), data=_where(data), calibration=_where(calib),
+                   n_calib=sum(map(len, calib)) if calib else 0, bs=bs or task.default_bs)
         rep['kept'] = rep['drop_points'] <= max_drop
-        with atomic_path(path/'quantization.json') as f: f.write_text(json.dumps(rep, indent=2))
-        if verbose: print(quantization_table(rep))
-        if not rep['kept']: raise FtkitError(
+        if not rep['kept']:
+            (path/ONNX_FILES['int8']).unlink(missing_ok=True)  # an older int8 model must not outlive the figures that refuse this one
+            _report(path, rep, verbose)
+            raise FtkitError(
             f"The int8 model loses {rep['drop_points']:.2f} points of {m} ({fp32[m]:.4f} -> {int8[m]:.4f}), more than the {max_drop:g} allowed (--max-drop): "
             f"model.int8.onnx was not written (the figures are in quantization.json).")
+    _report(path, rep, verbose)  # (once the int8 file is in place)
     return rep
 
 # %% ../nbs/07a_quantize.ipynb #bd3ca463
@@ -152,41 +182,42 @@ def _phases(path:Path)->str:
     for r in rows: n.setdefault(r['phase'], []).append(r.get('trainable_groups'))
     return '; '.join(f"phase {int(k)+1}: {len(v)} epoch{'s'*(len(v)>1)}, {v[-1]} trainable layer group{'s'*(v[-1]!='1')}" for k,v in n.items())
 
-def _int8_section(q:dict)->str:
+def _int8_section(q:dict, path:Path)->str:
     "The card's section on the int8 model, from quantization.json"
-    if not q.get('kept'): return ''
+    if not q.get('kept') or not (path/ONNX_FILES['int8']).is_file(): return ''
     figs = ''.join(f"| {k} | {q['fp32'][k]:.4f} | {q['int8'][k]:.4f} |\n" for k in q['fp32'])
     s = q['size_mb']; lat = q['latency_ms']
     times = ''.join(f"| {b.replace('_', ' ')} | " + ' | '.join(f"{lat[b][k]['median_ms']:.1f}" for k in ('torch_fp32','onnx_fp32','onnx_int8')) + ' |\n' for b in lat)
     return (f"\n## int8 model\n\n`model.int8.onnx`, {q['method']}. Scored on the same {q['n']} items ({q['main_metric']}: {-q['drop_points']:+.2f} points as int8; at most {q['max_drop_points']:g} may be lost):\n\n"
             f"| figure | fp32 | int8 |\n|---|---|---|\n{figs}\nSize: {s['model.onnx']:.1f} MB as fp32 ONNX, {s['model.int8.onnx']:.1f} MB as int8. "
-            f"Median latency in ms on {q['cpu']} ({q['threads']} threads):\n\n| batch | PyTorch fp32 | ONNX Runtime fp32 | ONNX Runtime int8 |\n|---|---|---|---|\n{times}")
+            f"Median latency in ms on {q['cpu']} (PyTorch with {q['torch_threads']} threads, ONNX Runtime with its default):\n\n| batch | PyTorch fp32 | ONNX Runtime fp32 | ONNX Runtime int8 |\n|---|---|---|---|\n{times}")
 
 def model_card(
     path,  # Model folder (from `ftkit train` or `export_model`)
 )->Path:
-    "Write `README.md` into model folder `path` from its config.json, metrics.json, history.csv and quantization.json: the task and classes, the training, the validation (and int8) figures, the preprocessing, how to load it with and without ftkit, the pretrained weights and their licence"
-    path = Path(path); cfg = _load_config(path); task = get_task(cfg['task'])
+    "Write `README.md` into model folder `path` from its config.json, metrics.json, history.csv and quantization.json: the task and classes, the training, the validation (and int8) figures, the inputs and outputs, how to load it with and without ftkit, the pretrained weights and their licence"
+    path = Path(path).resolve(); cfg = _load_config(path); task = get_task(cfg['task'])
     read = lambda f: json.loads((path/f).read_text()) if (path/f).is_file() else {}
     m,q,s = read('metrics.json'),read('quantization.json'),cfg.get('strategy') or {}
     kind,classes = task.name.replace('_', ' '),[str(c) for c in cfg['classes']]
-    train = {k:v for k,v in dict(data=f"{m['n_train']} training and {m['n_valid']} validation {task.item_name}s" if m else None,
-             strategy=', '.join(f'{k} {v}' for k,v in s.items() if k!='strategy') and f"{s.get('strategy')} ({', '.join(f'{k} {v}' for k,v in s.items() if k!='strategy')})",
-             phases=_phases(path) or None, result=m.get('summary'), seed=cfg.get('seed')).items() if v}
-    prep = {k:cfg[k] for k in task.config_keys if k not in ('classes', 'encoder')}
+    fields = ', '.join(f'{k} {v}' for k,v in s.items() if k!='strategy' and v is not None)
+    train = {k:v for k,v in dict(data=f"{m['n_train']} training and {m['n_valid']} validation {task.item_name}s" if {'n_train','n_valid'} <= set(m) else None,
+             strategy=s.get('strategy') and f"{s['strategy']}" + (f" ({fields})" if fields else ''), phases=_phases(path) or None,
+             result=m.get('summary'), seed=cfg.get('seed'), **{'pretrained weights':task.weights_source(cfg)}).items() if v is not None}
+    inputs = {k:cfg[k] for k in task.config_keys if k not in ('classes', 'encoder')}
     example = "'photo.jpg'" if task.input_key=='file' else "'a text to classify'"
     other = [f"backend='{b}' runs {f}" for b,f in ONNX_FILES.items() if (path/f).is_file()]
     backends = f"  # {'; '.join(other)}" if other else ''  # (no fastai either way)
     onnx = '' if not (path/'model.onnx').is_file() else (
-        f"\nWithout ftkit, `model.onnx` runs in ONNX Runtime alone; its input `input` is a batch prepared as under Preprocessing, "
-        f"its output `logits` one row of scores per input, in the order of the classes above:\n\n```python\nimport onnxruntime as ort\n"
+        f"\nWithout ftkit, `model.onnx` runs in ONNX Runtime alone. {task.onnx_usage(cfg)}\n\n```python\nimport onnxruntime as ort\n"
         f"sess = ort.InferenceSession('{path.name}/model.onnx')\nlogits = sess.run(None, {{'input': x}})[0]\n```\n")
-    card = (f"---\nlibrary_name: ftkit\ntags:\n- ftkit\n- {task.name.replace('_', '-')}\n---\n\n# {path.resolve().name}\n\n"
-            f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} model, fine-tuned with ftkit {cfg.get('ftkit_version')} from {cfg.get('arch')}. Its {len(classes)} classes: {', '.join(classes)}.\n\n"
+    card = (f"---\nlibrary_name: ftkit\ntags:\n- ftkit\n- {task.name.replace('_', '-')}\n---\n\n# {path.name}\n\n"
+            f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} model, fine-tuned with ftkit {cfg.get('ftkit_version')}. Its {len(classes)} classes: {', '.join(classes)}.\n\n"
             f"## Training\n\n{_rows(train, ('run', ''))}\n## Validation figures\n\n{_rows(cfg.get('metrics') or {}, ('figure', 'value'))}"
-            f"{_int8_section(q)}\n## Preprocessing\n\n{_rows(prep, ('setting', 'value'))}\n"
+            f"{_int8_section(q, path)}\n## Inputs\n\nWhat config.json records of the model's inputs (and outputs), which `load_model` applies:\n\n{_rows(inputs, ('setting', 'value'))}\n"
             f"## Use\n\nWith ftkit (no fastai needed):\n\n```python\nfrom ftkit.export import load_model\npred = load_model('{path.name}'){backends}\n"
             f"pred.predict({example})\n```\n{onnx}\n"
             f"## Pretrained weights\n\n{task.weights_source(cfg)}\n")
     with atomic_path(path/'README.md') as tmp: tmp.write_text(card)
     return path/'README.md'
+

@@ -311,7 +311,7 @@ def predict(
     inputs=(),        # The inputs, as the task reads them (`Task.gather_inputs`): image files and folders (searched recursively) for an image model, texts for a text model
     top_k:int=3,      # Most likely classes to report per input
     device=None,      # Device (default: best available; for a folder)
-    backend:str='torch', # 'torch', or 'onnx' to run `model.onnx` with ONNX Runtime (for a folder)
+    backend:str='torch', # 'torch'; 'onnx' or 'int8' to run `model.onnx` or `model.int8.onnx` with ONNX Runtime (for a folder)
     file=None,        # A text file of inputs, one per line (texts, or image paths)
     out=None,         # For a model whose predictions are files (segmentation's masks): the folder they are written to
 )->list:

@@ -265,16 +265,24 @@ def test_predict_on_a_folder_with_unreadable_files(fe_run, tmp_path):
     assert (run/'README.md').is_file()  # the model card, written by every export
     r = ftkit('export', run, '--int8')
     assert r.returncode == 2 and '--data' in r.stderr, r.stderr
-    r = ftkit('export', run, '--int8', '--data', sample_data()/'valid', '--repeats', 3)  # calibrated on the train/ folder beside valid/
+    r = ftkit('export', run, '--max-drop', 5)
+    assert r.returncode == 2 and '--max-drop only goes with --int8' in r.stderr, r.stderr
+    r = ftkit('export', run, '--int8', '--data', sample_data()/'valid', '--repeats', 3, '--max-drop', 5)  # calibrated on the train/ folder beside valid/ (200 images: one answer is half a point)
     assert r.returncode == 0, r.stderr
     q = json.loads((run/'quantization.json').read_text())
     assert q['kept'] and q['method'].startswith('static') and f"{q['main_metric']}: {-q['drop_points']:+.2f} points as int8" in r.stdout
+    assert q['int8']['valid_loss'] != q['fp32']['valid_loss']  # the int8 file was scored, not the weights again
     assert '## int8 model' in (run/'README.md').read_text()
-    r = ftkit('predict', run, imgs, '--format', 'json', '--backend', 'int8')  # the same rows, the unreadable files' errors included
+    r = ftkit('predict', run, imgs, '--format', 'json', '--backend', 'int8')  # rows of the same shape, the unreadable files' errors included
     assert r.returncode == 0, r.stderr
-    assert [sorted(x) for x in json.loads(r.stdout)] == [sorted(x) for x in rows]
+    rows8 = json.loads(r.stdout)
+    assert [sorted(x) for x in rows8] == [sorted(x) for x in rows] and [x.get('error') for x in rows8] == [x.get('error') for x in rows]
     r = ftkit('evaluate', run, sample_data()/'valid', '--backend', 'int8')
     assert r.returncode == 0 and f"accuracy        {q['int8']['accuracy']:.4f}" in r.stdout, r.stdout  # the figures quantization.json recorded
+    r = ftkit('export', run, '--int8', '--data', sample_data()/'valid', '--repeats', 1, '--max-drop', -100)  # no model can gain 100 points: refused
+    assert r.returncode == 2 and 'was not written' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (run/'model.int8.onnx').exists() and not json.loads((run/'quantization.json').read_text())['kept']  # the earlier int8 model is gone with its figures
+    assert '## int8 model' not in (run/'README.md').read_text()  # and the card says so
 
 def test_demo_runs_the_quick_start(tmp_path):
     "The README's first command, as a user types it"

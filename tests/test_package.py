@@ -8,7 +8,7 @@ ROOT = Path(__file__).parents[1]
 def run(code): return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
 
 def test_import_ftkit_is_light():
-    r = run("import sys, ftkit, ftkit.core, ftkit.vision.models, ftkit.vision.task, ftkit.export; print('fastai' in sys.modules)")
+    r = run("import sys, ftkit, ftkit.core, ftkit.vision.models, ftkit.vision.task, ftkit.export, ftkit.quantize; print('fastai' in sys.modules)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'False'
 
@@ -20,7 +20,7 @@ def test_star_import_gives_the_kit_and_fastai():
     assert r.stdout.strip() == 'ftkit.export ftkit.export', r.stdout
 
 @pytest.mark.parametrize('stmt', ['from ftkit import *', 'from ftkit.cli import train'] + [f'import ftkit.{m}' for m in
-    'core data learner callbacks features strategies auto evaluate compare export adapt settings run cli vision.image vision.data vision.models vision.task vision.learner vision.adapt vision.segment text.model text.task text.data text.learner'.split()])
+    'core data learner callbacks features strategies auto evaluate compare export quantize adapt settings run cli vision.image vision.data vision.models vision.task vision.learner vision.adapt vision.segment text.model text.task text.data text.learner'.split()])
 def test_imports_have_no_warnings(stmt):
     r = run(f"import warnings; warnings.simplefilter('error', FutureWarning)\n{stmt}")
     assert r.returncode == 0, r.stderr

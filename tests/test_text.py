@@ -86,6 +86,7 @@ def test_int8_text_model(run, tweets, tmp_path):
     assert r.returncode == 0, r.stderr
     q = json.loads((out/'quantization.json').read_text())
     assert q['kept'] and q['method'].startswith('dynamic') and q['n'] == 60 and q['drop_points'] <= 5
+    assert q['int8']['valid_loss'] != q['fp32']['valid_loss']  # the int8 file was scored, not the weights again
     assert q['size_mb']['model.int8.onnx'] < q['size_mb']['model.onnx']/2, q['size_mb']
     r = ftkit('evaluate', out, tmp_path/'valid.csv', *cols, '--backend', 'int8', '--out', tmp_path/'ev')
     assert r.returncode == 0, r.stderr

