@@ -196,7 +196,8 @@ def model_card(
     path,  # Model folder (from `ftkit train` or `export_model`)
 )->Path:
     "Write `README.md` into model folder `path` from its config.json, metrics.json, history.csv and quantization.json: the task and classes, the training, the validation (and int8) figures, the inputs and outputs, how to load it with and without ftkit, the pretrained weights and their licence"
-    path = Path(path).resolve(); cfg = _load_config(path); task = get_task(cfg['task'])
+    path = Path(path); cfg = _load_config(path); task = get_task(cfg['task'])
+    name = path.resolve().name  # (the folder's own name, also for `model_card('.')`)
     read = lambda f: json.loads((path/f).read_text()) if (path/f).is_file() else {}
     m,q,s = read('metrics.json'),read('quantization.json'),cfg.get('strategy') or {}
     kind,classes = task.name.replace('_', ' '),[str(c) for c in cfg['classes']]
@@ -210,12 +211,12 @@ def model_card(
     backends = f"  # {'; '.join(other)}" if other else ''  # (no fastai either way)
     onnx = '' if not (path/'model.onnx').is_file() else (
         f"\nWithout ftkit, `model.onnx` runs in ONNX Runtime alone. {task.onnx_usage(cfg)}\n\n```python\nimport onnxruntime as ort\n"
-        f"sess = ort.InferenceSession('{path.name}/model.onnx')\nlogits = sess.run(None, {{'input': x}})[0]\n```\n")
-    card = (f"---\nlibrary_name: ftkit\ntags:\n- ftkit\n- {task.name.replace('_', '-')}\n---\n\n# {path.name}\n\n"
+        f"sess = ort.InferenceSession('{name}/model.onnx')\nlogits = sess.run(None, {{'input': x}})[0]\n```\n")
+    card = (f"---\nlibrary_name: ftkit\ntags:\n- ftkit\n- {task.name.replace('_', '-')}\n---\n\n# {name}\n\n"
             f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} model, fine-tuned with ftkit {cfg.get('ftkit_version')}. Its {len(classes)} classes: {', '.join(classes)}.\n\n"
             f"## Training\n\n{_rows(train, ('run', ''))}\n## Validation figures\n\n{_rows(cfg.get('metrics') or {}, ('figure', 'value'))}"
             f"{_int8_section(q, path)}\n## Inputs\n\nWhat config.json records of the model's inputs (and outputs), which `load_model` applies:\n\n{_rows(inputs, ('setting', 'value'))}\n"
-            f"## Use\n\nWith ftkit (no fastai needed):\n\n```python\nfrom ftkit.export import load_model\npred = load_model('{path.name}'){backends}\n"
+            f"## Use\n\nWith ftkit (no fastai needed):\n\n```python\nfrom ftkit.export import load_model\npred = load_model('{name}'){backends}\n"
             f"pred.predict({example})\n```\n{onnx}\n"
             f"## Pretrained weights\n\n{task.weights_source(cfg)}\n")
     with atomic_path(path/'README.md') as tmp: tmp.write_text(card)
