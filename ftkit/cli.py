@@ -90,6 +90,25 @@ def _train_args(p, **defaults):
 # %% ../nbs/09_cli.ipynb #33e4f865
 _DATA_HELP = 'a folder of class folders of images or of .txt files (optionally inside train/ and valid/); a CSV file with fname,label (images), fname,labels (several labels per image, separated by spaces) or text,label (texts) columns; or a folder with images/ and masks/ (segmentation; at the top, or under train/ and valid/)'
 
+def _export_parser(sub):
+    "`ftkit export`'s options: the ONNX file, the int8 file and its checks (the model card is always written)"
+    e = sub.add_parser('export', help='add ONNX and int8 files and the model card to a trained model folder',
+        description='Write MODEL/README.md, the model card (task, classes, training, figures, preprocessing, how to load it, the pretrained weights and their licence). '
+                    'With --onnx, also MODEL/model.onnx (dynamic batch axis), after checking ONNX Runtime agrees with PyTorch on real inputs. '
+                    'With --int8, also MODEL/model.int8.onnx, quantised as the task does it (static for CNNs, calibrated on training items; dynamic for transformers), '
+                    'scored on --data beside the fp32 model and timed (MODEL/quantization.json); refused, its figures printed, when it loses more than --max-drop points.')
+    e.add_argument('model', help='model folder (with model.safetensors and config.json)')
+    e.add_argument('--onnx', action='store_true', help='write model.onnx (the weights are already safetensors)')
+    e.add_argument('--opset', type=int, default=17, help='ONNX opset (default: %(default)s)')
+    e.add_argument('--int8', action='store_true', help='write model.int8.onnx and quantization.json (model.onnx too, if missing)')
+    e.add_argument('--data', default=None, help='with --int8: labelled data to score both models on, as ftkit evaluate takes it (the validation set)')
+    e.add_argument('--calib', default=None, help='with --int8, static: training data to calibrate on (default: the train/ folder beside a valid/ folder --data)')
+    e.add_argument('--calib-items', type=int, default=None, help='with --int8, static: items of --calib drawn at random (default: 256)')
+    e.add_argument('--max-drop', type=float, default=None, help="with --int8: most points of the task's main figure the int8 model may lose (default: 1)")
+    e.add_argument('--repeats', type=int, default=None, help='with --int8: timed calls per model and batch size (default: 30)')
+    e.add_argument('--label-col', default=None, help="with --int8: column of the labels in a CSV (default: the task's)")
+    e.add_argument('--text-col', default=None, help='with --int8: column of the texts in a CSV (texts; default: text)')
+
 def parser()->argparse.ArgumentParser:
     "The `ftkit` command-line parser"
     p = argparse.ArgumentParser(prog='ftkit', formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
@@ -135,22 +154,7 @@ def parser()->argparse.ArgumentParser:
     v.add_argument('--text-col', default=None, help='column of the texts in a CSV (texts; default: text)')
     v.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     v.add_argument('--backend', choices=['torch','onnx','int8'], default='torch', help='score the PyTorch weights, model.onnx or model.int8.onnx (ONNX Runtime) (default: %(default)s)')
-    e = sub.add_parser('export', help='add ONNX and int8 files and the model card to a trained model folder',
-        description='Write MODEL/README.md, the model card (task, classes, training, figures, preprocessing, how to load it, the pretrained weights and their licence). '
-                    'With --onnx, also MODEL/model.onnx (dynamic batch axis), after checking ONNX Runtime agrees with PyTorch on real inputs. '
-                    'With --int8, also MODEL/model.int8.onnx, quantised as the task does it (static for CNNs, calibrated on training items; dynamic for transformers), '
-                    'scored on --data beside the fp32 model and timed (MODEL/quantization.json); refused, its figures printed, when it loses more than --max-drop points.')
-    e.add_argument('model', help='model folder (with model.safetensors and config.json)')
-    e.add_argument('--onnx', action='store_true', help='write model.onnx (the weights are already safetensors)')
-    e.add_argument('--opset', type=int, default=17, help='ONNX opset (default: %(default)s)')
-    e.add_argument('--int8', action='store_true', help='write model.int8.onnx and quantization.json (model.onnx too, if missing)')
-    e.add_argument('--data', default=None, help='with --int8: labelled data to score both models on, as ftkit evaluate takes it (the validation set)')
-    e.add_argument('--calib', default=None, help='with --int8, static: training data to calibrate on (default: the train/ folder beside a valid/ folder --data)')
-    e.add_argument('--calib-items', type=int, default=None, help='with --int8, static: items of --calib drawn at random (default: 256)')
-    e.add_argument('--max-drop', type=float, default=None, help="with --int8: most points of the task's main figure the int8 model may lose (default: 1)")
-    e.add_argument('--repeats', type=int, default=None, help='with --int8: timed calls per model and batch size (default: 30)')
-    e.add_argument('--label-col', default=None, help="with --int8: column of the labels in a CSV (default: the task's)")
-    e.add_argument('--text-col', default=None, help='with --int8: column of the texts in a CSV (texts; default: text)')
+    _export_parser(sub)
     d = sub.add_parser('demo', help='fine-tune on the bundled Fashion-MNIST sample (offline, a minute on a CPU)',
         description='Fine-tune the offline-pretrained MobileNetV2 on the Fashion-MNIST sample shipped with ftkit (1,000 product images, 10 classes), or with --task text the offline all-MiniLM-L6-v2 on the tweet-sentiment sample (600 tweets, 3 classes), and report its metrics.')
     _train_args(d, size=None, out='runs/demo')
