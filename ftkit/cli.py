@@ -104,6 +104,8 @@ def _export_parser(sub):
     e.add_argument('--data', default=None, help='with --int8: labelled data to score both models on, as ftkit evaluate takes it (the validation set)')
     e.add_argument('--calib', default=None, help='with --int8, static: training data to calibrate on (default: the train/ folder beside a valid/ folder --data)')
     e.add_argument('--calib-items', type=int, default=None, help='with --int8, static: items of --calib drawn at random (default: 256)')
+    e.add_argument('--qat', type=int, default=None, metavar='EPOCHS', help='with --int8, static: fine-tune a copy quantisation-aware for EPOCHS on the --calib items first, where quantising after training loses too much; the folder\'s own weights are kept (default: 0, none)')
+    e.add_argument('--qat-lr', type=float, default=None, help='with --qat: its peak learning rate (default: 1e-4)')
     e.add_argument('--max-drop', type=float, default=None, help="with --int8: most points of the task's main figure the int8 model may lose (default: 1)")
     e.add_argument('--repeats', type=int, default=None, help='with --int8: timed calls per model and batch size (default: 30)')
     e.add_argument('--label-col', default=None, help="with --int8: column of the labels in a CSV (default: the task's)")
@@ -208,17 +210,18 @@ def _run_evaluate(args)->int:
 
 def _cols(args)->dict: return {k:v for k,v in dict(label_col=args.label_col, text_col=args.text_col).items() if v is not None}
 
-_INT8_ONLY = ('data', 'calib', 'calib_items', 'max_drop', 'repeats', 'label_col', 'text_col')  # the options of `ftkit export` that only `--int8` takes
+_INT8_ONLY = ('data', 'calib', 'calib_items', 'qat', 'qat_lr', 'max_drop', 'repeats', 'label_col', 'text_col')  # the options of `ftkit export` that only `--int8` takes
 
 def _run_export(args)->int:
     from ftkit.export import export_onnx
     from ftkit.quantize import model_card, quantize_model
     if args.int8 and args.data is None: raise FtkitError('--int8 scores the int8 model beside the fp32 one on labelled data: give it with --data (the validation set)')
     if not args.int8 and (o := [f"--{k.replace('_', '-')}" for k in _INT8_ONLY if getattr(args, k) is not None]): raise FtkitError(f"{', '.join(o)} only go{'es'*(len(o)==1)} with --int8")
+    if args.qat_lr is not None and not args.qat: raise FtkitError('--qat-lr only goes with --qat')
     try:
         if args.onnx: print(f'Wrote {export_onnx(args.model, opset=args.opset)}')
         if args.int8:
-            given = {k:v for k in ('max_drop','repeats') if (v := getattr(args, k)) is not None}
+            given = {k:v for k in ('max_drop','repeats','qat','qat_lr') if (v := getattr(args, k)) is not None}
             quantize_model(args.model, args.data, calib=args.calib, n_calib=args.calib_items, opset=args.opset, **given, **_cols(args))
             print(f"Wrote {Path(args.model)/'model.int8.onnx'} and quantization.json")
     finally:

@@ -223,6 +223,8 @@ class Task:
     prediction_out:bool = False      # Whether predicting writes files (segmentation's masks): `ftkit predict` then needs `--out`
     int8:str|None = None             # How `quantize_model` makes the int8 model: 'static' (activations calibrated on training items: convolutional networks), 'dynamic' (weights only, activations at run time: transformers), or None
     int8_why:str = 'the task has no int8 recipe (`Task.int8`)' # Why not, where `int8` is None: the one line `quantize_model` refuses with
+    qat:bool = False                 # Whether `quantize_model` can fine-tune the model quantisation-aware before static quantisation (`qat=`): its network must trace with torch.fx
+    qat_why:str = 'the task has no recipe for quantisation-aware fine-tuning (`Task.qat`)' # Why not, where `qat` is False: the one line `quantize_model` refuses `qat=` with
     tasks:dict = {}       # Every subclass with a name, by name (filled in as they are defined)
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

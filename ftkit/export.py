@@ -209,6 +209,16 @@ def evaluate_model(
     return ev
 
 # %% ../nbs/07_export.ipynb #71da9e07
+def _write_onnx(model, x, fn, task, cfg:dict, opset:int=17):
+    "Write `model` (run on the batch `x`) to ONNX file `fn`, with the batch axis (and the task's other axes) dynamic and `input`/`logits` as names, stamped with the weights' SHA-256"
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', category=DeprecationWarning)  # the TorchScript-based exporter, chosen above
+        warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)  # data-dependent branches traced as constants (transformers' masks): the checks tell
+        warnings.filterwarnings('ignore', message='Exporting aten::index operator')
+        torch.onnx.export(model, x[:1], str(fn), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input':task.onnx_axes(cfg), 'logits':{0:'batch'}})
+    if cfg.get('weights_sha256'): stamp_onnx(fn, cfg['weights_sha256'])
+
 def export_onnx(
     path,                # Model folder written by `export_model`
     check_inputs=None,   # Raw inputs to compare ONNX Runtime and PyTorch on (default: the task's `sample_inputs`, for images 20 from the bundled sample)
@@ -223,18 +233,13 @@ def export_onnx(
     files = list(check_inputs or pred.task.sample_inputs(pred.cfg))
     x = pred.task.collate(pred.cfg, [pred.preprocess(f) for f in files])
     with atomic_path(path/'model.onnx') as tmp:
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', category=DeprecationWarning)  # the TorchScript-based exporter, chosen above
-            warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)  # data-dependent branches traced as constants (transformers' masks): the check below tells
-            warnings.filterwarnings('ignore', message='Exporting aten::index operator')
-            torch.onnx.export(pred.model, x[:1], str(tmp), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
-                              dynamic_axes={'input':pred.task.onnx_axes(pred.cfg), 'logits':{0:'batch'}})
-        if pred.cfg.get('weights_sha256'): stamp_onnx(tmp, pred.cfg['weights_sha256'])
+        _write_onnx(pred.model, x, tmp, pred.task, pred.cfg, opset)
         sess = ort.InferenceSession(str(tmp), providers=['CPUExecutionProvider'])
         diff = float(np.abs(pred.task.outputs(pred.cfg, torch.from_numpy(sess.run(None, {'input': x.numpy()})[0])).numpy() - pred.probs(files).numpy()).max())
         if verbose: print(f'ONNX Runtime vs PyTorch on {len(files)} inputs: max abs difference in probabilities {diff:.2e} (tolerance {tol:.0e})')
         if diff > tol: raise FtkitError(f"The ONNX model disagrees with PyTorch by {diff:.2e} (> {tol:.0e}); model.onnx was not written.")
     return path/'model.onnx'
+
 
 # %% ../nbs/07_export.ipynb #096b7955
 def load_learner(

@@ -4,14 +4,14 @@
 
 # %% ../nbs/07a_quantize.ipynb #e34710bd
 from __future__ import annotations
-import json, os, platform, tempfile, time
+import contextlib, json, os, platform, tempfile, time
 from pathlib import Path
 import numpy as np, torch
-from .core import atomic_path, get_task, FtkitError
-from .export import ONNX_FILES, Predictor, _OnnxModel, _load_config, evaluate_model, export_onnx, load_weights, stamp_onnx
+from .core import atomic_path, get_task, plural, FtkitError
+from .export import ONNX_FILES, Predictor, _OnnxModel, _load_config, _write_onnx, evaluate_model, export_onnx, load_weights, stamp_onnx
 
 # %% auto #0
-__all__ = ['calibration_batches', 'latencies', 'onnx_matches', 'quantization_table', 'quantize_model', 'model_card']
+__all__ = ['calibration_batches', 'latencies', 'onnx_matches', 'quantization_table', 'quantize_model', 'qat_model', 'model_card']
 
 # %% ../nbs/07a_quantize.ipynb #7cd0b8cb
 def _batches(learn, n:int, seed:int=0)->list:
@@ -114,6 +114,7 @@ def quantization_table(
     m,s = rep['main_metric'],rep['size_mb']
     lines = [f"int8 against fp32 on {rep['n']} items ({rep['method']}):", f"{'':<18}{'fp32':>10}{'int8':>10}"]
     lines += [f"{k:<18}{rep['fp32'][k]:>10.4f}{rep['int8'][k]:>10.4f}" for k in rep['fp32']]
+    if rep.get('qat'): lines += [f"{m} of the fine-tuned fp32 copy the int8 model was made from: {rep['qat']['fp32'][m]:.4f} (the int8 model is held to the folder's own fp32 model)"]
     lines += [f"{m}: {-rep['drop_points']:+.2f} points as int8 (at most {rep['max_drop_points']:g} may be lost)",
               f"size: {s['model.onnx']:.1f} MB as fp32 ONNX, {s['model.int8.onnx']:.1f} MB as int8 ({s['model.int8.onnx']/s['model.onnx']:.2f}x)"]
     lines += [f"{b.replace('_', ' ')}, median ms (p95): " + ', '.join(f"{k.replace('_', ' ')} {v['median_ms']:.1f} ({v['p95_ms']:.1f})" for k,v in t.items())
@@ -130,6 +131,8 @@ def quantize_model(
     repeats:int=30,        # Timed calls per model and batch size
     verbose:bool=True,     # Print the comparison
     opset:int=17,          # ONNX opset, where model.onnx is (re)written
+    qat:int=0,             # Static quantisation: epochs of quantisation-aware fine-tuning on the calibration data's items first (`qat_model`; 0: none)
+    qat_lr:float=1e-4,     # Its peak learning rate
     **kwargs,              # Where the data's columns differ from the task's defaults (`label_col`, `text_col`)
 )->dict:
     "Add `model.int8.onnx` to model folder `path`, made by the task's recipe (`Task.int8`), scored on `data` beside the fp32 model and timed; `quantization.json` records both. Refused, the numbers printed, when it loses more than `max_drop` points"
@@ -139,33 +142,124 @@ def quantize_model(
     if task.int8 not in ('static', 'dynamic'): raise FtkitError(f"{task.name}'s int8 recipe {task.int8!r} is not one of 'static', 'dynamic' (`Task.int8`).")
     if (no := [k for k in kwargs if k not in ('label_col', 'text_col') or k not in task.dls_settings]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {task.name} data.")
     if task.int8=='dynamic' and (calib is not None or n_calib is not None): raise FtkitError(f"{task.name} models are quantised dynamically, with no calibration: leave out the calibration data.")
+    if qat and not task.qat: raise FtkitError(f"{task.name} models are not fine-tuned quantisation-aware: {task.qat_why}")
+    if qat < 0: raise FtkitError(f"The epochs of quantisation-aware fine-tuning cannot be negative (not {qat}).")
+    if qat and isinstance(calib, list): raise FtkitError("Quantisation-aware fine-tuning trains on labelled items: give the training data as calib (a folder or a CSV), not input batches.")
     n_calib = 256 if n_calib is None else n_calib
     if repeats < 1 or n_calib < 1: raise FtkitError(f"repeats and the calibration items must be at least 1 (not {repeats} and {n_calib}).")
     if not onnx_matches(path, cfg): export_onnx(path, opset=opset, verbose=verbose)  # (missing, or exported from other weights)
     if task.int8=='static' and calib is None: calib = _beside(data)
+    src = calib
     if task.int8=='static' and not isinstance(calib, list): calib = calibration_batches(path, calib, n_calib, **kwargs)
     fp32 = evaluate_model(path, data, bs=bs, device='cpu', **kwargs)  # the PyTorch model's figures, as `ftkit evaluate` gives them
     x = calibration_batches(path, data, 32, bs=32, **kwargs)[0]  # a batch of 32 validation inputs to time on
     with tempfile.TemporaryDirectory() as tmp, atomic_path(path/ONNX_FILES['int8']) as dst:
-        method = _quantize_file(task, path/'model.onnx', dst, calib, Path(tmp), cfg.get('weights_sha256', ''))
+        onnx_fn,tuned = path/'model.onnx',None
+        if qat:  # fine-tuned weights, exported to ONNX, quantised as the others are
+            tuned = qat_model(path, src, qat, lr=qat_lr, bs=bs, verbose=verbose, **kwargs)
+            _write_onnx(tuned, torch.from_numpy(x), onnx_fn := Path(tmp)/'qat.onnx', task, cfg, opset)
+        method = _quantize_file(task, onnx_fn, dst, calib, Path(tmp), cfg.get('weights_sha256', ''))
+        if tuned is not None: method += f"; after {plural(qat, 'epoch')} of quantisation-aware fine-tuning on {tuned.qat['items']} training items"
         q = Predictor(_OnnxModel(dst), cfg, device='cpu', task=task, path=path, backend='int8')
         int8 = evaluate_model(q, data, bs=bs, **kwargs)
+        if tuned is not None:  # the fine-tuned fp32 copy's figures: how much of the int8 model's is more training, not rounding
+            learn = task.test_learner(path, cfg, data, bs=bs, device='cpu', **kwargs)
+            learn.model = tuned
+            tuned_fp32 = learn.evaluate()
         keys,m = figure_keys(task, fp32),task.main_metric
         rep = dict(task=task.name, method=method, main_metric=m, fp32={k:fp32[k] for k in keys}, int8={k:int8[k] for k in keys},
                    drop_points=round(100*(fp32[m]-int8[m]), 3), max_drop_points=max_drop, n=fp32['n'],
                    size_mb={'model.safetensors':_mb(path/'model.safetensors'), 'model.onnx':_mb(path/'model.onnx'), 'model.int8.onnx':_mb(dst)},
                    latency_ms=latencies(dict(torch_fp32=load_weights(path, cfg, task), onnx_fp32=_OnnxModel(path/'model.onnx'), onnx_int8=q.model), x, repeats=repeats),
                    cpu=_cpu(), torch_threads=torch.get_num_threads(), onnxruntime=_ort_version(), data=_where(data), calibration=_where(calib),
-                   n_calib=sum(map(len, calib)) if calib else 0, bs=bs or task.default_bs)
+                   n_calib=sum(map(len, calib)) if calib else 0, bs=bs or task.default_bs, qat=dict(**tuned.qat, fp32={k:tuned_fp32[k] for k in keys}) if tuned is not None else None)
         rep['kept'] = rep['drop_points'] <= max_drop
         if not rep['kept']:
             (path/ONNX_FILES['int8']).unlink(missing_ok=True)  # an older int8 model must not outlive the figures that refuse this one
             _report(path, rep, verbose)
             raise FtkitError(
             f"The int8 model loses {rep['drop_points']:.2f} points of {m} ({fp32[m]:.4f} -> {int8[m]:.4f}), more than the {max_drop:g} allowed (--max-drop): "
-            f"model.int8.onnx was not written (the figures are in quantization.json).")
+            f"model.int8.onnx was not written (the figures are in quantization.json)."
+            + (" Quantisation-aware fine-tuning may close the gap: qat=2 (--qat 2 in the command line)." if task.qat and not qat else ''))
     _report(path, rep, verbose)  # (once the int8 file is in place)
     return rep
+
+# %% ../nbs/07a_quantize.ipynb #4b629afd
+def _fold_bn(model:torch.nn.Module):
+    "A copy of `model` as a torch.fx graph, each BatchNorm that follows a convolution folded into it with its running statistics (as ONNX export folds them)"
+    import copy, torch.fx as fx
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    class Tracer(fx.Tracer):  # a BatchNorm with more in it (timm's BatchNormAct2d: the norm, then dropout and the activation) stays one node
+        def is_leaf_module(self, m, name): return isinstance(m, nn.BatchNorm2d) or super().is_leaf_module(m, name)
+    model = copy.deepcopy(model).eval()
+    g = fx.GraphModule(model, Tracer().trace(model)); mods = dict(g.named_modules())
+    for n in g.graph.nodes:
+        if n.op!='call_module' or not isinstance(mods[n.target], nn.BatchNorm2d): continue
+        c,bn = n.args[0],mods[n.target]
+        if c.op!='call_module' or not isinstance(mods[c.target], nn.Conv2d) or len(c.users)>1: continue
+        g.add_submodule(c.target, fuse_conv_bn_eval(mods[c.target], bn))
+        g.add_submodule(n.target, nn.Sequential(*[getattr(bn, a) for a in ('drop', 'act') if isinstance(getattr(bn, a, None), nn.Module)]))  # what the norm did after normalising
+    g.recompile()
+    return g
+
+def _qconfig():
+    "Fake quantisation as ONNX Runtime's static recipe rounds: uint8 activations with a zero point, their ranges tracked; int8 weights, symmetric, per output channel"
+    from torch.ao.quantization import QConfig, QConfigMapping, FakeQuantize, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver
+    act = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=torch.quint8, qscheme=torch.per_tensor_affine)
+    wt = FakeQuantize.with_args(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-127, quant_max=127, dtype=torch.qint8, qscheme=torch.per_channel_symmetric, ch_axis=0)
+    return QConfigMapping().set_global(QConfig(activation=act, weight=wt))
+
+def qat_model(
+    path,               # Model folder (from `ftkit train` or `export_model`)
+    source,             # Labelled training data, in the shapes training reads (a folder, a CSV)
+    epochs:int=2,       # Epochs of fine-tuning
+    lr:float=1e-4,      # Peak learning rate of fastai's one-cycle schedule
+    bs:int|None=None,   # Batch size (default: the task's)
+    seed:int=0,         # Order of the items, and of everything random
+    verbose:bool=True,  # Say what is done: progress bars in a terminal or a notebook, a line per epoch elsewhere
+    **kwargs,           # Where the data's columns differ from the task's defaults (`label_col`)
+):
+    "The model of folder `path`, BatchNorm folded in, fine-tuned on `source` for `epochs` with its weights and activations rounded as int8 will round them: fp32 weights whose int8 copy loses less. `.qat` records what was done"
+    import warnings
+    from copy import deepcopy
+    from fastai.callback.core import Callback, CancelValidException
+    from fastai.data.core import DataLoaders
+    from fastai.learner import Learner
+    from torch.ao.quantization import disable_observer
+    from ftkit.core import seed_everything
+    from ftkit.run import _EpochLines, _interactive
+    path = Path(path); cfg = _load_config(path); task = get_task(cfg['task'])
+    if not task.qat: raise FtkitError(f"{task.name} models are not fine-tuned quantisation-aware: {task.qat_why}")
+    if epochs < 1: raise FtkitError(f"Quantisation-aware fine-tuning needs at least 1 epoch (not {epochs}).")
+    seed_everything(seed)
+    learn = task.test_learner(path, cfg, source, bs=bs, device='cpu', **kwargs)
+    dl = learn.dls.valid  # every item of `source`, prepared as validation prepares them
+    folded = _fold_bn(load_weights(path, cfg, task))
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', category=DeprecationWarning)  # torch.ao.quantization's notice that it moves to the torchao package
+        from torch.ao.quantization.quantize_fx import prepare_qat_fx
+        qm = prepare_qat_fx(deepcopy(folded).train(), _qconfig(), (dl.one_batch()[0][:2],))
+    class FixRanges(Callback):  # the activations' ranges fixed halfway, so the weights settle on them (PyTorch's recipe fixes them late too)
+        def before_batch(self):
+            if self.training and self.pct_train >= 0.5: self.model.apply(disable_observer)
+    class NoValid(Callback):  # the training items are all there is: no validation pass
+        def before_validate(self): raise CancelValidException()
+    n = len(dl.dataset)
+    train = dl.new(shuffle=True, drop_last=n > dl.bs)
+    ql = Learner(DataLoaders(train, dl), qm, loss_func=learn.loss_func, cbs=[FixRanges(), NoValid()])
+    ql.recorder.valid_metrics = False  # (the log: the training loss)
+    if verbose: print(f"Quantisation-aware fine-tuning: {plural(epochs, 'epoch')} on {n} training items, learning rate {lr:g} (one cycle)")
+    with contextlib.ExitStack() as st:
+        if not verbose: st.enter_context(ql.no_bar()); st.enter_context(ql.no_logging())
+        elif not _interactive():  # a pipe or a log: a line per epoch, as `ftkit train` writes them
+            from fastai.learner import replacing_yield
+            st.enter_context(ql.no_bar()); st.enter_context(contextlib.contextmanager(replacing_yield)(ql, 'logger', _EpochLines(ql, epochs)))
+        ql.fit_one_cycle(epochs, lr)
+    folded.load_state_dict({k:v for k,v in qm.state_dict().items() if k in folded.state_dict()})  # the fine-tuned weights, without the rounding
+    folded.qat = dict(epochs=epochs, lr=lr, items=n, seed=seed)
+    return folded.eval()
+
 
 # %% ../nbs/07a_quantize.ipynb #bd3ca463
 def _rows(d:dict, head:tuple)->str:
@@ -188,7 +282,8 @@ def _int8_section(q:dict, path:Path)->str:
     figs = ''.join(f"| {k} | {q['fp32'][k]:.4f} | {q['int8'][k]:.4f} |\n" for k in q['fp32'])
     s = q['size_mb']; lat = q['latency_ms']
     times = ''.join(f"| {b.replace('_', ' ')} | " + ' | '.join(f"{lat[b][k]['median_ms']:.1f}" for k in ('torch_fp32','onnx_fp32','onnx_int8')) + ' |\n' for b in lat)
-    return (f"\n## int8 model\n\n`model.int8.onnx`, {q['method']}. Scored on the same {q['n']} items ({q['main_metric']}: {-q['drop_points']:+.2f} points as int8; at most {q['max_drop_points']:g} may be lost):\n\n"
+    tuned = f" The fine-tuned fp32 copy it was made from scored {q['qat']['fp32'][q['main_metric']]:.4f}; the int8 model is held to the folder's own fp32 model." if q.get('qat') else ''
+    return (f"\n## int8 model\n\n`model.int8.onnx`, {q['method']}.{tuned} Scored on the same {q['n']} items ({q['main_metric']}: {-q['drop_points']:+.2f} points as int8; at most {q['max_drop_points']:g} may be lost):\n\n"
             f"| figure | fp32 | int8 |\n|---|---|---|\n{figs}\nSize: {s['model.onnx']:.1f} MB as fp32 ONNX, {s['model.int8.onnx']:.1f} MB as int8. "
             f"Median latency in ms on {q['cpu']} (PyTorch with {q['torch_threads']} threads, ONNX Runtime with its default):\n\n| batch | PyTorch fp32 | ONNX Runtime fp32 | ONNX Runtime int8 |\n|---|---|---|---|\n{times}")
 

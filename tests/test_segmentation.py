@@ -46,6 +46,9 @@ def test_train_predict_and_export_a_segmentation_model(tmp_path):
     assert r.returncode == 0, r.stderr
     q = json.loads((out/'quantization.json').read_text())
     assert q['kept'] and q['main_metric'] == 'mean_iou' and q['size_mb']['model.int8.onnx'] < q['size_mb']['model.onnx']/3
+    r = ftkit('export', out, '--int8', '--data', data/'valid', '--qat', 1)  # refused before any work, in one line that says why
+    assert r.returncode == 2 and 'torch.fx cannot trace' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert (out/'model.int8.onnx').is_file()  # the int8 model made above is kept
     r = ftkit('predict', out, *imgs, '--out', tmp_path/'masks_int8', '--backend', 'int8')
     assert r.returncode == 0, r.stderr
     for f in imgs:

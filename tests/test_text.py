@@ -92,6 +92,8 @@ def test_int8_text_model(run, tweets, tmp_path):
     assert r.returncode == 0, r.stderr
     ev = json.loads((tmp_path/'ev'/'metrics.json').read_text())
     assert {k:ev[k] for k in q['int8']} == q['int8']  # the recorded int8 figures are the int8 model's
+    r = ftkit('export', out, '--int8', '--data', tmp_path/'valid.csv', *cols, '--qat', 1)  # nothing to fine-tune towards: refused in one line
+    assert r.returncode == 2 and 'quantised dynamically' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     r = ftkit('predict', out, '@united lost my bag again, worst airline ever', '--format', 'json', '--backend', 'int8')
     assert r.returncode == 0 and set(json.loads(r.stdout)[0]) == {'text', 'label', 'prob', 'top_k'}, r.stderr
 

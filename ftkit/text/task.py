@@ -35,6 +35,7 @@ class TextClassification(Task):
     # from scratch a transformer needs a far lower rate than a CNN: on the sample, 4 epochs, 1e-2 (the images' default) stayed at chance, 1e-3 reached 0.57 accuracy, 3e-4 0.63
     strategy_defaults = {'scratch': dict(lr=3e-4)}
     int8 = 'dynamic'  # a transformer's linear layers, the recipe ONNX Runtime advises for them
+    qat_why = 'a transformer is quantised dynamically, its activations measured as it runs: there are no fixed ranges to fine-tune towards'
     def __init__(self):
         self.tokenizer = None  # an exported model's, read by `load_files`
     def accepts(self, source):

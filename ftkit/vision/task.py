@@ -31,6 +31,7 @@ class ImageClassification(Task):
     forgetting_record = {'agreement':'imagenet_agreement', 'kl':'imagenet_kl'}
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     int8 = 'static'
+    qat = True  # a timm network: torch.fx traces it
     def accepts(self, source):
         "A folder holding image files, or a CSV file with an `fname` column (and a `label` column, or no `labels` one: that is multi-label data)"
         p = Path(source)
@@ -255,6 +256,7 @@ class Segmentation(Task):
     top_losses = False
     prediction_out = True
     int8 = 'static'
+    qat_why = "fastai's U-Net takes its skip connections through hooks, which torch.fx cannot trace: its int8 model is quantised after training only"
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     def accepts(self, source):
         "A folder with `images/` and `masks/`, at the top or under `train/`"
