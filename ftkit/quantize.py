@@ -184,7 +184,7 @@ def quantize_model(
     _report(path, rep, verbose)  # (once the int8 file is in place)
     return rep
 
-# %% ../nbs/07a_quantize.ipynb #4b629afd
+# %% ../nbs/07a_quantize.ipynb #4331a71e
 def _fold_bn(model:torch.nn.Module):
     "A copy of `model` as a torch.fx graph, each BatchNorm that follows a convolution folded into it with its running statistics (as ONNX export folds them)"
     import copy, torch.fx as fx
