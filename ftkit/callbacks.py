@@ -4,17 +4,18 @@
 
 # %% ../nbs/02_callbacks.ipynb #11b1b180
 from __future__ import annotations
-import signal, threading, time, uuid
+import hashlib, io, os, signal, sys, threading, time, uuid
 from contextlib import contextmanager
 from dataclasses import asdict
 import matplotlib
-from safetensors.torch import save_file, load_file
+from safetensors.torch import save, load_file
 from .core import atomic_path, rng_states, FtkitError, MissingError, is_main, gather_objects
 from .imports import *
 
 # %% auto #0
 __all__ = ['History', 'NonFiniteLoss', 'NanGuard', 'trainable_groups', 'PhaseBanner', 'RunToken', 'current_run', 'data_loaders',
-           'Checkpoint', 'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
+           'Checkpoint', 'previous_checkpoint', 'checkpoint_files', 'write_checkpoint', 'load_checkpoint',
+           'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
 
 # %% ../nbs/02_callbacks.ipynb #65a7d653
 class History(Callback):
@@ -142,7 +143,7 @@ def _plain(o):
     return o
 
 class Checkpoint(Callback):
-    "At the end of every training epoch, write atomically what `fit_strategy(..., resume=...)` needs to continue the run exactly; at the end of the run, that it is complete"
+    "At the end of every training epoch, write (atomically, with its checksum, the one before kept) what `fit_strategy(..., resume=...)` needs to continue the run exactly; at the end of the run, that it is complete"
     order = TrackerCallback.order+10  # after every callback that keeps state per epoch (`History`, `BestModel`, fastai's trackers: 51 to 63): a checkpoint never names an epoch whose state is not saved
     def __init__(self,
         fname,           # The checkpoint file (rewritten every epoch)
@@ -176,19 +177,58 @@ class Checkpoint(Callback):
                      frozen_idx=self.opt.frozen_idx, rng=rngs[0], world_size=len(rngs), rng_ranks=rngs[1:],
                      history=_plain(learn.history.rows) if hasattr(learn, 'history') else [], extra=_plain(self.extra),
                      smooth_loss=_plain([self.recorder.smooth_loss.val, self.recorder.smooth_loss.count]) if hasattr(learn, 'recorder') else None)
-        with atomic_path(self.fname) as tmp: torch.save(state, tmp)
+        write_checkpoint(self.fname, state)
 
 # %% ../nbs/02_callbacks.ipynb #d9508f42
-def load_checkpoint(
-    fname, # A file written by `Checkpoint`
-)->dict:
-    "The checkpoint in `fname`, read safely"
+def _sum(fname:Path)->Path: return fname.with_name(fname.name+'.sha256')  # the checkpoint's checksum, beside it
+def previous_checkpoint(fname)->Path:
+    "Where `write_checkpoint` keeps the checkpoint `fname` replaced: `checkpoint.prev.pt` beside `checkpoint.pt`"
     fname = Path(fname)
+    return fname.with_name(f'{fname.stem}.prev{fname.suffix}')
+def checkpoint_files(fname)->list:
+    "Every file `write_checkpoint` writes for checkpoint `fname`: it, the one before it, and their checksums"
+    fname = Path(fname)
+    return [fname, _sum(fname), previous_checkpoint(fname), _sum(previous_checkpoint(fname))]
+
+def write_checkpoint(
+    fname,        # The checkpoint file
+    state:dict,   # What to save (`torch.save`)
+):
+    "Write `state` to `fname` atomically, its SHA-256 beside it (`fname.sha256`); the checkpoint it replaces is kept as `previous_checkpoint(fname)`, with its checksum"
+    fname = Path(fname); prev = previous_checkpoint(fname)
+    buf = io.BytesIO(); torch.save(state, buf); data = buf.getvalue()  # (bytes first: a full disk then fails as an OSError, and the checksum is of what is written)
+    with atomic_path(fname) as tmp:
+        with open(tmp, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())  # on disk before it takes the name
+        if fname.exists():
+            os.replace(fname, prev)
+            if _sum(fname).exists(): os.replace(_sum(fname), _sum(prev))
+            else: _sum(prev).unlink(missing_ok=True)  # (a checkpoint written without one: no stale checksum for it)
+    with atomic_path(_sum(fname)) as tmp: tmp.write_text(hashlib.sha256(data).hexdigest())
+
+def _read_checkpoint(fname:Path)->dict:
+    "The checkpoint in `fname`, checked against its checksum where it has one; `FtkitError` saying what is wrong otherwise"
     if not fname.is_file(): raise MissingError(f"No checkpoint at {fname}: nothing to resume (a run writes one at the end of its first epoch).")
-    try: ck = torch.load(fname, map_location='cpu', weights_only=True)
+    data = fname.read_bytes()
+    if _sum(fname).is_file() and _sum(fname).read_text().strip() != hashlib.sha256(data).hexdigest():
+        raise FtkitError(f"{fname} does not match its checksum ({_sum(fname).name}): it is truncated or corrupt.")
+    try: ck = torch.load(io.BytesIO(data), map_location='cpu', weights_only=True)
     except Exception as e: raise FtkitError(f"{fname} is not a readable ftkit checkpoint ({type(e).__name__}: {e}).") from None
     if not isinstance(ck, dict) or ck.get('format')!=1: raise FtkitError(f"{fname} is not an ftkit checkpoint.")
     return ck
+
+def load_checkpoint(
+    fname, # A file written by `Checkpoint`
+)->dict:
+    "The checkpoint in `fname`, read safely and checked against its checksum; where it is missing, truncated or corrupt, the one before it, said in one line (`fallback` in the result names what was wrong)"
+    fname = Path(fname); prev = previous_checkpoint(fname)
+    try: return _read_checkpoint(fname)
+    except FtkitError as e:
+        if not prev.is_file(): raise
+        try: ck = _read_checkpoint(prev)
+        except FtkitError: raise e from None  # (the newer file's problem is the one to report)
+        ck['fallback'] = e.msg
+        if is_main(): print(f"{e.msg} Resuming from the checkpoint before it ({prev.name}), after epoch {len(ck['history'])}.", file=sys.stderr, flush=True)
+        return ck
 
 # %% ../nbs/02_callbacks.ipynb #adee8357
 class TrainingInterrupted(Exception):
@@ -274,7 +314,7 @@ class BestModel(TrackerCallback):
             self.best_epoch,self.wait = self._epoch(),0
             self.state = {k:v.detach().clone() for k,v in self.model.state_dict().items()}
             if self.fname is not None and is_main():
-                with atomic_path(self.fname) as tmp: save_file({k:v.contiguous().cpu() for k,v in self.state.items()}, tmp)
+                with atomic_path(self.fname) as tmp: tmp.write_bytes(save({k:v.contiguous().cpu() for k,v in self.state.items()}))  # (bytes written by Python: a full disk is an OSError)
         else: self.wait += 1
         if self.patience is not None and self.wait >= self.patience:
             self.stopped_epoch = self.learn.stopped_early_at = self._epoch()

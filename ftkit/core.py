@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #8cb8893b
 from __future__ import annotations
-import os, random, re, socket, tempfile
+import errno, os, random, re, socket, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import importlib
@@ -12,10 +12,10 @@ from fastcore.basics import patch
 
 
 # %% auto #0
-__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'plural', 'cache_dir', 'parse_budget', 'atomic_path', 'get_device',
-           'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main',
-           'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'Task', 'csv_columns',
-           'file_suffixes', 'infer_task', 'get_task', 'parse_weights']
+__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'DiskFullError', 'plural', 'cache_dir', 'parse_budget', 'atomic_path',
+           'file_size_limit', 'get_device', 'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states',
+           'world_size', 'rank', 'is_main', 'distributed_active', 'gather_objects', 'broadcast_object', 'one_process',
+           'Task', 'csv_columns', 'file_suffixes', 'infer_task', 'get_task', 'parse_weights']
 
 # %% ../nbs/00_core.ipynb #95754eac
 class _Lazy:
@@ -36,6 +36,16 @@ class MissingError(FtkitError, FileNotFoundError):
 
 class OfflineError(FtkitError, ConnectionError):
     "Something needs a network (or a package) that is not there"
+
+class DiskFullError(FtkitError, OSError):
+    "A file could not be written for want of space (a full disk, a quota, a file-size limit); the file it was to replace is intact (`atomic_path`)"
+    def __init__(self, path, err:OSError, then:str='Free some space and run the command again.'):
+        self.path,self.err = Path(path),err
+        super().__init__(self.message(then))
+    def message(self, then:str)->str:
+        "The one line the command line prints, ending with what to do `then`"
+        kept = f"The previous {self.path.name} is intact. " if self.path.exists() else ''
+        return f"Could not write {self.path}: {self.err.strerror or self.err} (the disk is full, or a size limit was reached); nothing was left half-written. {kept}{then}"
 
 # %% ../nbs/00_core.ipynb #56cf4238
 def plural(n:int, one:str, many:str|None=None)->str:
@@ -74,15 +84,39 @@ def parse_budget(
 def atomic_path(
     path, # The file to write
 ):
-    "Context manager yielding a temporary path that replaces `path` on success, and is removed on failure"
+    "Context manager yielding a temporary path that replaces `path` on success, and is removed on failure: `path` is never half-written. A write that fails for want of space raises `DiskFullError`"
     path = Path(path)
-    fd,tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try: fd,tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    except OSError as e:
+        if e.errno in _FULL: raise DiskFullError(path, e) from None
+        raise
     os.close(fd)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+    except OSError as e:
+        if e.errno in _FULL and not isinstance(e, DiskFullError): raise DiskFullError(path, e) from None
+        raise
     finally:
         if os.path.exists(tmp): os.remove(tmp)
+
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}  # no space, over a file-size limit, over a quota
+
+# %% ../nbs/00_core.ipynb #b290bbe8
+@contextmanager
+def file_size_limit(
+    n:int, # Bytes
+):
+    "Context manager in which this process may not write a file over `n` bytes (`RLIMIT_FSIZE`): a write beyond fails in the operating system, as on a full disk. For trying what a full disk does"
+    import resource, signal
+    soft,hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # (else the kernel's signal ends the process; ignored, the write fails with EFBIG)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (n, hard))
+    try: yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old)
+
 
 # %% ../nbs/00_core.ipynb #36c46837
 def get_device(

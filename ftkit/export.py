@@ -8,7 +8,7 @@ import hashlib, json, warnings
 from pathlib import Path
 import numpy as np, torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from . import __version__
 from .core import atomic_path, get_device, get_task, FtkitError, MissingError
 
@@ -43,7 +43,7 @@ def export_model(
     sd = {k:v.detach().cpu().contiguous() for k,v in learn.model.state_dict().items()}
     path.mkdir(parents=True, exist_ok=True)
     with atomic_path(path/'model.safetensors') as tmp:
-        save_file(sd, tmp, metadata={'format':'pt', 'task':task.name})
+        tmp.write_bytes(save(sd, metadata={'format':'pt', 'task':task.name}))  # (bytes written by Python: a full disk is an OSError, `DiskFullError`)
         cfg['weights_sha256'] = _sha256(tmp)
     task.save_files(learn, path)  # e.g. a tokenizer
     with atomic_path(path/'config.json') as tmp: tmp.write_text(json.dumps(cfg, indent=2))

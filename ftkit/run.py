@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from . import __version__
-from .core import atomic_path, plural, seed_everything, get_task, infer_task, Task, FtkitError, world_size, is_main, one_process
+from .core import atomic_path, plural, seed_everything, get_task, infer_task, Task, DiskFullError, FtkitError, world_size, is_main, one_process
 from .settings import TrainSettings, make_strategy, _settings, _TASK_FIELDS
 
 # %% auto #0
@@ -101,6 +101,10 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
         e.hint = (f"The last complete epoch ({len(learn.history.rows)} of {strategy.total_epochs}) is saved in {ckpt}; continue with: ftkit train --resume {out}" + (f" --distributed {world_size()}" if world_size()>1 else '')
                   if ckpt.exists() else "No epoch had finished, so there is nothing to resume: run the same command again.")
         raise
+    except DiskFullError as e:  # the last checkpoint is intact: once there is room, the run continues from it
+        if strategy.resumable and ckpt.exists():
+            e.msg = e.message(f"Once there is room, continue from the last complete epoch: ftkit train --resume {out}" + (f" --distributed {world_size()}" if world_size()>1 else ''))
+        raise
     except NonFiniteLoss as e:
         raise NonFiniteLoss(f"{e.msg} " + (f"The checkpoint of the last complete epoch is kept in {ckpt}." if ckpt.exists() else "No epoch had finished.")) from None
     return best
@@ -170,7 +174,7 @@ def _strategy_note(strategy):
     return f"{strategy.name} with {plural(strategy.total_epochs, 'epoch')} runs {k} of the {n_full} phases of its recipe." if 0 < k < n_full else None
 
 def _write_run(learn, strategy, s:TrainSettings, out:Path, m:dict, ev:dict, clock):
-    "Write the run folder: the model, the report, the strategy's own plots; the checkpoint goes"
+    "Write the run folder: the model, the report, the strategy's own plots"
     import matplotlib.pyplot as plt
     from ftkit.export import export_model
     from ftkit.evaluate import save_report, figure_keys
@@ -180,7 +184,6 @@ def _write_run(learn, strategy, s:TrainSettings, out:Path, m:dict, ev:dict, cloc
     for name,fig in strategy.plots(learn).items():  # e.g. what auto tried
         with atomic_path(out/name) as tmp: fig.savefig(tmp, dpi=100, bbox_inches='tight', format='png')
         plt.close(fig)
-    for f in ('checkpoint.pt','best.safetensors'): (out/f).unlink(missing_ok=True)  # the run is complete: the model folder is what stays
     clock('report')
 
 # %% ../nbs/08c_run.ipynb #75953f83
@@ -221,10 +224,16 @@ def train(
         m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, _versions(learn.task))
         m['forgetting'],m['processes'] = fg,n  # (--bs, as `bs` records it, is over all of them)
         if not is_main(): return m  # every process evaluated the same model on the whole validation set; rank 0 writes
-        _write_run(learn, strategy, s, out, m, ev, clock)
-        m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
-                       'total':round((started or 0) + sum(clock.stages.values()), 2)}  # start: the interpreter and `ftkit.cli`, when run as the command
-        _write_json(m, out/'metrics.json')
+        try:
+            _write_run(learn, strategy, s, out, m, ev, clock)
+            m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
+                           'total':round((started or 0) + sum(clock.stages.values()), 2)}  # start: the interpreter and `ftkit.cli`, when run as the command
+            _write_json(m, out/'metrics.json')
+        except DiskFullError as e:  # training is over and its checkpoint says so: a resume writes the folder without training
+            if strategy.resumable: e.msg = e.message(f"Training is complete and kept in {out/'checkpoint.pt'}: once there is room, write the model with: ftkit train --resume {out}")
+            raise
+        from ftkit.callbacks import checkpoint_files
+        for f in [*checkpoint_files(out/'checkpoint.pt'), out/'best.safetensors']: f.unlink(missing_ok=True)  # the run is complete and written: the model folder is what stays
         return m
 
 # %% ../nbs/08c_run.ipynb #ab7947c0

@@ -61,6 +61,65 @@ def test_interrupt_then_resume_equals_uninterrupted(ARGS, uninterrupted, tmp_pat
     pd.testing.assert_frame_equal(history(uninterrupted), history(out))
     assert not (out/'checkpoint.pt').exists() and not (out/'best.safetensors').exists()  # a finished run keeps its model, not its checkpoints
 
+def same_as_uninterrupted(uninterrupted, out, after:int):
+    "The resumed run in `out` ended with the uninterrupted run's figures and history, and kept no checkpoint"
+    a,b = (json.loads((d/'metrics.json').read_text()) for d in (uninterrupted, out))
+    assert {k:a[k] for k in METRICS} == {k:b[k] for k in METRICS}
+    assert b['resumed_after_epoch'] == after
+    pd.testing.assert_frame_equal(history(uninterrupted), history(out))
+    assert not list(out.glob('checkpoint*')) and not list(out.glob('.*.tmp'))
+
+def test_a_truncated_checkpoint_resumes_from_the_one_before(ARGS, uninterrupted, tmp_path):
+    "The latest checkpoint cut in half (a disk error, a copy cut short): the resume says so, continues after the epoch before, and ends as the uninterrupted run"
+    out = tmp_path/'t'
+    rc,err = interrupt_after(ARGS, out, 2)
+    assert rc == 128+signal.SIGINT, err
+    ck = out/'checkpoint.pt'
+    assert {f.name for f in out.glob('checkpoint*')} == {'checkpoint.pt', 'checkpoint.pt.sha256', 'checkpoint.prev.pt', 'checkpoint.prev.pt.sha256'}
+    ck.write_bytes(ck.read_bytes()[:ck.stat().st_size//2])
+    r = ftkit('train', '--resume', out, '--quiet')
+    assert r.returncode == 0, r.stderr
+    assert 'checkpoint.pt does not match its checksum' in r.stderr and 'Resuming from the checkpoint before it (checkpoint.prev.pt), after epoch 1' in r.stderr, r.stderr
+    same_as_uninterrupted(uninterrupted, out, 1)
+
+def _limit_files(n:int):
+    "In the child process: no file over `n` bytes, a write beyond failing as on a full disk"
+    import resource
+    resource.setrlimit(resource.RLIMIT_FSIZE, (n, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+def test_a_full_disk_stops_with_the_last_checkpoint_intact(ARGS, uninterrupted, tmp_path):
+    "No room for the next checkpoint: one line, exit status 2, the last checkpoint as it was; once there is room, the resume ends as the uninterrupted run"
+    out = tmp_path/'f'
+    rc,err = interrupt_after(ARGS, out, 2)  # after an epoch with everything training: Adam's two moments per weight make the checkpoint three times the weights
+    assert rc == 128+signal.SIGINT, err
+    ck = out/'checkpoint.pt'
+    before = ck.read_bytes()
+    r = subprocess.run([str(BIN/'ftkit'), 'train', '--resume', str(out), '--quiet'], capture_output=True, text=True, timeout=900,
+                       preexec_fn=lambda: _limit_files(len(before)//2))  # room for the best weights, not for the next checkpoint
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
+    assert f'Could not write {ck}' in r.stderr and 'The previous checkpoint.pt is intact' in r.stderr and f'ftkit train --resume {out}' in r.stderr, r.stderr
+    assert ck.read_bytes() == before and not list(out.glob('.*.tmp'))
+    r = ftkit('train', '--resume', out, '--quiet')
+    assert r.returncode == 0, r.stderr
+    same_as_uninterrupted(uninterrupted, out, 2)
+
+def test_a_full_disk_when_the_model_is_written(ARGS, uninterrupted, tmp_path):
+    "Training done, no room for the model: one line that says training is kept; once there is room, the resume writes the model without training"
+    code = ("import sys, ftkit.export\nftkit.export.export_model = lambda *a, **k: sys.exit(3)  # dies after training\n"
+            f"from ftkit.cli import main\nsys.exit(main({[*ARGS, '--out', str(tmp_path)]!r}))")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 3, r.stderr
+    ck = (tmp_path/'checkpoint.pt').read_bytes()
+    r = subprocess.run([str(BIN/'ftkit'), 'train', '--resume', str(tmp_path), '--quiet'], capture_output=True, text=True, timeout=900,
+                       preexec_fn=lambda: _limit_files(len(ck)//6))  # the weights alone are about a third of the checkpoint (Adam keeps two moments per weight)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
+    assert f"Could not write {tmp_path/'model.safetensors'}" in r.stderr and f'Training is complete and kept in {tmp_path/"checkpoint.pt"}' in r.stderr, r.stderr
+    assert (tmp_path/'checkpoint.pt').read_bytes() == ck and not (tmp_path/'model.safetensors').exists() and not list(tmp_path.glob('.*.tmp'))
+    r = ftkit('train', '--resume', tmp_path, '--quiet')
+    assert r.returncode == 0, r.stderr
+    same_as_uninterrupted(uninterrupted, tmp_path, json.loads((uninterrupted/'metrics.json').read_text())['epochs_run'])
+
 def test_resume_needs_a_checkpoint(tmp_path):
     r = ftkit('train', '--resume', tmp_path)
     assert r.returncode == 2 and 'nothing to resume' in r.stderr and 'Traceback' not in r.stderr
