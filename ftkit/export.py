@@ -210,7 +210,7 @@ def evaluate_model(
 
 # %% ../nbs/07_export.ipynb #71da9e07
 def _write_onnx(model, x, fn, task, cfg:dict, opset:int=17):
-    "Write `model` (run on the batch `x`) to ONNX file `fn`, with the batch axis (and the task's other axes) dynamic and `input`/`logits` as names, stamped with the weights' SHA-256"
+    "Write `model` (run on the batch `x`) to ONNX file `fn`, with the batch axis (and the task's other axes) dynamic and `input`/`logits` as names, stamped with the weights' SHA-256; `fn`"
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=DeprecationWarning)  # the TorchScript-based exporter, chosen above
         warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)  # data-dependent branches traced as constants (transformers' masks): the checks tell
@@ -218,6 +218,7 @@ def _write_onnx(model, x, fn, task, cfg:dict, opset:int=17):
         torch.onnx.export(model, x[:1], str(fn), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
                           dynamic_axes={'input':task.onnx_axes(cfg), 'logits':{0:'batch'}})
     if cfg.get('weights_sha256'): stamp_onnx(fn, cfg['weights_sha256'])
+    return Path(fn)
 
 def export_onnx(
     path,                # Model folder written by `export_model`

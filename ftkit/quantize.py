@@ -121,6 +121,25 @@ def quantization_table(
               for b,t in rep['latency_ms'].items()]
     return '\n'.join(lines)
 
+def _score(model, task, path, cfg, data, bs, kwargs)->dict:
+    "The figures of `model` (a network in the place of the folder's) on `data`"
+    learn = task.test_learner(path, cfg, data, bs=bs, device='cpu', **kwargs)
+    learn.model = model
+    return learn.evaluate()
+
+def _check_request(task, calib, n_calib, repeats:int, qat:int, kwargs:dict)->int:
+    "What `quantize_model` refuses before any work, in one line each; the number of calibration items"
+    if task.int8 is None: raise FtkitError(f"{task.name} models are not quantised: {task.int8_why}")
+    if task.int8 not in ('static', 'dynamic'): raise FtkitError(f"{task.name}'s int8 recipe {task.int8!r} is not one of 'static', 'dynamic' (`Task.int8`).")
+    if (no := [k for k in kwargs if k not in ('label_col', 'text_col') or k not in task.dls_settings]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {task.name} data.")
+    if task.int8=='dynamic' and (calib is not None or n_calib is not None): raise FtkitError(f"{task.name} models are quantised dynamically, with no calibration: leave out the calibration data.")
+    if qat and not task.qat: raise FtkitError(f"{task.name} models are not fine-tuned quantisation-aware: {task.qat_why}")
+    if qat < 0: raise FtkitError(f"The epochs of quantisation-aware fine-tuning cannot be negative (not {qat}).")
+    if qat and isinstance(calib, list): raise FtkitError("Quantisation-aware fine-tuning trains on labelled items: give the training data as calib (a folder or a CSV), not input batches.")
+    n_calib = 256 if n_calib is None else n_calib
+    if repeats < 1 or n_calib < 1: raise FtkitError(f"repeats and the calibration items must be at least 1 (not {repeats} and {n_calib}).")
+    return n_calib
+
 def quantize_model(
     path,                  # Model folder (from `ftkit train` or `export_model`); model.onnx is added first when missing (`export_onnx`)
     data,                  # Labelled data both models are scored on, in the shapes training reads (a folder, a CSV, images and masks): the validation set
@@ -138,15 +157,7 @@ def quantize_model(
     "Add `model.int8.onnx` to model folder `path`, made by the task's recipe (`Task.int8`), scored on `data` beside the fp32 model and timed; `quantization.json` records both. Refused, the numbers printed, when it loses more than `max_drop` points"
     from ftkit.evaluate import figure_keys  # (fastai: imported to score)
     path = Path(path); cfg = _load_config(path); task = get_task(cfg['task'])
-    if task.int8 is None: raise FtkitError(f"{task.name} models are not quantised: {task.int8_why}")
-    if task.int8 not in ('static', 'dynamic'): raise FtkitError(f"{task.name}'s int8 recipe {task.int8!r} is not one of 'static', 'dynamic' (`Task.int8`).")
-    if (no := [k for k in kwargs if k not in ('label_col', 'text_col') or k not in task.dls_settings]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {task.name} data.")
-    if task.int8=='dynamic' and (calib is not None or n_calib is not None): raise FtkitError(f"{task.name} models are quantised dynamically, with no calibration: leave out the calibration data.")
-    if qat and not task.qat: raise FtkitError(f"{task.name} models are not fine-tuned quantisation-aware: {task.qat_why}")
-    if qat < 0: raise FtkitError(f"The epochs of quantisation-aware fine-tuning cannot be negative (not {qat}).")
-    if qat and isinstance(calib, list): raise FtkitError("Quantisation-aware fine-tuning trains on labelled items: give the training data as calib (a folder or a CSV), not input batches.")
-    n_calib = 256 if n_calib is None else n_calib
-    if repeats < 1 or n_calib < 1: raise FtkitError(f"repeats and the calibration items must be at least 1 (not {repeats} and {n_calib}).")
+    n_calib = _check_request(task, calib, n_calib, repeats, qat, kwargs)
     if not onnx_matches(path, cfg): export_onnx(path, opset=opset, verbose=verbose)  # (missing, or exported from other weights)
     if task.int8=='static' and calib is None: calib = _beside(data)
     src = calib
@@ -154,18 +165,13 @@ def quantize_model(
     fp32 = evaluate_model(path, data, bs=bs, device='cpu', **kwargs)  # the PyTorch model's figures, as `ftkit evaluate` gives them
     x = calibration_batches(path, data, 32, bs=32, **kwargs)[0]  # a batch of 32 validation inputs to time on
     with tempfile.TemporaryDirectory() as tmp, atomic_path(path/ONNX_FILES['int8']) as dst:
-        onnx_fn,tuned = path/'model.onnx',None
-        if qat:  # fine-tuned weights, exported to ONNX, quantised as the others are
-            tuned = qat_model(path, src, qat, lr=qat_lr, bs=bs, verbose=verbose, **kwargs)
-            _write_onnx(tuned, torch.from_numpy(x), onnx_fn := Path(tmp)/'qat.onnx', task, cfg, opset)
+        tuned = qat_model(path, src, qat, lr=qat_lr, bs=bs, verbose=verbose, **kwargs) if qat else None
+        onnx_fn = path/'model.onnx' if tuned is None else _write_onnx(tuned, torch.from_numpy(x), Path(tmp)/'qat.onnx', task, cfg, opset)  # fine-tuned weights, quantised as the others are
         method = _quantize_file(task, onnx_fn, dst, calib, Path(tmp), cfg.get('weights_sha256', ''))
         if tuned is not None: method += f"; after {plural(qat, 'epoch')} of quantisation-aware fine-tuning on {tuned.qat['items']} training items"
         q = Predictor(_OnnxModel(dst), cfg, device='cpu', task=task, path=path, backend='int8')
         int8 = evaluate_model(q, data, bs=bs, **kwargs)
-        if tuned is not None:  # the fine-tuned fp32 copy's figures: how much of the int8 model's is more training, not rounding
-            learn = task.test_learner(path, cfg, data, bs=bs, device='cpu', **kwargs)
-            learn.model = tuned
-            tuned_fp32 = learn.evaluate()
+        if tuned is not None: tuned_fp32 = _score(tuned, task, path, cfg, data, bs, kwargs)  # the fine-tuned copy's figures: how much of the int8 model's is more training, not rounding
         keys,m = figure_keys(task, fp32),task.main_metric
         rep = dict(task=task.name, method=method, main_metric=m, fp32={k:fp32[k] for k in keys}, int8={k:int8[k] for k in keys},
                    drop_points=round(100*(fp32[m]-int8[m]), 3), max_drop_points=max_drop, n=fp32['n'],
