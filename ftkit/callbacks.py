@@ -14,8 +14,8 @@ from .imports import *
 
 # %% auto #0
 __all__ = ['History', 'NonFiniteLoss', 'NanGuard', 'trainable_groups', 'PhaseBanner', 'RunToken', 'current_run', 'data_loaders',
-           'Checkpoint', 'previous_checkpoint', 'checkpoint_files', 'write_checkpoint', 'load_checkpoint',
-           'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
+           'stop_requested', 'Checkpoint', 'previous_checkpoint', 'checkpoint_files', 'write_checkpoint',
+           'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
 
 # %% ../nbs/02_callbacks.ipynb #65a7d653
 class History(Callback):
@@ -142,16 +142,27 @@ def _plain(o):
     if isinstance(o, np.generic): return o.item()
     return o
 
+def stop_requested(learn:Learner)->int|None:
+    "The signal training stops on after the running batch (that a `StopOnSignal` in `learn`'s callbacks will raise for), or None"
+    return next((c.pending for c in learn.cbs if getattr(c, 'stops_training', False)), None)
+
 class Checkpoint(Callback):
-    "At the end of every training epoch, write (atomically, with its checksum, the one before kept) what `fit_strategy(..., resume=...)` needs to continue the run exactly; at the end of the run, that it is complete"
+    "At the end of every training epoch, write (atomically, with its checksum, the one before kept) what `fit_strategy(..., resume=...)` needs to continue the run exactly; mid-epoch, after the batch a stop signal ends (see `graceful_stop`); at the end of the run, that it is complete"
     order = TrackerCallback.order+10  # after every callback that keeps state per epoch (`History`, `BestModel`, fastai's trackers: 51 to 63): a checkpoint never names an epoch whose state is not saved
     def __init__(self,
         fname,           # The checkpoint file (rewritten every epoch)
         extra:dict|None=None, # More to record, e.g. the settings the run was started with
-    ): self.fname,self.extra = Path(fname),extra or {}
+    ): self.fname,self.extra,self.written = Path(fname),extra or {},None
 
     def before_fit(self): self.trained = False
     def before_epoch(self): self.trained = False
+    def before_train(self):
+        # where this epoch's shuffling and augmentation start from (restored first when a run resumes mid-epoch), and the batches already behind it
+        self.rng_epoch,self.batches = rng_states(*data_loaders(self.dls)),getattr(self.learn.dl, 'skipped', 0)
+    def after_batch(self):
+        if not self.training: return
+        self.batches += 1
+        if stop_requested(self.learn) is not None: self.write(batch=self.batches)  # `StopOnSignal` raises next: the run so far is saved, mid-epoch
     def after_train(self): self.trained = True
     def after_epoch(self):
         if self.trained: self.write()  # not an epoch skipped on resume, nor a `validate`
@@ -163,21 +174,32 @@ class Checkpoint(Callback):
 
     def write(self,
         complete:bool=False, # The run is over: a resume only loads it
+        batch:int=0,         # Mid-epoch: the training batches of the running epoch done so far (0: the epoch is over)
     ):
-        "Write the state the epoch that just ended leaves (every process calls it: each one's random state is gathered, and rank 0 writes)"
+        "Write the state the epoch (or, with `batch`, the batch) that just ended leaves (every process calls it: each one's random state is gathered, and rank 0 writes)"
         learn = self.learn
         if getattr(learn, 'phase_idx', None) is None: raise FtkitError("Checkpoint records runs of `fit_strategy`; pass it in its `cbs`.")
-        rngs = gather_objects(rng_states(*data_loaders(learn.dls)))  # one per process: each draws its own augmentations
+        now = rng_states(*data_loaders(learn.dls))
+        rngs = gather_objects((self.rng_epoch, now) if batch else now)  # one per process: each draws its own augmentations
         if not is_main(): return
-        run = current_run(learn)
-        state = dict(format=1, phase=learn.phase_idx, epoch=self.epoch+1, phase_spec=asdict(learn.running_phase),
-                     phases_run=[asdict(p) for p in learn.phases_run], strategy=learn.strategy.to_dict(), run=dict(id=run.id, start=run.start),
-                     complete=complete, stopped_early_at=getattr(learn, 'stopped_early_at', None), restored_epoch=getattr(learn, 'restored_epoch', None) if complete else None,
-                     model=learn.model.state_dict(), opt=_plain(self.opt.state_dict()), n_groups=len(self.opt.param_groups),
-                     frozen_idx=self.opt.frozen_idx, rng=rngs[0], world_size=len(rngs), rng_ranks=rngs[1:],
-                     history=_plain(learn.history.rows) if hasattr(learn, 'history') else [], extra=_plain(self.extra),
-                     smooth_loss=_plain([self.recorder.smooth_loss.val, self.recorder.smooth_loss.count]) if hasattr(learn, 'recorder') else None)
+        state = self._state(complete)
+        if batch:  # resumed by drawing the epoch's first `batch` batches again from where it started, then going on from the random state now
+            state.update(epoch=self.epoch, batch=batch, n_batches=len(learn.dl), rng_now=rngs[0][1], rng_now_ranks=[o[1] for o in rngs[1:]])
+            rngs = [o[0] for o in rngs]
+        state.update(rng=rngs[0], world_size=len(rngs), rng_ranks=rngs[1:])
         write_checkpoint(self.fname, state)
+        self.written = dict(epochs=len(state['history']), batch=batch, n_batches=state.get('n_batches'))
+
+    def _state(self, complete:bool)->dict:
+        "What a checkpoint holds but the random states: the run, its phase and epoch, the weights and the optimizer's state, the history"
+        learn,run = self.learn,current_run(self.learn)
+        return dict(format=1, phase=learn.phase_idx, epoch=self.epoch+1, batch=0, phase_spec=asdict(learn.running_phase),
+                    phases_run=[asdict(p) for p in learn.phases_run], strategy=learn.strategy.to_dict(), run=dict(id=run.id, start=run.start),
+                    complete=complete, stopped_early_at=getattr(learn, 'stopped_early_at', None), restored_epoch=getattr(learn, 'restored_epoch', None) if complete else None,
+                    model=learn.model.state_dict(), opt=_plain(self.opt.state_dict()), n_groups=len(self.opt.param_groups), frozen_idx=self.opt.frozen_idx,
+                    history=_plain(learn.history.rows) if hasattr(learn, 'history') else [], extra=_plain(self.extra),
+                    smooth_loss=_plain([self.recorder.smooth_loss.val, self.recorder.smooth_loss.count]) if hasattr(learn, 'recorder') else None)
+
 
 # %% ../nbs/02_callbacks.ipynb #d9508f42
 def _sum(fname:Path)->Path: return fname.with_name(fname.name+'.sha256')  # the checkpoint's checksum, beside it
@@ -238,30 +260,43 @@ class TrainingInterrupted(Exception):
         super().__init__(self.msg)
 
 class StopOnSignal(Callback):
-    "Raise `TrainingInterrupted` after the running batch once `signum` is set (by `graceful_stop`'s signal handler); with several processes, once they have agreed on it (`agreed`, set by `SyncStep`), so all stop after the same batch"
-    order = -20
+    "Raise `TrainingInterrupted` once `signum` is set (by `graceful_stop`'s signal handler): after the running training batch, every callback done with it (a `Checkpoint` saves it), or at the end of a validation pass; with several processes, once they have agreed on it (`agreed`, set by `SyncStep`), so all stop after the same batch"
+    order,stops_training = Checkpoint.order+1,True
     def __init__(self): self.signum,self.agreed,self.synced = None,None,False
+    @property
+    def pending(self)->int|None: return self.agreed if self.synced else self.signum
     def after_batch(self):
-        sig = self.agreed if self.synced else self.signum
-        if sig is not None: raise TrainingInterrupted(sig)
+        if self.training and self.pending is not None: raise TrainingInterrupted(self.pending)
+    def after_epoch(self):
+        if self.pending is not None: raise TrainingInterrupted(self.pending)  # (a signal during validation: the epoch's checkpoint is written)
 
 @contextmanager
 def graceful_stop(
     signals=(signal.SIGINT, signal.SIGTERM), # Signals that stop training cleanly
+    grace:float|None=None, # Seconds the stop may take (the batch to end, its checkpoint to be written); then the process exits at once, with status 128+signal
 ):
     "Inside the block, the first of `signals` stops training at the end of the running batch; yields the callback to pass to `fit`"
     cb = StopOnSignal()
     if threading.current_thread() is not threading.main_thread(): yield cb; return  # only the main thread may handle signals
-    first = None
+    first,timer = None,None
     def handler(signum, frame):
-        nonlocal first
+        nonlocal first,timer
         # a second signal stops now; one within a second of the first is the same request twice (Ctrl-C reaches a launcher's processes directly and through the launcher)
         if cb.signum is not None and time.monotonic()-first > 1: raise KeyboardInterrupt
-        if cb.signum is None: cb.signum,first = signum,time.monotonic()
+        if cb.signum is None:
+            cb.signum,first = signum,time.monotonic()
+            if grace is not None: timer = threading.Timer(grace, _out_of_grace, (signum, grace)); timer.daemon = True; timer.start()
     old = {s:signal.signal(s, handler) for s in signals}
     try: yield cb
     finally:
+        if timer is not None: timer.cancel()
         for s,h in old.items(): signal.signal(s, h)
+
+def _out_of_grace(signum:int, grace:float):
+    "The stop took longer than its grace period: say so, and exit now (every file is written atomically: the last checkpoint stays whole)"
+    print(f"\nStopping on {signal.Signals(signum).name} took longer than the grace period ({grace:g} s): exiting without saving the unfinished epoch; the last checkpoint is kept.", file=sys.stderr, flush=True)
+    os._exit(128+signum)
+
 
 # %% ../nbs/02_callbacks.ipynb #ad2e1f1c
 class BestModel(TrackerCallback):

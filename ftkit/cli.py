@@ -4,11 +4,11 @@
 
 # %% ../nbs/09_cli.ipynb #c2ace03a
 from __future__ import annotations
-import argparse, atexit, json, os, sys, warnings
+import argparse, atexit, json, logging, os, signal, sys, warnings
 from dataclasses import fields
 from pathlib import Path
 from . import __version__
-from .core import get_task, FtkitError, world_size, is_main
+from .core import get_task, FtkitError, world_size, rank, is_main, parse_grace
 from .settings import TrainSettings, _settings
 from .run import train, compare, predict
 
@@ -57,8 +57,14 @@ def _common_args(p):
     _distributed_arg(p)
     _verbosity_args(p)
 
-def _distributed_arg(p):
-    p.add_argument('--distributed', type=int, default=None, metavar='N', help='train on N local processes (PyTorch DDP through Accelerate: gloo on CPUs, NCCL on GPUs); --bs is then the batch size over all of them. Under torchrun or accelerate launch, leave it out')
+def _distributed_arg(p, restarts:bool=False):
+    "The launcher's options: processes on this machine, machines in the run, where they meet, and (`restarts`: runs that resume) restarts after a failure"
+    g = p.add_argument_group('several processes or machines')
+    g.add_argument('--distributed', type=int, default=None, metavar='N', help='train on N local processes (PyTorch DDP through Accelerate: gloo on CPUs, NCCL on GPUs); --bs is then the batch size over all of them. Under torchrun or accelerate launch, leave it out')
+    g.add_argument('--nnodes', type=int, default=1, metavar='M', help='machines in the run, each running this command with the same options but its own --node-rank (default: %(default)s)')
+    g.add_argument('--node-rank', type=int, default=None, metavar='R', help="with --nnodes: this machine's place, 0 to M-1; machine 0 holds the first process, which writes the run folder")
+    g.add_argument('--rdzv-endpoint', default=None, metavar='HOST:PORT', help="with --nnodes: where the machines meet, machine 0's address and a free port on it")
+    if restarts: g.add_argument('--max-restarts', type=int, default=0, metavar='K', help='when a process dies (killed, out of memory, a machine gone), restart them all up to K times, continuing from the last checkpoint (default: %(default)s)')
 
 def _verbosity_args(p, verbose:str="also print the settings in full and the strategy's phases before training, and Python's warnings that are hidden by default"):
     "`--quiet` and `--verbose`: the same in a terminal, a notebook or a pipe"
@@ -84,7 +90,8 @@ def _train_args(p, **defaults):
         ch = [o for o in f.metadata.get('choices', []) if o is not None] or None
         to.add_argument('--'+f.name.replace('_','-'), type=typ, default=d, choices=ch, metavar='ALPHA' if f.name=='l2sp' else None,
                         help=h + (' (default: %(default)s)' if d is not None else ''))
-    _distributed_arg(p)
+    p.add_argument('--grace', default='30s', metavar='SECONDS', help='on SIGTERM or Ctrl-C, training stops at the next batch and writes a checkpoint there, mid-epoch; if that takes longer than this (30s, 2m), the process exits without it, keeping the last one (default: %(default)s)')
+    _distributed_arg(p, restarts=True)
     _verbosity_args(p)
 
 # %% ../nbs/09_cli.ipynb #33e4f865
@@ -246,7 +253,7 @@ def _run_train(args)->int:
         for k,v in {'size':TrainSettings.size, **task.demo_settings}.items():
             if getattr(args, k, None) is None: setattr(args, k, v)
     resume = getattr(args, 'resume', None)
-    m = train(args.data, resume=resume, progress=not args.quiet, verbose=args.verbose, **_train_kwargs(args))
+    m = train(args.data, resume=resume, progress=not args.quiet, verbose=args.verbose, grace=args.grace, **_train_kwargs(args))
     _print_metrics(m, resume or args.out)
     return 0
 
@@ -262,38 +269,69 @@ def main(
     args = p.parse_args(argv)
     if args.command is None: p.print_help(); return 0
     if getattr(args, 'verbose', False): warnings.simplefilter('default')  # every library's warnings, once each (Python hides some by default)
-    n = getattr(args, 'distributed', None)
-    if n is not None and n < 1: p.error(f'--distributed takes a number of processes, at least 1, not {n}')
+    n = _check_launch(p, args)
     if not is_main():  # one of several processes: rank 0 prints (progress, results, warnings and errors)
         sys.stdout = open(os.devnull, 'w'); warnings.simplefilter('ignore')
     try:
-        if n is not None and n > 1 and world_size()==1:
+        if n*args.nnodes > 1 and world_size()==1:
             if args.command=='train':  # the user's mistakes are reported here, once, before any process starts
-                _settings(args.data, args.resume, _train_kwargs(args), processes=n)
-            return _launch(n, _without_distributed(argv))
+                _settings(args.data, args.resume, _train_kwargs(args), processes=n*args.nnodes)
+            return _launch(n, _without_launcher(argv), args)
         return _COMMANDS[args.command](args)
     except FtkitError as e:  # the user's to fix: one line; anything else is a bug, and keeps its traceback
         if is_main(): print(f'ftkit {args.command}: error: {getattr(e, "msg", e)}', file=sys.stderr)  # (every process meets the same mistake: one says it)
         return 2
     except Exception as e:
         from ftkit.callbacks import TrainingInterrupted  # training ran, so this costs no import time
+        if _peer_failed(e):  # another process died: the launcher restarts the group, or reports the failure
+            print(f'ftkit {args.command}: process {rank()} stopped: another process of the run failed ({type(e).__name__}).', file=sys.stderr); return 1
         if not isinstance(e, TrainingInterrupted): raise
         if is_main(): print(f'\nftkit {args.command}: {e.msg} {getattr(e, "hint", "")}', file=sys.stderr)
         return 128+e.signum
 
+def _check_launch(p, args)->int:
+    "Processes per machine (1 where no launcher option says otherwise), the launcher's options checked: `p.error` on a mistake"
+    if args.command in ('predict', 'evaluate', 'export'): args.nnodes = 1; return 1
+    n = args.distributed or 1
+    if args.distributed is not None and args.distributed < 1: p.error(f'--distributed takes a number of processes, at least 1, not {args.distributed}')
+    if args.nnodes < 1: p.error(f'--nnodes takes a number of machines, at least 1, not {args.nnodes}')
+    if args.nnodes > 1:
+        if args.rdzv_endpoint is None or args.node_rank is None: p.error('--nnodes needs --node-rank (this machine: 0 to M-1) and --rdzv-endpoint (machine 0\'s HOST:PORT)')
+        if not 0 <= args.node_rank < args.nnodes: p.error(f'--node-rank is 0 to {args.nnodes-1} with --nnodes {args.nnodes}, not {args.node_rank}')
+    elif args.node_rank is not None or args.rdzv_endpoint is not None: p.error('--node-rank and --rdzv-endpoint go with --nnodes M, the number of machines')
+    if getattr(args, 'max_restarts', 0) < 0: p.error(f'--max-restarts is at least 0, not {args.max_restarts}')
+    if getattr(args, 'max_restarts', 0) and n*args.nnodes == 1: p.error('--max-restarts restarts the processes of a --distributed run; one process is resumed with --resume')
+    return n
+
+def _peer_failed(e:Exception)->bool:
+    "`e` is what a process of a launched run meets when another one of it has died: PyTorch's distributed errors, or gloo's lost connection"
+    if world_size() < 2 or 'torch.distributed' not in sys.modules: return False
+    import torch.distributed as dist
+    return isinstance(e, (dist.DistError, ConnectionError)) or (isinstance(e, RuntimeError) and any(s in str(e) for s in ('Connection closed by peer', 'Connection reset by peer', 'Broken pipe')))
+
 
 # %% ../nbs/09_cli.ipynb #74163441
-def _without_distributed(argv:list)->list:
-    "`argv` less its `--distributed N`"
+_LAUNCHER = ('--distributed', '--nnodes', '--node-rank', '--rdzv-endpoint', '--max-restarts')
+
+def _without_launcher(argv:list)->list:
+    "`argv` less the launcher's options (`--distributed N`, `--nnodes M`, ...), which the launched processes don't take"
     res,skip = [],False
     for a in argv:
         if skip: skip = False
-        elif a=='--distributed': skip = True
-        elif not a.startswith('--distributed='): res.append(a)
+        elif a in _LAUNCHER: skip = True
+        elif not a.startswith(tuple(o+'=' for o in _LAUNCHER)): res.append(a)
     return res
 
-def _launch(n:int, argv:list)->int:
-    "Run `ftkit argv` on `n` local processes under PyTorch's elastic launcher (what `torchrun --standalone` runs), which forwards SIGINT and SIGTERM to them; its exit code"
+def _launcher_args(n:int, args)->list:
+    "PyTorch's elastic launcher's (`torchrun`'s) options for `n` processes here: on this machine alone, or on machine `--node-rank` of `--nnodes` (static rendezvous at `--rdzv-endpoint`, so machine 0 holds rank 0)"
+    res = [f'--nproc-per-node={n}', f"--max-restarts={getattr(args, 'max_restarts', 0)}"]
+    grace = parse_grace(getattr(args, 'grace', None))
+    if grace is not None: res.append(f'--shutdown-timeout={int(grace)+10}')  # the launcher waits this long after forwarding SIGTERM before it kills
+    if args.nnodes == 1: return ['--standalone', *res]
+    return [f'--nnodes={args.nnodes}', f'--node-rank={args.node_rank}', '--rdzv-backend=static', f'--rdzv-endpoint={args.rdzv_endpoint}', *res]
+
+def _launch(n:int, argv:list, args)->int:
+    "Run `ftkit argv` on `n` processes here under PyTorch's elastic launcher (what `torchrun` runs), which forwards SIGINT and SIGTERM to them and restarts them after a failure (`--max-restarts`); its exit code"
     import logging
     from torch.distributed.run import get_args_parser, run
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
@@ -301,14 +339,32 @@ def _launch(n:int, argv:list)->int:
     os.environ.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1)//n)))  # the cores shared out (torchrun would set 1, and warn)
     for name in ['torch.distributed.elastic', *logging.root.manager.loggerDict]:  # the processes' own messages say what happened
         if name.startswith('torch.distributed.elastic'): logging.getLogger(name).setLevel(logging.ERROR)
-    args = get_args_parser().parse_args(['--standalone', f'--nproc-per-node={n}', '--no-python', sys.executable, '-c', 'from ftkit.cli import command; command()', *argv])
+    log = logging.getLogger('torch.distributed.elastic.multiprocessing.api')
+    log.propagate = False; log.handlers = [_FirstFailure(args)]
+    largs = get_args_parser().parse_args([*_launcher_args(n, args), '--no-python', sys.executable, '-c', 'from ftkit.cli import command; command()', *argv])
     sys.stdout.flush()
-    try: run(args)
-    except ChildFailedError as e:  # rank 0 said why
-        f = e.failures.get(0) or next(iter(e.failures.values()))
-        return f.exitcode if f.exitcode and f.exitcode > 0 else 1
+    try: run(largs)
+    except ChildFailedError as e:  # rank 0 said why, or `_FirstFailure` which process died first
+        first = min(e.failures.values(), key=lambda f: f.timestamp)
+        if first.exitcode < 0 and not getattr(args, 'max_restarts', 0) and args.command=='train':
+            print(f'ftkit {args.command}: with --max-restarts K, the processes restart after such a failure and continue from the last checkpoint.', file=sys.stderr)
+        return 128-first.exitcode if first.exitcode < 0 else first.exitcode or 1
     except SignalException as e: return 128+int(e.sigval)
     return 0
+
+class _FirstFailure(logging.Handler):
+    "The launcher's report of the process that failed first (then restarted, or the run ends), as one line of ftkit's"
+    def __init__(self, args): super().__init__(); self.args = args
+    def emit(self, rec):
+        if not str(rec.msg).startswith('failed (exitcode') or len(rec.args) < 2: return
+        code,local = int(rec.args[0]),rec.args[1]
+        where = f' on machine {self.args.node_rank}' if self.args.nnodes > 1 else ''
+        print(f'ftkit {self.args.command}: process {local}{where} ' + (f'was killed by {_signal_name(-code)}' if code < 0 else f'exited with status {code}') + '.', file=sys.stderr, flush=True)
+
+def _signal_name(n:int)->str:
+    try: return signal.Signals(n).name
+    except ValueError: return f'signal {n}'
+
 
 # %% ../nbs/09_cli.ipynb #de097730
 def command():

@@ -12,10 +12,11 @@ from fastcore.basics import patch
 
 
 # %% auto #0
-__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'DiskFullError', 'plural', 'cache_dir', 'parse_budget', 'atomic_path',
-           'file_size_limit', 'get_device', 'hub_reachable', 'seed_everything', 'rng_states', 'set_rng_states',
-           'world_size', 'rank', 'is_main', 'distributed_active', 'gather_objects', 'broadcast_object', 'one_process',
-           'Task', 'csv_columns', 'file_suffixes', 'infer_task', 'get_task', 'parse_weights']
+__all__ = ['FtkitError', 'MissingError', 'OfflineError', 'DiskFullError', 'plural', 'cache_dir', 'parse_budget', 'parse_grace',
+           'atomic_path', 'file_size_limit', 'get_device', 'hub_reachable', 'seed_everything', 'rng_states',
+           'set_rng_states', 'world_size', 'rank', 'is_main', 'distributed_active', 'gather_objects',
+           'broadcast_object', 'one_process', 'Task', 'csv_columns', 'file_suffixes', 'infer_task', 'get_task',
+           'parse_weights']
 
 # %% ../nbs/00_core.ipynb #95754eac
 class _Lazy:
@@ -77,6 +78,13 @@ def parse_budget(
         s = float(m[1]) * {'':1, 's':1, 'm':60, 'h':3600}[m[2]]
     if s <= 0: raise FtkitError(f"A budget must be positive, not {b!r}.")
     return s
+
+def parse_grace(
+    g, # Seconds (a number) or a duration such as '30s', '2m'; None: no limit
+)->float|None:
+    "Seconds of a grace period (`--grace`): how long a stop on SIGTERM may take to write its checkpoint"
+    try: return parse_budget(g)
+    except FtkitError: raise FtkitError(f"--grace is seconds or a duration such as 30s or 2m, not {g!r}.") from None
 
 
 # %% ../nbs/00_core.ipynb #662a0e44

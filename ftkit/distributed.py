@@ -4,7 +4,7 @@
 
 # %% ../nbs/02a_distributed.ipynb #f15d80df
 from __future__ import annotations
-import signal, time
+import os, signal, time
 from copy import deepcopy
 from contextlib import contextmanager
 from .core import world_size, rank, is_main, _comm_device, FtkitError
@@ -20,10 +20,19 @@ def init_distributed()->torch.device|None:
     "Join the process group the launcher set up, gloo on CPUs or NCCL on GPUs (chosen by Accelerate), and return this process's device (its own GPU, or the CPU); None, and nothing done, outside a launcher"
     if world_size()<=1: return None
     from accelerate import PartialState
+    _join_restarted()
     st = PartialState(cpu=not torch.cuda.is_available())  # (without `cpu`, Accelerate runs CPU processes each on its own: no process group, no DDP)
     if st.num_processes != world_size(): raise FtkitError(
         f"WORLD_SIZE says {world_size()} processes, but Accelerate set up {st.num_processes} ({st.distributed_type}): was Accelerate's state created before ftkit's, without cpu=True on a machine without GPUs?")
     return st.device
+
+def _join_restarted():
+    "In processes the elastic launcher restarted after a failure (`--max-restarts`), join the process group under keys of this attempt: the launcher's store still holds the addresses of the processes it replaced, which a process quicker to start than its peers would otherwise read (Accelerate then finds the group joined)"
+    attempt = int(os.environ.get('TORCHELASTIC_RESTART_COUNT', 0))
+    if attempt == 0 or torch.distributed.is_initialized(): return
+    store,r,n = next(torch.distributed.rendezvous('env://'))
+    if torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))  # (NCCL: each process its own GPU, as Accelerate sets it)
+    torch.distributed.init_process_group('nccl' if torch.cuda.is_available() else 'gloo', store=torch.distributed.PrefixStore(f'ftkit/attempt_{attempt}', store), rank=r, world_size=n)
 
 @patch
 @contextmanager

@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from . import __version__
-from .core import atomic_path, plural, seed_everything, get_task, infer_task, Task, DiskFullError, FtkitError, world_size, is_main, one_process
+from .core import atomic_path, plural, seed_everything, get_task, infer_task, Task, DiskFullError, FtkitError, world_size, is_main, one_process, parse_grace
 from .settings import TrainSettings, make_strategy, _settings, _TASK_FIELDS
 
 # %% auto #0
@@ -80,15 +80,16 @@ def _print_plan(s:TrainSettings, strategy, learn=None):
               (', frozen BatchNorm' if ph.freeze_bn else '') + ('' if ph.bn_stats else ', BatchNorm statistics kept') + (', lr_find' if ph.lr_find else ''), flush=True)
 
 # %% ../nbs/08c_run.ipynb #fc5b1d66
-def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
-    "Run `strategy` with the run's callbacks, writing a checkpoint every epoch; the `BestModel` that watched it"
+def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool, grace:float|None=None):
+    "Run `strategy` with the run's callbacks, writing a checkpoint every epoch (and, on a stop signal, after the running batch, within `grace` seconds); the `BestModel` that watched it"
     from ftkit.callbacks import PhaseBanner, NonFiniteLoss, Checkpoint, BestModel, graceful_stop, TrainingInterrupted
     from ftkit.adapt import L2SP
     ckpt = out/'checkpoint.pt'
     best = BestModel(s.monitor or 'valid_loss', patience=s.patience or None, restore=s.restore_best, fname=out/'best.safetensors')
-    cbs = [best, Checkpoint(ckpt, extra=dict(settings=asdict(s))), *([L2SP(s.l2sp)] if s.l2sp else []), *([PhaseBanner()] if progress else [])]
+    saver = Checkpoint(ckpt, extra=dict(settings=asdict(s)))
+    cbs = [best, saver, *([L2SP(s.l2sp)] if s.l2sp else []), *([PhaseBanner()] if progress else [])]
     try:
-        with graceful_stop() as stop, ExitStack() as quiet:
+        with graceful_stop(grace=grace) as stop, ExitStack() as quiet:
             if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
             elif not _interactive():  # a pipe, a log, CI: one line per epoch, not hundreds of redrawn bars
                 from fastai.learner import replacing_yield
@@ -98,16 +99,26 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool):
         if ck is not None and ck.get('complete'): best.replay(learn)  # the run had ended: no epoch ran, so take its record from the history
     except TrainingInterrupted as e:
         if not strategy.resumable: e.hint = f"{strategy.name} decides as it goes, so its runs are not resumable: run the same command again."; raise
-        e.hint = (f"The last complete epoch ({len(learn.history.rows)} of {strategy.total_epochs}) is saved in {ckpt}; continue with: ftkit train --resume {out}" + (f" --distributed {world_size()}" if world_size()>1 else '')
-                  if ckpt.exists() else "No epoch had finished, so there is nothing to resume: run the same command again.")
+        w = saver.written
+        saved = (None if w is None and not ckpt.exists() else f"The last complete epoch ({len(learn.history.rows)} of {strategy.total_epochs})" if w is None or not w['batch'] else
+                 f"Epoch {w['epochs']+1} of {strategy.total_epochs}, up to batch {w['batch']} of {w['n_batches']},")
+        e.hint = (f"{saved} is saved in {ckpt}; continue with: {_resume_command(out)}" if saved else "No epoch had finished, so there is nothing to resume: run the same command again.")
         raise
     except DiskFullError as e:  # the last checkpoint is intact: once there is room, the run continues from it
         if strategy.resumable and ckpt.exists():
-            e.msg = e.message(f"Once there is room, continue from the last complete epoch: ftkit train --resume {out}" + (f" --distributed {world_size()}" if world_size()>1 else ''))
+            e.msg = e.message(f"Once there is room, continue from the last checkpoint: {_resume_command(out)}")
         raise
     except NonFiniteLoss as e:
         raise NonFiniteLoss(f"{e.msg} " + (f"The checkpoint of the last complete epoch is kept in {ckpt}." if ckpt.exists() else "No epoch had finished.")) from None
     return best
+
+def _resume_command(out:Path)->str:
+    "The command that continues the run in `out`: on as many processes (and machines) as it ran on"
+    n = world_size()
+    if n == 1: return f"ftkit train --resume {out}"
+    nodes = int(os.environ.get('GROUP_WORLD_SIZE', 1))  # machines, as the launcher counts them
+    return f"ftkit train --resume {out} --distributed {n//nodes}" + (f" --nnodes {nodes} --node-rank R --rdzv-endpoint HOST:PORT (on each machine)" if nodes>1 else '')
+
 
 # %% ../nbs/08c_run.ipynb #d9affb5e
 def _since_start()->float|None:
@@ -153,7 +164,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
     m.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=s.arch,
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
              cached_features=getattr(learn, 'feature_cache', None) is not None, evaluated_on_cached_features=ev['preds'].cached,
-             resumed_after_epoch=len(ck['history']) if ck else None, strategy=strategy.to_dict(),
+             resumed_after_epoch=len(ck['history']) if ck else None, resumed_after_batch=(ck.get('batch') or None) if ck else None, strategy=strategy.to_dict(),
              epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or strategy.chose_by(learn) or 'valid_loss', best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
@@ -187,11 +198,26 @@ def _write_run(learn, strategy, s:TrainSettings, out:Path, m:dict, ev:dict, cloc
     clock('report')
 
 # %% ../nbs/08c_run.ipynb #75953f83
+def _restarted(data, resume, kwargs):
+    "The run folder to resume: `resume`; or, in processes the elastic launcher restarted after one of them failed (`--max-restarts`), the run's own folder once it holds a checkpoint"
+    if resume is not None or int(os.environ.get('TORCHELASTIC_RESTART_COUNT', 0)) == 0: return resume
+    out = Path(_settings(data, None, kwargs)[0].out)
+    return out if (out/'checkpoint.pt').exists() or (out/'checkpoint.prev.pt').exists() else None
+
+def _restart_line(ck)->str|None:
+    "What a run the launcher restarted says first: which restart, and where it continues from"
+    n = int(os.environ.get('TORCHELASTIC_RESTART_COUNT', 0))
+    if n == 0: return None
+    at = ("no epoch had finished, so the run starts again" if ck is None else f"continuing from its checkpoint, after epoch {len(ck['history'])}" if not ck.get('batch') else
+          f"continuing from its checkpoint, in epoch {len(ck['history'])+1} after batch {ck['batch']} of {ck['n_batches']}")
+    return f"Restart {n} of {os.environ.get('TORCHELASTIC_MAX_RESTARTS', n)} after a process of the run failed: {at}."
+
 def train(
     data=None,         # Image folder or CSV file (see `image_dls`); not needed with `resume`
     resume=None,       # The run folder of an interrupted `train`: continue it from its checkpoint, with its own settings
     progress:bool=True, # Show progress bars and the per-epoch table (a line per epoch where the output is not a terminal)
     verbose:bool=False, # Also print the settings in full and the strategy's phases
+    grace:float|str|None=30, # On SIGTERM or SIGINT, seconds the stop may take to save the run after the running batch (see `graceful_stop`); None: no limit
     **kwargs,          # Settings of a new run: the fields of `TrainSettings` (e.g. `arch`, `epochs`, `size`, `strategy`, `out`)
 )->dict:
     "Adapt a pretrained network to `data` with a strategy, evaluate it, and write the run folder `out`; returns the metrics"
@@ -199,7 +225,10 @@ def train(
     started = _since_start() if Path(sys.argv[0]).name=='ftkit' else None  # the process is the command: its start-up counts too
     import torch  # (inferring the task would import it: booked as an import, not as a check)
     clock('imports')
+    grace = parse_grace(grace)
+    resume = _restarted(data, resume, kwargs)
     s,ck = _settings(data, resume, kwargs)
+    if (line := _restart_line(ck)) and is_main(): print(line, file=sys.stderr, flush=True)
     out = Path(s.out)
     if is_main(): out.mkdir(parents=True, exist_ok=True)  # (with several processes, rank 0 writes every file)
     clock('checks')
@@ -209,7 +238,7 @@ def train(
     if verbose and is_main(): _print_plan(s, strategy, learn)
     if (note := _strategy_note(strategy)) and is_main(): print(note)
     start = time.perf_counter()
-    best = _fit(learn, strategy, s, out, ck, progress)
+    best = _fit(learn, strategy, s, out, ck, progress, grace)
     n = world_size()  # (inside `one_process` it reads 1)
     with one_process():  # the final model, the same on every process, evaluated in full by each (rank 0 writes)
         wall = time.perf_counter()-start

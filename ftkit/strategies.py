@@ -10,7 +10,7 @@ from dataclasses import dataclass, asdict
 from .core import set_rng_states, get_task, FtkitError, world_size, rank, distributed_active, broadcast_object
 from .imports import *
 from .features import FeatureCache, is_augmented
-from .callbacks import RunToken, data_loaders
+from .callbacks import RunToken, Checkpoint, data_loaders
 from .distributed import _memory_save
 
 # %% auto #0
@@ -67,6 +67,28 @@ class _SmoothLossFrom(Callback):
     def __init__(self, val, count): self.val,self.count = val,count
     def before_fit(self): self.recorder.smooth_loss.val,self.recorder.smooth_loss.count = self.val,self.count
 
+class _Skipping:
+    "Loader `dl` whose first `n` batches are drawn and passed over (their shuffling and augmentation drawn as before), the random states then set to `rng_now`"
+    def __init__(self, dl, n:int, rng_now:dict, loaders:list): self.dl,self.skipped,self.rng_now,self.loaders = dl,n,rng_now,loaders
+    def __len__(self): return len(self.dl)
+    def __getattr__(self, k): return getattr(self.dl, k)
+    def __iter__(self):
+        it = iter(self.dl)
+        for _ in range(self.skipped): next(it)
+        set_rng_states(self.rng_now, *self.loaders)
+        yield from it
+
+class _SkipBatches(Callback):
+    "Continue a run stopped mid-epoch (see `Checkpoint`): epoch `epoch` starts from the random state it started from (`rng`), passes over the `n` batches it had trained, and goes on from the random state of the stop (`rng_now`), its schedule `n` batches further on"
+    order = Checkpoint.order-1  # before `Checkpoint` reads where the epoch starts from
+    def __init__(self, epoch:int, n:int, rng:dict, rng_now:dict): self.at,self.n,self.rng,self.rng_now = epoch,n,rng,rng_now
+    def before_train(self):
+        if self.epoch != self.at: return
+        loaders = data_loaders(self.dls)
+        set_rng_states(self.rng, *loaders)
+        self.learn.dl = _Skipping(self.learn.dl, self.n, self.rng_now, loaders)
+        self.learn.pct_train += self.n/(len(self.learn.dl)*self.n_epoch); self.learn.train_iter += self.n  # (fastai's `TrainEvalCallback` has set where the epoch starts)
+
 def _eval_frozen(m:nn.Module):
     "Put every largest sub-module of `m` whose parameters are all frozen in eval mode"
     ps = list(m.parameters())
@@ -90,7 +112,7 @@ class BnEval(Callback):
 def fit_phase(self:Learner, ph:Phase, cbs=None,
     cache:bool|None=None, # Train a head-only phase with frozen BatchNorm on cached features; None: unless the data is augmented
     views:int=1,          # Augmented passes cached over the training set, when `cache` and augmentation are both on
-    resume:dict|None=None, # Continue this phase: `epoch` (epochs already done), `opt` (optimizer state) and `rng` (`rng_states`)
+    resume:dict|None=None, # Continue this phase: `epoch` (epochs already done), `opt` (optimizer state) and `rng` (`rng_states`); mid-epoch, also `batch` (its batches done) and `rng_now` (the random states then)
 ):
     "Train `ph.groups` groups of `self` for `ph.epochs` epochs, on `ph`'s schedule"
     if resume is not None: set_rng_states(resume['rng'], *data_loaders(self.dls))
@@ -114,6 +136,7 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
                 if resume['frozen_idx'] != self.opt.frozen_idx: raise FtkitError(f"The checkpoint's optimizer had {resume['frozen_idx']} frozen groups, this phase has {self.opt.frozen_idx}: it belongs to another strategy or architecture.")
                 self.opt.load_state_dict(resume['opt'])
                 if resume.get('smooth_loss') is not None and hasattr(self, 'recorder'): cbs = cbs + _SmoothLossFrom(*resume['smooth_loss'])
+                if resume.get('batch'): cbs = cbs + _SkipBatches(start, resume['batch'], resume['rng'], resume['rng_now'])
             lrs = ph.lrs(n)
             if ph.schedule=='one_cycle': self.fit_one_cycle(ph.epochs, lrs, pct_start=ph.pct_start, div=ph.div, cbs=cbs, start_epoch=start)
             elif ph.schedule=='stlr': self.fit(ph.epochs, cbs=cbs+ParamScheduler({'lr': _stlr(lrs, ph.pct_start)}), start_epoch=start)
@@ -297,6 +320,7 @@ def _resume(learn, s, phases, ck):
     if ck.get('world_size', 1) != world_size(): raise FtkitError(
         f"The checkpoint is of a run on {ck.get('world_size', 1)} process(es), and this is {world_size()}: resume it on {ck.get('world_size', 1)}, as each process's share of the data and random state continue from it.")
     if world_size()>1: ck = {**ck, 'rng':[ck['rng'], *ck['rng_ranks']][rank()]}  # this process's own
+    if world_size()>1 and ck.get('batch'): ck['rng_now'] = [ck['rng_now'], *ck['rng_now_ranks']][rank()]
     learn.model.load_state_dict(ck['model'])
     if hasattr(learn, 'history'): learn.history.rows = [dict(r) for r in ck['history']]
     learn.phases_run = [Phase(**d) for d in ck['phases_run']]
@@ -311,7 +335,7 @@ def _resume(learn, s, phases, ck):
         learn.phases_run.append(Phase(**ck['phase_spec']))
         return i+1,dict(epoch=0, rng=ck['rng'])
     phases[i] = Phase(**ck['phase_spec'])
-    return i,dict(epoch=e, opt=ck['opt'], rng=ck['rng'], frozen_idx=ck['frozen_idx'], smooth_loss=ck.get('smooth_loss'))
+    return i,dict(epoch=e, opt=ck['opt'], rng=ck['rng'], frozen_idx=ck['frozen_idx'], smooth_loss=ck.get('smooth_loss'), batch=ck.get('batch', 0), rng_now=ck.get('rng_now'))
 
 # %% ../nbs/04_strategies.ipynb #8e9de4af
 def param_groups_by_name(learn:Learner)->dict:

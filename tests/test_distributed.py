@@ -17,6 +17,8 @@ TOLERANCE = 0.1
 def ftkit(*args, **kw):
     return subprocess.run([str(BIN/'ftkit'), *map(str, args)], capture_output=True, text=True, timeout=900, **kw)
 
+ENV = {**os.environ, 'OMP_NUM_THREADS':'1'}  # one thread per process, whatever the machine: the runs compared below compute alike
+
 def sample():
     from ftkit.vision.data import sample_data
     return sample_data()
@@ -78,10 +80,27 @@ def test_python_api_under_torchrun_writes_on_rank_0_only(tmp_path):
     wrote = {Path(l).name for l in (tmp_path/'writes0.txt').read_text().split()}
     assert {'checkpoint.pt', 'best.safetensors', 'history.csv', 'metrics.json', 'model.safetensors', 'confusion.png'} <= wrote, wrote
 
-def test_interrupted_run_resumes_on_the_same_number_of_processes(tmp_path):
-    args = ('train', sample(), '--size', '32', '--strategy', 'fine_tune', '--epochs', '3', '--seed', '1', '--distributed', '2')
+# fine_tune for 3 epochs on 2 processes: the run every fault below is measured against
+RUN = ('train', '--size', '32', '--strategy', 'fine_tune', '--epochs', '3', '--seed', '1')
+
+@pytest.fixture(scope='module')
+def reference(tmp_path_factory):
+    "The run on 2 local processes, uninterrupted"
+    out = tmp_path_factory.mktemp('ref')/'run'
+    r = ftkit(*RUN, sample(), '--distributed', '2', '--out', out, '-q', env=ENV)
+    assert r.returncode == 0, r.stderr
+    return out
+
+def same_run(a:Path, b:Path):
+    "Runs `a` and `b` have the same history, epoch by epoch, and the same final figures"
+    pd.testing.assert_frame_equal(pd.read_csv(a/'history.csv').drop(columns='time'), pd.read_csv(b/'history.csv').drop(columns='time'), atol=1e-5)
+    ma,mb = (json.loads((d/'metrics.json').read_text()) for d in (a, b))
+    for k in ('accuracy', 'f1_macro', 'valid_loss', 'restored_epoch'): assert abs(ma[k]-mb[k]) < 1e-5, (k, ma[k], mb[k])
+
+def test_interrupted_run_resumes_on_the_same_number_of_processes(reference, tmp_path):
+    args = (*RUN, sample(), '--distributed', '2')
     out = tmp_path/'run'
-    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     t = time.time()
     while not (out/'checkpoint.pt').exists() and time.time()-t < 600 and p.poll() is None: time.sleep(0.05)
     assert p.poll() is None, p.communicate()
@@ -95,15 +114,62 @@ def test_interrupted_run_resumes_on_the_same_number_of_processes(tmp_path):
     # a different number of processes is refused, with the command that works
     r = ftkit('train', '--resume', out)
     assert r.returncode == 2 and 'trained on 2 processes' in r.stderr and '--distributed 2' in r.stderr, r.stderr
-    r = ftkit('train', '--resume', out, '--distributed', '2', '-q')
+    r = ftkit('train', '--resume', out, '--distributed', '2', '-q', env=ENV)
     assert r.returncode == 0, r.stderr
     m = json.loads((out/'metrics.json').read_text())
     assert m['resumed_after_epoch'] == done and m['epochs_run'] == 3
     # the resumed run is the run that was not interrupted: every process's random state and the optimizer's continue exactly
-    ref = ftkit(*args, '--out', tmp_path/'ref', '-q')
-    assert ref.returncode == 0, ref.stderr
-    a,b = pd.read_csv(out/'history.csv'),pd.read_csv(tmp_path/'ref'/'history.csv')
-    pd.testing.assert_frame_equal(a.drop(columns='time'), b.drop(columns='time'), atol=1e-5)
+    same_run(out, reference)
+
+def children(pid:int)->dict:
+    "The processes `pid` started, by the rank the launcher gave them"
+    res = {}
+    for d in Path('/proc').iterdir():
+        try:
+            if not d.name.isdigit() or int((d/'stat').read_text().rsplit(')', 1)[1].split()[1]) != pid: continue
+            env = dict(e.split('=', 1) for e in (d/'environ').read_text().split('\0') if '=' in e)
+        except OSError: continue
+        if 'RANK' in env: res[int(env['RANK'])] = int(d.name)
+    return res
+
+def kill_rank_1_in_epoch_2(args, out:Path):
+    "Run `ftkit *args --out out` on 2 processes, SIGKILL rank 1 once the first epoch's checkpoint is written: the command's exit status and stderr"
+    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    t = time.time()
+    while not (out/'checkpoint.pt.sha256').exists() and time.time()-t < 600 and p.poll() is None: time.sleep(0.02)
+    ranks = children(p.pid)
+    assert p.poll() is None and sorted(ranks) == [0, 1], (ranks, p.poll())
+    os.kill(ranks[1], signal.SIGKILL)
+    _,e = p.communicate(timeout=600)
+    return p.returncode,e
+
+def test_a_killed_process_is_restarted_and_the_run_continues(reference, tmp_path):
+    "SIGKILL of rank 1 in epoch 2: without --max-restarts the run ends, saying how to survive it; with --max-restarts 1 the launcher restarts both processes, which continue from the checkpoint to the uninterrupted run's figures"
+    rc,e = kill_rank_1_in_epoch_2((*RUN, sample(), '--distributed', '2'), tmp_path/'once')
+    assert rc == 137 and 'process 1 was killed by SIGKILL' in e and 'with --max-restarts K' in e and 'Traceback' not in e, e
+    out = tmp_path/'restarted'
+    rc,e = kill_rank_1_in_epoch_2((*RUN, sample(), '--distributed', '2', '--max-restarts', '1'), out)
+    assert rc == 0, e
+    assert 'process 1 was killed by SIGKILL' in e and 'Restart 1 of 1 after a process of the run failed: continuing from its checkpoint, after epoch 1' in e and 'Traceback' not in e, e
+    m = json.loads((out/'metrics.json').read_text())
+    assert m['resumed_after_epoch'] == 1 and m['processes'] == 2  # continued from the checkpoint, not started again
+    same_run(out, reference)
+
+def free_port()->int:
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def test_two_machines_of_one_process_each_match_two_local_processes(reference, tmp_path):
+    "Two `ftkit train` commands, as on two machines, rendezvousing over TCP: machine 0 holds rank 0 and writes the run; the figures are those of 2 local processes"
+    port = free_port()
+    procs = [subprocess.Popen([str(BIN/'ftkit'), *RUN, sample(), '--nnodes', '2', '--node-rank', str(r), '--rdzv-endpoint', f'127.0.0.1:{port}', '--out', str(tmp_path/f'node{r}'), '-q'],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for r in (0, 1)]
+    res = [p.communicate(timeout=900) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], res
+    assert not (tmp_path/'node1').exists()  # machine 1 wrote nothing
+    m = json.loads((tmp_path/'node0'/'metrics.json').read_text())
+    assert m['processes'] == 2 and 'Validation metrics' in res[0][0] and res[1][0] == ''
+    same_run(tmp_path/'node0', reference)
 
 def test_text_on_two_processes(tmp_path):
     from ftkit.text.model import sample_text

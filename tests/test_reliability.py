@@ -2,7 +2,7 @@
 import json, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
-import pytest
+import pytest, torch
 from ftkit.vision.data import sample_data
 
 BIN = Path(sys.executable).parent
@@ -13,13 +13,20 @@ def ftkit(*args):
 
 def history(d): return pd.read_csv(d/'history.csv').drop(columns='time')
 
-def interrupt_after(args, out:Path, epochs:int, sig=signal.SIGINT):
-    "Run `ftkit *args --out out` and send it `sig` once `epochs` epochs are in its history.csv: its exit status and stderr"
-    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def checkpointed(out:Path, epochs:int)->bool:
+    "The run in `out` has written the checkpoint of its epoch `epochs` in full: history.csv has that epoch, and the checkpoint's checksum (written last) came after it"
+    h,s = out/'history.csv',out/'checkpoint.pt.sha256'
+    try: return len(h.read_text().strip().splitlines()) > epochs and s.stat().st_mtime_ns >= h.stat().st_mtime_ns
+    except FileNotFoundError: return False
+
+def interrupt_after(args, out:Path, epochs:int, sig=signal.SIGINT, grace=None):
+    "Run `ftkit *args --out out` and send it `sig` once the checkpoint of `epochs` epochs is written, early in the next epoch: its exit status and stderr"
+    p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out), *(['--grace', grace] if grace else [])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time()+600
-    while not ((out/'history.csv').exists() and len((out/'history.csv').read_text().strip().splitlines()) > epochs):
+    while not checkpointed(out, epochs):
         assert p.poll() is None and time.time() < deadline, p.communicate()
-        time.sleep(0.05)
+        time.sleep(0.02)
+    time.sleep(0.1)  # past the end of the epoch (a signal there stops with the epoch's own checkpoint), into the next one's first batches
     p.send_signal(sig)
     _,err = p.communicate(timeout=300)
     return p.returncode,err
@@ -47,19 +54,32 @@ def uninterrupted(tmp_path_factory, ARGS):
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_then_resume_equals_uninterrupted(ARGS, uninterrupted, tmp_path, sig):
     out = tmp_path/'b'
-    # Two epochs done (the frozen one and the first with everything training): stop it in the third, mid-phase, two more to go
+    # Two epochs done (the frozen one and the first with everything training): stop it early in the third, mid-phase, two more to go
     rc,err = interrupt_after(ARGS, out, 2, sig)
     assert rc == 128+sig, err
     assert 'ftkit train --resume' in err and 'Traceback' not in err, err
-    assert 'last complete epoch (2 of 5)' in err, err
-    assert (out/'checkpoint.pt').exists() and not (out/'model.safetensors').exists()
+    assert 'Epoch 3 of 5, up to batch ' in err, err  # saved after the running batch, mid-epoch
+    ck = torch.load(out/'checkpoint.pt', weights_only=True)
+    assert (len(ck['history']), ck['epoch']) == (2, 1) and 1 <= ck['batch'] < ck['n_batches'], (ck['epoch'], ck['batch'])
+    assert not (out/'model.safetensors').exists()
     r = ftkit('train', '--resume', out, '--quiet')
     assert r.returncode == 0, r.stderr
     a,b = (json.loads((d/'metrics.json').read_text()) for d in (uninterrupted, out))
     assert {k:a[k] for k in METRICS} == {k:b[k] for k in METRICS}
-    assert b['resumed_after_epoch'] == 2 and a['resumed_after_epoch'] is None
-    pd.testing.assert_frame_equal(history(uninterrupted), history(out))
+    assert (b['resumed_after_epoch'], b['resumed_after_batch']) == (2, ck['batch']) and a['resumed_after_epoch'] is None
+    pd.testing.assert_frame_equal(history(uninterrupted), history(out))  # the third epoch, half of it trained before the stop, as if never stopped
     assert not (out/'checkpoint.pt').exists() and not (out/'best.safetensors').exists()  # a finished run keeps its model, not its checkpoints
+
+def test_a_stop_past_its_grace_period_exits_with_the_last_checkpoint(ARGS, uninterrupted, tmp_path):
+    "SIGTERM with a grace period shorter than a batch: the process exits at once with 143, the epoch's checkpoint kept; the resume continues after it"
+    out = tmp_path/'g'
+    rc,err = interrupt_after(ARGS, out, 2, signal.SIGTERM, grace='0.001s')
+    assert rc == 143 and 'took longer than the grace period (0.001 s)' in err and 'Traceback' not in err, err
+    ck = torch.load(out/'checkpoint.pt', weights_only=True)
+    assert (len(ck['history']), ck['batch']) == (2, 0)
+    r = ftkit('train', '--resume', out, '--quiet')
+    assert r.returncode == 0, r.stderr
+    same_as_uninterrupted(uninterrupted, out, 2)
 
 def same_as_uninterrupted(uninterrupted, out, after:int):
     "The resumed run in `out` ended with the uninterrupted run's figures and history, and kept no checkpoint"
@@ -79,8 +99,8 @@ def test_a_truncated_checkpoint_resumes_from_the_one_before(ARGS, uninterrupted,
     ck.write_bytes(ck.read_bytes()[:ck.stat().st_size//2])
     r = ftkit('train', '--resume', out, '--quiet')
     assert r.returncode == 0, r.stderr
-    assert 'checkpoint.pt does not match its checksum' in r.stderr and 'Resuming from the checkpoint before it (checkpoint.prev.pt), after epoch 1' in r.stderr, r.stderr
-    same_as_uninterrupted(uninterrupted, out, 1)
+    assert 'checkpoint.pt does not match its checksum' in r.stderr and 'Resuming from the checkpoint before it (checkpoint.prev.pt), after epoch 2' in r.stderr, r.stderr
+    same_as_uninterrupted(uninterrupted, out, 2)  # the one before the stop's own (mid-epoch 3): the end of epoch 2
 
 def _limit_files(n:int):
     "In the child process: no file over `n` bytes, a write beyond failing as on a full disk"
@@ -180,7 +200,7 @@ def new_task_data(task):
 
 @pytest.mark.parametrize('task', ['segmentation', 'multilabel'])
 def test_new_tasks_resume_and_stop_early(task, tmp_path):
-    "Gradual unfreezing of a U-Net, and of a multi-label network, watched by the task's main figure: stopped in its third epoch and resumed, it ends where the uninterrupted run ends"
+    "Gradual unfreezing of a U-Net, and of a multi-label network, watched by the task's main figure: stopped early in its third epoch and resumed mid-epoch, it ends where the uninterrupted run ends"
     data,monitor = new_task_data(task)
     args = ['train', str(data), '--size', '32', '--strategy', 'gradual', '--epochs', '4', '--seed', '1', '--monitor', monitor, '--quiet']
     a = tmp_path/'a'
@@ -188,13 +208,13 @@ def test_new_tasks_resume_and_stop_early(task, tmp_path):
     assert r.returncode == 0, r.stderr
     out = tmp_path/'b'
     rc,err = interrupt_after(args, out, 2)
-    assert rc == 130 and 'last complete epoch (2 of 4)' in err, err
+    assert rc == 130 and 'Epoch 3 of 4, up to batch ' in err, err  # mid-epoch
     r = ftkit('train', '--resume', out, '--quiet')
     assert r.returncode == 0, r.stderr
     ma,mb = (json.loads((d/'metrics.json').read_text()) for d in (a, out))
     keys = [k for k in ma if k in ('valid_loss', monitor, 'pixel_accuracy', 'dice', 'f1_micro', 'f1_macro', 'threshold', 'per_class', 'best_epoch', 'restored_epoch', 'stopped_epoch')]
     assert len(keys) >= 7 and {k:ma[k] for k in keys} == {k:mb[k] for k in keys}
-    assert mb['resumed_after_epoch'] == 2 and ma['monitor'] == monitor
+    assert mb['resumed_after_epoch'] == 2 and mb['resumed_after_batch'] >= 1 and ma['monitor'] == monitor
     h = history(a)
     pd.testing.assert_frame_equal(h, history(out))
     assert h.trainable_groups.is_monotonic_increasing and h.trainable_groups.iloc[0] < h.trainable_groups.iloc[-1]  # unfrozen a stage group at a time
