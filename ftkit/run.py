@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from . import __version__
-from .core import atomic_path, plural, seed_everything, get_task, infer_task, Task, DiskFullError, FtkitError, world_size, is_main, one_process, parse_grace
+from .core import atomic_path, plural, seed_everything, get_task, infer_task, Task, DiskFullError, FtkitError, world_size, is_main, one_process, gather_objects, parse_grace
 from .settings import TrainSettings, make_strategy, _settings, _TASK_FIELDS
 
 # %% auto #0
@@ -199,10 +199,19 @@ def _write_run(learn, strategy, s:TrainSettings, out:Path, m:dict, ev:dict, cloc
 
 # %% ../nbs/08c_run.ipynb #75953f83
 def _restarted(data, resume, kwargs):
-    "The run folder to resume: `resume`; or, in processes the elastic launcher restarted after one of them failed (`--max-restarts`), the run's own folder once it holds a checkpoint"
-    if resume is not None or int(os.environ.get('TORCHELASTIC_RESTART_COUNT', 0)) == 0: return resume
-    out = Path(_settings(data, None, kwargs)[0].out)
-    return out if (out/'checkpoint.pt').exists() or (out/'checkpoint.prev.pt').exists() else None
+    "The run folder to resume: `resume`; or, in processes the elastic launcher restarted after one of them failed (`--max-restarts`), the run's own folder once it holds a checkpoint. With several processes, every one must see it (on several machines: the run folder on storage they share)"
+    restart = int(os.environ.get('TORCHELASTIC_RESTART_COUNT', 0))
+    folder = Path(_settings(data, None, kwargs)[0].out) if resume is None and restart else resume  # (None on every process, or a folder on every one)
+    if folder is None: return None
+    ck = Path(folder)/'checkpoint.pt'
+    seen = [ck.exists() or ck.with_name('checkpoint.prev.pt').exists()]
+    if world_size() > 1:
+        from ftkit.distributed import init_distributed  # the processes join their group now, to compare what they see before any reads it
+        init_distributed(); seen = gather_objects(seen[0])
+    if any(seen) and not all(seen): raise FtkitError(
+        f"Only some processes see the checkpoint in {folder} (not process {', '.join(str(r) for r,v in enumerate(seen) if not v)}): each one reads it to continue the run, "
+        "so with several machines put the run folder (--out) on storage they all see.")
+    return resume if resume is not None else folder if all(seen) else None
 
 def _restart_line(ck)->str|None:
     "What a run the launcher restarted says first: which restart, and where it continues from"

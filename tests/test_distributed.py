@@ -102,22 +102,24 @@ def test_interrupted_run_resumes_on_the_same_number_of_processes(reference, tmp_
     out = tmp_path/'run'
     p = subprocess.Popen([str(BIN/'ftkit'), *args, '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     t = time.time()
-    while not (out/'checkpoint.pt').exists() and time.time()-t < 600 and p.poll() is None: time.sleep(0.05)
+    while not (out/'checkpoint.pt.sha256').exists() and time.time()-t < 600 and p.poll() is None: time.sleep(0.02)
+    time.sleep(0.1)  # into the second epoch's first batches
     assert p.poll() is None, p.communicate()
     p.send_signal(signal.SIGINT)  # to the launcher, as `kill -INT` would: it forwards the signal to both processes
     o,e = p.communicate(timeout=600)
     assert p.returncode == 130, (o, e)
     assert e.count('Training interrupted by SIGINT') == 1, e  # both stopped after the same batch; rank 0 said so
+    assert 'Epoch 2 of 3, up to batch ' in e, e  # and saved the run there, mid-epoch: each process's loader position and random states
     assert f'ftkit train --resume {out} --distributed 2' in e and 'Traceback' not in e, e
     done = len(pd.read_csv(out/'history.csv'))
-    assert 1 <= done < 3 and not (out/'metrics.json').exists()
+    assert done == 1 and not (out/'metrics.json').exists()
     # a different number of processes is refused, with the command that works
     r = ftkit('train', '--resume', out)
     assert r.returncode == 2 and 'trained on 2 processes' in r.stderr and '--distributed 2' in r.stderr, r.stderr
     r = ftkit('train', '--resume', out, '--distributed', '2', '-q', env=ENV)
     assert r.returncode == 0, r.stderr
     m = json.loads((out/'metrics.json').read_text())
-    assert m['resumed_after_epoch'] == done and m['epochs_run'] == 3
+    assert m['resumed_after_epoch'] == done == 1 and m['resumed_after_batch'] >= 1 and m['epochs_run'] == 3
     # the resumed run is the run that was not interrupted: every process's random state and the optimizer's continue exactly
     same_run(out, reference)
 
@@ -159,17 +161,44 @@ def free_port()->int:
     import socket
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
+def two_machines(tmp_path, outs, *extra):
+    "`ftkit train` twice, as on machines 0 and 1 of one run, each one process, rendezvousing over TCP at a free port; writing to `outs[0]` and `outs[1]`"
+    port = free_port()
+    return [subprocess.Popen([str(BIN/'ftkit'), *RUN, sample(), '--nnodes', '2', '--node-rank', str(r), '--rdzv-endpoint', f'127.0.0.1:{port}', '--out', str(outs[r]), '-q', *extra],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for r in (0, 1)]
+
+def kill_machine_1_in_epoch_2(procs, out:Path)->list:
+    "SIGKILL the process of machine 1 once the first epoch's checkpoint is in `out`; each command's (exit status, stdout, stderr)"
+    t = time.time()
+    while not (out/'checkpoint.pt.sha256').exists() and time.time()-t < 600 and procs[0].poll() is None: time.sleep(0.02)
+    ranks = children(procs[1].pid)
+    assert list(ranks) == [1], ranks
+    os.kill(ranks[1], signal.SIGKILL)
+    outs = [p.communicate(timeout=900) for p in procs]
+    return [(p.returncode, *o) for p,o in zip(procs, outs)]
+
 def test_two_machines_of_one_process_each_match_two_local_processes(reference, tmp_path):
     "Two `ftkit train` commands, as on two machines, rendezvousing over TCP: machine 0 holds rank 0 and writes the run; the figures are those of 2 local processes"
-    port = free_port()
-    procs = [subprocess.Popen([str(BIN/'ftkit'), *RUN, sample(), '--nnodes', '2', '--node-rank', str(r), '--rdzv-endpoint', f'127.0.0.1:{port}', '--out', str(tmp_path/f'node{r}'), '-q'],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for r in (0, 1)]
+    procs = two_machines(tmp_path, [tmp_path/'node0', tmp_path/'node1'])
     res = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], res
     assert not (tmp_path/'node1').exists()  # machine 1 wrote nothing
     m = json.loads((tmp_path/'node0'/'metrics.json').read_text())
     assert m['processes'] == 2 and 'Validation metrics' in res[0][0] and res[1][0] == ''
     same_run(tmp_path/'node0', reference)
+
+def test_two_machines_restart_from_the_run_folder_they_share(reference, tmp_path):
+    "A machine's process killed in epoch 2, with --max-restarts 1: both machines restart theirs, which continue from the run folder they share to the figures of 2 local processes; a run folder only machine 0 sees is refused in one line"
+    out = tmp_path/'shared'
+    res = kill_machine_1_in_epoch_2(two_machines(tmp_path, [out, out], '--max-restarts', '1'), out)
+    assert [r[0] for r in res] == [0, 0], res
+    assert 'Restart 1 of 1 after a process of the run failed: continuing from its checkpoint, after epoch 1' in res[0][2] and 'process 0 on machine 1 was killed by SIGKILL' in res[1][2], res
+    assert json.loads((out/'metrics.json').read_text())['resumed_after_epoch'] == 1
+    same_run(out, reference)
+    # each machine with a folder of its own: the restarted processes see the checkpoint on machine 0 only, and say so
+    own = [tmp_path/'own0', tmp_path/'own1']
+    res = kill_machine_1_in_epoch_2(two_machines(tmp_path, own, '--max-restarts', '1'), own[0])
+    assert [r[0] for r in res] == [2, 2] and 'Only some processes see the checkpoint' in res[0][2] and 'storage they all see' in res[0][2] and 'Traceback' not in res[0][2], res
 
 def test_text_on_two_processes(tmp_path):
     from ftkit.text.model import sample_text
