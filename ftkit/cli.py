@@ -28,8 +28,10 @@ _EPILOG = """examples:
                                               let ftkit choose how to adapt, within two minutes of training
   ftkit train photos/ --aug standard --balance weights --epochs 10 --patience 3
                                               augment, weight the loss by class, stop when it stops improving
-  ftkit train --resume runs/photos            continue a run stopped with Ctrl-C, from its last complete epoch
+  ftkit train --resume runs/photos            continue a run stopped with Ctrl-C or SIGTERM, from the batch it stopped after
   ftkit train photos/ --distributed 2         train on 2 processes (CPUs or GPUs); --bs is the batch over all of them
+  ftkit train photos/ --distributed 4 --max-restarts 3
+                                              restart the processes when one dies, continuing from the last checkpoint
   ftkit compare photos/ --strategies feature_extract,fine_tune,scratch --fractions 0.1,0.5,1
   ftkit predict runs/photos new_photos/ --format json
   ftkit predict runs/scenes new_photos/ --out masks/
@@ -129,7 +131,7 @@ def parser()->argparse.ArgumentParser:
         epilog=_EPILOG)
     t.add_argument('data', nargs='?', help=_DATA_HELP + ' (not needed with --resume)')
     _train_args(t)
-    t.add_argument('--resume', metavar='DIR', default=None, help='continue the interrupted run in DIR (its --out) from its last complete epoch, with its own settings')
+    t.add_argument('--resume', metavar='DIR', default=None, help='continue the interrupted run in DIR (its --out) from its checkpoint (the batch a stop signal ended, or the last complete epoch), with its own settings')
     c = sub.add_parser('compare', help='compare strategies (and training-set sizes) on your images or texts', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Run several strategies on DATA with the same split, seeds and epoch budget; write comparison.csv (one row per run), summary.csv (mean and std over seeds), comparison.png and, with several --fractions, learning_curve.png to --out.',
         epilog=_EPILOG)
