@@ -14,6 +14,8 @@ Targets (the issue's): auto's accuracy at least the best fixed strategy's minus 
 time of the default run and no more than plain fastai `fine_tune(3)`'s; never below its own probe (its choice says so).
 Fixed strategies run as `ftkit train` runs them by default: they restore their best epoch by validation loss, that is on
 the validation set the accuracy is reported on; auto never looks at it.
+auto-kept is auto with continue_on='kept' (its continuation on the training items left after the carve, watched on the selection split,
+as auto ran before), to measure what training the fine-tuned winner on the selection items too adds.
 Run: .venv/bin/python benchmarks/auto.py [--only sample,fashion,elpv,tweets] [--seeds 0,1,2] [--runs auto,...] [--out benchmarks/auto]
 """
 import argparse, csv, json, shutil, subprocess, sys, tempfile, time, zipfile
@@ -47,8 +49,12 @@ def elpv_folder(dest)->Path:
     (dest/'.complete').write_text('ok')
     return dest
 
-def ftkit_run(data, out, opts, seed=0):
-    wall,_ = _timed([BIN/'ftkit', 'train', data, '--out', out, '--quiet', '--seed', seed, *opts])
+# `auto` as it was before its continuation trained on the selection split too: for the measurement of what that adds
+KEPT = "import ftkit.auto as a; i = a.Auto.__init__; a.Auto.__init__ = lambda self, *p, **k: i(self, *p, **{'continue_on':'kept', **k}); from ftkit.cli import command; command()"
+
+def ftkit_run(data, out, opts, seed=0, kept=False):
+    cmd = [sys.executable, '-c', KEPT] if kept else [BIN/'ftkit']
+    wall,_ = _timed([*cmd, 'train', data, '--out', out, '--quiet', '--seed', seed, *opts])
     m = json.loads((Path(out)/'metrics.json').read_text())
     return dict(wall_s=wall, accuracy=m['accuracy'], f1_macro=m['f1_macro'], chosen=m.get('auto', {}).get('chosen'), reason=m.get('auto', {}).get('reason'),
                 probe=max((t['accuracy'] for t in m.get('auto', {}).get('tries', []) if t['stage']=='probe' and t.get('chosen')), default=None))
@@ -72,11 +78,11 @@ def main(a):
     for name in a.only:
         data,size,kind = sets[name]
         opts = ['--size', size] if size else []
-        runs = [(r,o) for r,o in [('auto', ['--strategy', 'auto'])] + [(s, ['--strategy', s]) for s in FIXED] if r in a.runs]
+        runs = [(r,o) for r,o in [('auto', ['--strategy', 'auto']), ('auto-kept', ['--strategy', 'auto'])] + [(s, ['--strategy', s]) for s in FIXED] if r in a.runs]
         for seed in a.seeds:
             for run,o in runs:
                 if run=='scratch' and seed!=a.seeds[0]: continue
-                r = ftkit_run(data, tmp/f'{name}_{run}_{seed}', [*opts, *o], seed)
+                r = ftkit_run(data, tmp/f'{name}_{run}_{seed}', [*opts, *o], seed, kept=run=='auto-kept')
                 rows.append(dict(dataset=name, run=f'ftkit train --strategy {run}', seed=seed, **r)); print(rows[-1], flush=True)
         if 'anchor' not in a.runs: continue
         if kind=='image': r = fastai_run(data, size); label = 'plain fastai fine_tune(3)'
@@ -84,7 +90,7 @@ def main(a):
         rows.append(dict(dataset=name, run=label, seed=a.seeds[0], **r)); print(rows[-1], flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
     out = Path(a.out)
-    if set(a.runs) != {'auto', *FIXED, 'anchor'} and out.with_suffix('.csv').exists():  # some runs again: they replace their rows of the last results
+    if set(a.runs) != {'auto', 'auto-kept', *FIXED, 'anchor'} and out.with_suffix('.csv').exists():  # some runs again: they replace their rows of the last results
         with open(out.with_suffix('.csv')) as f: old = list(csv.DictReader(f))
         new = {(r['dataset'], r['run']) for r in rows}
         keep = [r for r in old if (r['dataset'], r['run']) not in new]
@@ -96,7 +102,7 @@ def main(a):
 
 def _order(run):
     "auto first, then the fixed strategies, then the anchor"
-    names = ['auto', *FIXED]
+    names = ['auto', 'auto-kept', *FIXED]
     return next((i for i,n in enumerate(names) if run.endswith(' '+n)), len(names))
 
 def _stats(rs, k):
@@ -117,16 +123,17 @@ def table(rows)->str:
             lines.append(f"| {d} | {run} | {len(v)} | {fmt(*_stats(v, 'accuracy'))} | {fmt(*_stats(v, 'f1_macro'))} | {wall[run]:.1f} | {wall[run]/default:.2f} | {wall[run]/anchor:.2f} |")
         acc = {run:_stats(v, 'accuracy')[0] for run,v in by.items()}
         best = max((run for run in by if any(run.endswith(' '+s) for s in FIXED)), key=acc.get)
-        auto = 'ftkit train --strategy auto'
-        chosen = ', '.join(f"{r['chosen']}" for r in by[auto])
-        lines.append(f"| {d} | *auto vs the best fixed ({best.split()[-1]}); auto chose {chosen}* | | {100*(acc[auto]-acc[best]):+.1f} points | | {wall[auto]/default:.2f} of default | | {wall[auto]/anchor:.2f} of anchor |")
+        for auto in ('ftkit train --strategy auto', 'ftkit train --strategy auto-kept'):
+            if auto not in by: continue
+            chosen = ', '.join(f"{r['chosen']}" for r in by[auto])
+            lines.append(f"| {d} | *{auto.split()[-1]} vs the best fixed ({best.split()[-1]}); it chose {chosen}* | | {100*(acc[auto]-acc[best]):+.1f} points | | {wall[auto]/default:.2f} of default | | {wall[auto]/anchor:.2f} of anchor |")
     return '\n'.join(lines)
 
 if __name__=='__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--only', default='sample,fashion,elpv,tweets')
     p.add_argument('--seeds', default='0,1,2')
-    p.add_argument('--runs', default='auto,' + ','.join(FIXED) + ',anchor', help='which runs (auto, the fixed strategies, anchor); a subset replaces its rows of the last results')
+    p.add_argument('--runs', default='auto,auto-kept,' + ','.join(FIXED) + ',anchor', help="which runs (auto; auto-kept, auto with continue_on='kept', its continuation on the kept items only, as before; the fixed strategies; anchor); a subset replaces its rows of the last results")
     p.add_argument('--out', default=str(HERE/'auto'))
     p.add_argument('--cache', default=str(Path.home()/'.cache'/'ftkit'/'benchmarks'))
     p.add_argument('--table', action='store_true', help='print the table of the last results and stop')

@@ -149,6 +149,7 @@ class Auto(Strategy):
     monitor:str|None=None     # What the choices compare, on the selection split: a metric (higher is better) or a loss such as valid_loss (default: the task's main figure, `Task.main_metric`)
     patience:int=2            # Epochs of the continuation without improvement before it stops
     refit:bool=True           # When the probe wins, train it again on training and selection items together (cached: seconds; not done without a cache)
+    continue_on:str='all'     # The winning fine-tuning's continuation trains on 'all' training items, the selection split's included (chosen by the tries' scores), or on the 'kept' ones only (watched on the selection split, its best epoch kept, chosen by that)
     seed:int=0                # Seed of the selection split
     name = 'auto'
     resumable = False         # It decides as it goes: a run starts again
@@ -359,6 +360,35 @@ def _continue(self:Auto, r:_Run, w:AutoTry)->AutoTry:
 @patch
 def _probe_time(self:Auto, rep): return max([r['seconds'] for r in rep.rows if r['stage']=='probe' and r['seconds'] is not None] or [0.])
 
+@patch
+def _continue_all(self:Auto, r:_Run, w:AutoTry)->AutoTry:
+    "Stage 3 once fine-tuning has won: the best try `w` continued on every training item, the selection split's included, for the rest of the budget (optimizer state and schedule going on); no item is left to score it on, so it runs to the end of its schedule"
+    learn,secs = r.learn,r.secs
+    learn.model.load_state_dict(w.state)
+    rest = r.total - w.done if secs is None else 10**9
+    deadline = None if secs is None else r.t0+secs - 2*w.spb*len(r.sl)  # (room for the last pass over the selection split)
+    if rest <= 0 or (deadline is not None and deadline <= time.perf_counter()): return w
+    full = r.dls.train  # every training item, augmented as the run's data is
+    learn.dls,learn.feature_cache = DataLoaders(full, r.sl, device=r.dls.device),None
+    stop = _StopAfter(rest, deadline)
+    ph = dataclasses.replace(w.phase, epochs=max(1, math.ceil(rest/len(full))) if secs is None else 1000)
+    learn.phase_idx,t = 1,time.perf_counter()
+    try:
+        sched = _Sched(r.total, r.warm, w.done, span=None if deadline is None else (time.perf_counter()-w.spb*w.done, deadline))
+        with learn.no_logging(): learn.fit_phase(ph, cbs=[*r.cbs, stop, sched], cache=True, resume=dict(epoch=0, opt=w.opt, rng=w.rng, frozen_idx=0))
+    except NonFiniteLoss: stop.diverged = True
+    finally: learn.phase_idx = None
+    t = time.perf_counter()-t
+    if stop.diverged:  # the try as it was is the better model
+        learn.model.load_state_dict(w.state)
+        r.rep.add(stage='continued', name=w.row['name'], seconds=round(t, 2), batches=stop.done, chosen=False, note='stopped: its loss diverged; the try is kept')
+        r.log(f"auto: {w.row['name']}, continued: its loss diverged after {stop.done} batches; the try is kept"); return w
+    figs = self._row(learn.history) if hasattr(learn, 'history') and learn.history.rows else {}
+    row = r.rep.add(stage='continued', name=w.row['name'], **figs, seconds=round(t, 2), batches=stop.done, chosen=False,
+                    note='on training and selection items together: its selection figures are on items it trained on')
+    r.log(f"auto: {row['name']}, continued on training and selection items: {stop.done} batches ({t:.1f} s)")
+    return dataclasses.replace(w, row=row, state=_snap(learn.model), figures=figs, done=w.done+stop.done)
+
 # %% ../nbs/04a_choosing.ipynb #2a01c0c6
 @patch
 def _fine_tune(self:Auto, r:_Run, lp:AutoTry)->tuple:
@@ -366,7 +396,10 @@ def _fine_tune(self:Auto, r:_Run, lp:AutoTry)->tuple:
     if r.secs is None and r.total==0: return None,f"with {self.epochs} epoch, the budget holds the probe alone"
     w = self._tries(r, lp)
     if w is None: return None,"every fine-tuning try diverged"
-    w = self._continue(r, w)
+    if self.continue_on=='all' and r.better(w.score, lp.score):  # fine-tuning has won already: it goes on with the selection split's items too
+        score = w.score
+        return self._continue_all(r, w),f"fine-tuning with {w.desc} scored {r.monitor} {score:.4f} on the selection split after {w.done} batches, the probe {lp.score:.4f}; it went on with training and selection items together"
+    w = self._continue(r, w)  # not yet: it goes on with the kept items, watched on the selection split, and the choice waits for its best epoch
     if r.better(w.score, lp.score): return w,f"fine-tuning with {w.desc} scored {r.monitor} {w.score:.4f} on the selection split, the probe {lp.score:.4f}"
     return None,f"no fine-tuning beat the linear probe on the selection split ({r.monitor} {w.score:.4f} at best, the probe {lp.score:.4f}): the pretrained body is kept as it is"
 
