@@ -369,7 +369,7 @@ def _continue_all(self:Auto, r:_Run, w:AutoTry)->AutoTry:
     deadline = None if secs is None else r.t0+secs - 2*w.spb*len(r.sl)  # (room for the last pass over the selection split)
     if rest <= 0 or (deadline is not None and deadline <= time.perf_counter()): return w
     full = r.dls.train  # every training item, augmented as the run's data is
-    learn.dls,learn.feature_cache = DataLoaders(full, r.sl, device=r.dls.device),None
+    learn.dls = DataLoaders(full, r.sl, device=r.dls.device)  # (a phase of the whole network: no cached features)
     stop = _StopAfter(rest, deadline)
     ph = dataclasses.replace(w.phase, epochs=max(1, math.ceil(rest/len(full))) if secs is None else 1000)
     learn.phase_idx,t = 1,time.perf_counter()
