@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #c2ace03a
 from __future__ import annotations
-import argparse, atexit, json, logging, os, signal, sys, warnings
+import argparse, atexit, json, logging, os, signal, sys, time, warnings
 from dataclasses import fields
 from pathlib import Path
 from . import __version__
@@ -286,7 +286,9 @@ def main(
     except Exception as e:
         from ftkit.callbacks import TrainingInterrupted  # training ran, so this costs no import time
         if _peer_failed(e):  # another process died: the launcher restarts the group, or reports the failure
-            print(f'ftkit {args.command}: process {rank()} stopped: another process of the run failed ({type(e).__name__}).', file=sys.stderr); return 1
+            print(f'ftkit {args.command}: process {rank()} stopped: another process of the run failed ({type(e).__name__}).', file=sys.stderr, flush=True)
+            time.sleep(5)  # the launcher (polling every 0.1 s) records the process that died first and stops this one: its report names the cause, not this consequence
+            return 1
         if not isinstance(e, TrainingInterrupted): raise
         if is_main(): print(f'\nftkit {args.command}: {e.msg} {getattr(e, "hint", "")}', file=sys.stderr)
         return 128+e.signum
@@ -347,7 +349,8 @@ def _launch(n:int, argv:list, args)->int:
     sys.stdout.flush()
     try: run(largs)
     except ChildFailedError as e:  # rank 0 said why, or `_FirstFailure` which process died first
-        first = min(e.failures.values(), key=lambda f: f.timestamp)
+        fs = [f for r,f in sorted(e.failures.items())]  # (timestamps are whole seconds: a tie is common)
+        first = next((f for f in fs if f.exitcode < 0 and f.exitcode != -signal.SIGTERM), None) or min(fs, key=lambda f: f.timestamp)  # a process killed outright is the cause
         if first.exitcode < 0 and not getattr(args, 'max_restarts', 0) and args.command=='train':
             print(f'ftkit {args.command}: with --max-restarts K, the processes restart after such a failure and continue from the last checkpoint.', file=sys.stderr)
         return 128-first.exitcode if first.exitcode < 0 else first.exitcode or 1
