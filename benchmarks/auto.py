@@ -98,7 +98,7 @@ def main(a):
                 sorted([o for o in rows + keep if o['dataset']==d], key=lambda o: _order(o['run']))]
     with open(out.with_suffix('.csv'), 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
-    print(table(rows))
+    print(table(rows)); print(); print(per_seed(rows))
 
 def _order(run):
     "auto first, then the fixed strategies, then the anchor"
@@ -129,6 +129,20 @@ def table(rows)->str:
             lines.append(f"| {d} | *{auto.split()[-1]} vs the best fixed ({best.split()[-1]}); it chose {chosen}* | | {100*(acc[auto]-acc[best]):+.1f} points | | {wall[auto]/default:.2f} of default | | {wall[auto]/anchor:.2f} of anchor |")
     return '\n'.join(lines)
 
+def per_seed(rows)->str:
+    "A markdown table: per dataset and seed, what auto chose and its accuracy, beside the best fixed strategy's (by its mean over the seeds) at that seed"
+    lines = ['| dataset | seed | auto chose | auto | auto-kept | best fixed | its accuracy | auto minus it |', '|---|---|---|---|---|---|---|---|']
+    for d in dict.fromkeys(r['dataset'] for r in rows):
+        rs = [r for r in rows if r['dataset']==d]
+        mean = lambda run: _stats([r for r in rs if r['run']==run], 'accuracy')[0]
+        best = max((f'ftkit train --strategy {s}' for s in FIXED if mean(f'ftkit train --strategy {s}') is not None), key=mean)
+        at = lambda run,seed: next((r for r in rs if r['run']==run and str(r['seed'])==str(seed)), None)
+        for seed in dict.fromkeys(str(r['seed']) for r in rs if r['run']=='ftkit train --strategy auto'):
+            a,k,b = at('ftkit train --strategy auto', seed),at('ftkit train --strategy auto-kept', seed),at(best, seed)
+            f = lambda r: '' if r is None else f"{float(r['accuracy']):.3f}"
+            lines.append(f"| {d} | {seed} | {a['chosen']} | {f(a)} | {f(k)} | {best.split()[-1]} | {f(b)} | " + ('' if b is None else f"{100*(float(a['accuracy'])-float(b['accuracy'])):+.1f} points") + ' |')
+    return '\n'.join(lines)
+
 if __name__=='__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--only', default='sample,fashion,elpv,tweets')
@@ -142,5 +156,6 @@ if __name__=='__main__':
     a.seeds = [int(o) for o in a.seeds.split(',') if o]
     a.runs = [o for o in a.runs.split(',') if o]
     if a.table:
-        with open(Path(a.out).with_suffix('.csv')) as f: print(table(list(csv.DictReader(f))))
+        with open(Path(a.out).with_suffix('.csv')) as f: rows = list(csv.DictReader(f))
+        print(table(rows)); print(); print(per_seed(rows))
     else: main(a)

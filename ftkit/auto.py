@@ -215,7 +215,7 @@ def _start(self:Auto, learn:Learner, cbs=None)->_Run:
     rep.keep,rep.selection = keep,sel
     log = learn.logger  # as it is now: the continuation silences fastai's own per-epoch log, and logs its own line
     log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {monitor}")
-    total = (self.epochs - max(1, self.epochs//2))*len(tr)
+    total = (self.epochs - max(1, self.epochs//2))*len(dls.train)  # the fixed strategy's batches of fine-tuning on every training item: what the winner gets in all
     warm = max(1, round(0.1*total)) if secs is None else max(1, len(tr)//4)
     return _Run(learn, rep, log, t0, secs, cbs, dls, tr, sl, keep, sel, task.has_features, total, warm)
 
