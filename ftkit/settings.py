@@ -39,7 +39,7 @@ class TrainSettings:
     task:str|None=None          # image_classification (or image), image_multilabel (or multilabel), segmentation (or seg) or text_classification (or text); default: inferred from DATA (a CSV with fname and labels columns is multi-label; a folder with images/ and masks/, segmentation; a CSV without an fname column, or a folder of .txt files, text)
     arch:str|None=None          # The pretrained network: for images a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
-    strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: lp_ft, or scratch with --weights none)
+    strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: the task's, lp_ft, or fine_tune for segmentation; scratch with --weights none)
     budget:str|None=None        # auto only: a wall-time budget of the training, in seconds or as 90s, 2m, 1h (default: an epoch budget, --epochs)
     epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first

@@ -13,11 +13,12 @@ def ftkit(*args, **kw):
 def test_train_predict_and_export_a_segmentation_model(tmp_path):
     from ftkit.vision.segment import segmentation_sample
     data,out = segmentation_sample(),tmp_path/'run'
-    r = ftkit('train', data, '--size', '64', '--strategy', 'fine_tune', '--epochs', '3', '--out', out, '-q')  # the task inferred from images/ and masks/
+    r = ftkit('train', data, '--size', '64', '--epochs', '3', '--out', out, '-q')  # the task inferred from images/ and masks/, its default strategy
     assert r.returncode == 0, r.stderr
     assert 'mean_iou' in r.stdout and 'pixel_accuracy' in r.stdout
     m,cfg = json.loads((out/'metrics.json').read_text()),json.loads((out/'config.json').read_text())
     assert m['task'] == cfg['task'] == 'segmentation' and cfg['classes'] == (data/'codes.txt').read_text().split()
+    assert m['strategy']['strategy'] == 'fine_tune'  # segmentation's default (`Segmentation.default_strategy`): its new decoder trains at a head's rate throughout
     # better than predicting the background everywhere (its IoU is its share of the pixels; every other class present scores 0)
     masks = np.stack([np.asarray(Image.open(f)) for f in sorted((data/'valid'/'masks').glob('*.png'))])
     baseline = (masks==0).mean()/len(np.unique(masks))

@@ -246,6 +246,7 @@ class Segmentation(Task):
     modules = ('ftkit.vision.data', 'ftkit.vision.segment', 'timm')
     default_arch = 'mobilenetv2_100'
     default_bs = 16
+    default_strategy = 'fine_tune'  # lp_ft's second phase would train the new decoder at the encoder's low rate: the worst of the strategies on segmentation (benchmarks/defaults.py)
     dls_settings = ('size','aug','arch')
     learner_settings = ('arch','class_weights')
     demo_settings = {'size':64}
