@@ -103,7 +103,7 @@ def table(rows)->str:
     from ftkit.core import get_task
     out = []
     for task in dict.fromkeys(r['task'] for r in rows):
-        default = 'lp_ft' if not hasattr(get_task(task), 'default_strategy') else get_task(task).default_strategy
+        default = get_task(task).default_strategy
         rs = [r for r in rows if r['task']==task]
         metric = rs[0]['metric']
         lines = [f'| {task}: set | run | seeds | {metric} | mean rank | gap to the best | within one sd | wall s |', '|---|---|---|---|---|---|---|---|']

@@ -31,10 +31,10 @@ def _versions(task)->dict:
 def _learner(s:TrainSettings, out:Path, clock=None):
     "The strategy, data and learner a run's settings describe"
     from ftkit.callbacks import History
-    strategy = make_strategy(s.strategy or (get_task(s.task).default_strategy if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor, seed=s.seed, patience=s.patience)
+    task = get_task(s.task)
+    strategy = make_strategy(s.strategy or (task.default_strategy if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor, seed=s.seed, patience=s.patience)
     weights = s.weights if strategy.pretrained else None
     if s.l2sp and weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
-    task = get_task(s.task)
     seed_everything(s.seed)
     n = world_size()  # --bs is over all processes: each serves its share (and learning rates need no scaling)
     if n>1:
