@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_callbacks.ipynb #11b1b180
 from __future__ import annotations
-import hashlib, io, os, signal, sys, threading, time, uuid
+import contextlib, hashlib, io, os, signal, sys, threading, time, uuid
 from contextlib import contextmanager
 from dataclasses import asdict
 import matplotlib
@@ -13,9 +13,10 @@ from .core import atomic_path, rng_states, FtkitError, MissingError, is_main, ga
 from .imports import *
 
 # %% auto #0
-__all__ = ['History', 'NonFiniteLoss', 'NanGuard', 'trainable_groups', 'PhaseBanner', 'RunToken', 'current_run', 'data_loaders',
-           'stop_requested', 'Checkpoint', 'previous_checkpoint', 'checkpoint_files', 'write_checkpoint',
-           'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
+__all__ = ['PRECISIONS', 'History', 'NonFiniteLoss', 'NanGuard', 'trainable_groups', 'PhaseBanner', 'default_precision',
+           'check_precision', 'Precision', 'autocast_of', 'RunToken', 'current_run', 'data_loaders', 'stop_requested',
+           'Checkpoint', 'previous_checkpoint', 'checkpoint_files', 'write_checkpoint', 'load_checkpoint',
+           'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
 
 # %% ../nbs/02_callbacks.ipynb #65a7d653
 class History(Callback):
@@ -111,6 +112,65 @@ class PhaseBanner(Callback):
         lr = lrs[0] if len(set(lrs))==1 else f'{lrs[0]} (first) to {lrs[-1]} (head)'
         print(f"\n{self.n_epoch} epoch(s) training {what}: {k} of {n} layer groups, peak learning rate {lr}")
 
+# %% ../nbs/02_callbacks.ipynb #68a12989
+PRECISIONS = ('32','bf16','fp16')  # What `--precision` takes: full float32, or mixed precision in bfloat16 or float16
+
+def default_precision(device)->str:
+    "The precision a run on `device` takes when none is named: on a CUDA GPU bf16 where it has it (Ampere and later), else fp16; 32 on a CPU (bf16 there is slower on CPUs without bf16 instructions: see `benchmarks/precision.py`) and on other devices"
+    device = torch.device(device or 'cpu')
+    if device.type!='cuda': return '32'
+    return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+
+def check_precision(precision:str|None, device)->str:
+    "`precision` (None: `default_precision`) when `device` trains in it; else a one-line `FtkitError` saying what it can"
+    device = torch.device(device or 'cpu')
+    p = default_precision(device) if precision is None else {'fp32':'32', 'float32':'32'}.get(str(precision).lower(), str(precision).lower())
+    if p not in PRECISIONS: raise FtkitError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.")
+    if p=='fp16' and device.type!='cuda': raise FtkitError(f"fp16 (with loss scaling) needs a CUDA GPU, and this run is on {device.type}: use --precision bf16 or 32 there.")
+    if p=='bf16' and device.type=='cuda' and not torch.cuda.is_bf16_supported(): raise FtkitError(f"This GPU ({torch.cuda.get_device_name(device)}) has no bfloat16: use --precision fp16 or 32.")
+    if p=='bf16' and device.type not in ('cuda','cpu'): raise FtkitError(f"bf16 is for CUDA GPUs and CPUs, and this run is on {device.type}: use --precision 32.")
+    return p
+
+class Precision(MixedPrecision):
+    "fastai's `MixedPrecision` (autocast, and loss scaling for fp16) on the learner's own device, a CPU included; the scaler's state is kept in checkpoints, and predictions outside `fit` run in the same precision"
+    def __init__(self, precision:str='bf16'):
+        super().__init__(amp_mode=precision)
+        self.dtype,self.scaler_state = torch.bfloat16 if precision=='bf16' else torch.float16,None
+    def _autocast(self): return torch.autocast(self.dls.device.type if self.dls.device is not None else 'cpu', dtype=self.dtype)
+    def before_fit(self):
+        dev = self.dls.device.type if self.dls.device is not None else 'cpu'
+        self.learn.scaler,self.scales = torch.amp.GradScaler(dev, enabled=self.dtype==torch.float16),L()
+        if self.scaler_state: self.learn.scaler.load_state_dict(self.scaler_state); self.scaler_state = None  # a resumed run's loss scale
+    def before_batch(self):
+        self.autocast = self._autocast()  # (a new one per batch: also in `get_preds` and `validate`, which run no `before_fit`)
+        self.autocast.__enter__()
+    def after_loss(self):
+        if self.autocast is not None: self.autocast.__exit__(None, None, None); self.autocast = None
+    def after_batch(self): self.after_loss()  # (a batch without targets has no loss)
+    def after_cancel_batch(self): self.after_loss()
+    def before_backward(self):
+        if getattr(self.learn, 'scaler', None) is not None: super().before_backward()
+    def before_step(self):
+        if getattr(self.learn, 'scaler', None) is not None and self.learn.scaler.is_enabled(): super().before_step()
+    def after_step(self):
+        if getattr(self.learn, 'scaler', None) is not None and self.learn.scaler.is_enabled(): super().after_step()
+    def after_fit(self): self.learn.scaler,self.scales = None,None
+
+@patch
+def to_precision(self:Learner, precision:str|None=None)->str:
+    "Train and predict in `precision` ('32', 'bf16' or 'fp16'; default: the device's, `default_precision`), the weights kept in float32; returns it"
+    p = check_precision(precision, self.dls.device)
+    self.remove_cbs([c for c in self.cbs if isinstance(c, MixedPrecision)])
+    if p!='32': self.add_cb(Precision(p))
+    self.precision = p
+    return self
+
+def autocast_of(learn:Learner):
+    "The autocast context `learn` trains in (its `Precision`), for passes outside the training loop such as the feature cache's; a null context at full precision"
+    cb = next((c for c in learn.cbs if isinstance(c, Precision)), None)
+    return contextlib.nullcontext() if cb is None else torch.autocast(learn.dls.device.type, dtype=cb.dtype)
+
+
 # %% ../nbs/02_callbacks.ipynb #da28b773
 class RunToken:
     "Marks one run on a learner (`learn.run_token`): `id` names it in checkpoints, `start` is its first row in `learn.history`"
@@ -197,6 +257,7 @@ class Checkpoint(Callback):
                     phases_run=[asdict(p) for p in learn.phases_run], strategy=learn.strategy.to_dict(), run=dict(id=run.id, start=run.start),
                     complete=complete, stopped_early_at=getattr(learn, 'stopped_early_at', None), restored_epoch=getattr(learn, 'restored_epoch', None) if complete else None,
                     model=learn.model.state_dict(), opt=_plain(self.opt.state_dict()), n_groups=len(self.opt.param_groups), frozen_idx=self.opt.frozen_idx,
+                    scaler=_plain(learn.scaler.state_dict()) if getattr(learn, 'scaler', None) is not None and learn.scaler.is_enabled() else None,  # fp16's loss scale
                     history=_plain(learn.history.rows) if hasattr(learn, 'history') else [], extra=_plain(self.extra),
                     smooth_loss=_plain([self.recorder.smooth_loss.val, self.recorder.smooth_loss.count]) if hasattr(learn, 'recorder') else None)
 

@@ -77,6 +77,11 @@ def _verbosity_args(p, verbose:str="also print the settings in full and the stra
 _GROUP = 'regularisation and balance'
 _REGULARISE = 'aug mix balance ps wd label_smoothing l2sp patience monitor restore_best'.split()
 
+def _help_of(name:str)->str:
+    "The help of `TrainSettings` field `name`, as the parser shows it"
+    h = TrainSettings.helps()[name]
+    return h[0].lower() + h[1:]
+
 def _train_args(p, **defaults):
     "Options of `ftkit train` (and `demo`), one per `TrainSettings` field, with its default (or the one in `defaults`) and its comment as help"
     helps,g = TrainSettings.helps(),p.add_argument_group(_GROUP)
@@ -143,6 +148,8 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--fractions', default='1.0', help='comma-separated shares of the training images, e.g. 0.1,0.5,1 for a learning curve (default: %(default)s)')
     c.add_argument('--size', type=int, default=64, help='images are resized to SIZE x SIZE pixels (default: %(default)s)')
     c.add_argument('--out', default='runs/compare', help='output folder (default: %(default)s)')
+    c.add_argument('--precision', default=None, choices=['32','bf16','fp16'], help=_help_of('precision'))
+    c.add_argument('--workers', type=int, default=None, help=_help_of('workers'))
     c.add_argument('--text-col', default=None, help="column of the texts in a CSV (texts; default: the task's)")
     c.add_argument('--label-col', help='column of the labels in a CSV (default: label; labels for multi-label data)')
     r = sub.add_parser('predict', help='classify images or texts, or segment images, with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -241,7 +248,7 @@ def _run_compare(args)->int:
     from ftkit.compare import summary_table
     df = compare(args.data, args.strategies, arch=args.arch, weights=args.weights, epochs=args.epochs, seeds=args.seeds, task=args.task,
                  text_col=args.text_col, label_col=args.label_col,
-                 fractions=args.fractions, size=args.size, bs=args.bs, out=args.out, device=args.device, progress=not args.quiet, verbose=args.verbose)
+                 fractions=args.fractions, size=args.size, bs=args.bs, out=args.out, device=args.device, precision=args.precision, workers=args.workers, progress=not args.quiet, verbose=args.verbose)
     print(summary_table(df).to_string(index=False))
     print(f'\nResults written to {args.out}: comparison.csv, summary.csv, comparison.png' + (', learning_curve.png' if df.fraction.nunique()>1 else ''))
     return 0

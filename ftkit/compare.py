@@ -29,6 +29,8 @@ def run_strategy(
     train_frac:float=1.0,       # Share of the training items used (same classes, same validation set)
     data_seed:int=42,           # Seed of the validation split and of the `train_frac` subset
     device=None,                # Device (default: best available)
+    precision:str|None=None,    # '32', 'bf16' or 'fp16' (see `Learner.to_precision`; default: the device's)
+    num_workers:int|None=None,  # Loader processes (default: `default_workers`, by device)
     progress:bool=False,        # Show fastai's progress bars
     cache:bool|None=None,       # Head-only phases on cached body features (see `Learner.fit_phase`)
     task=None,                  # The task (a name or a `Task`; default: inferred from `source` when it is a file or folder, else the default task)
@@ -40,8 +42,8 @@ def run_strategy(
     seed_everything(seed)
     arch = ifnone(arch, task.default_arch)
     opts = {**task.compare_defaults, **{k:v for k,v in dict(size=size, **kwargs).items() if v is not None}}
-    dls = task.dls(source, bs=bs or task.default_bs, seed=data_seed, train_frac=train_frac, device=device, **task.settings('dls', arch=arch, **opts))
-    learn = task.learner(dls, arch=arch, weights=weights if s.pretrained else None)
+    dls = task.dls(source, bs=bs or task.default_bs, seed=data_seed, train_frac=train_frac, device=device, num_workers=num_workers, **task.settings('dls', arch=arch, **opts))
+    learn = task.learner(dls, arch=arch, weights=weights if s.pretrained else None).to_precision(precision)
     start = time.perf_counter()
     with ExitStack() as quiet:
         quiet.enter_context(learn.no_logging())
@@ -56,7 +58,7 @@ def run_strategy(
     drift = weight_drift(learn, ref)['body'] if s.pretrained else np.nan
     return dict(strategy=s.name, seed=seed, **{k:last[k] for k in keys},
                 wall_time_s=wall, forgetting=f.get('forgetting', np.nan), forgetting_kl=f.get('kl', np.nan), drift=drift,
-                trainable_params=sum(p.numel() for p in learn.model.parameters() if p.requires_grad),
+                trainable_params=sum(p.numel() for p in learn.model.parameters() if p.requires_grad), precision=learn.precision,
                 n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), epochs=s.total_epochs, params=str(s.to_dict()), task=task.name)
 
 # %% ../nbs/06_compare.ipynb #43b9bccf

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #b6ee4ab8
 from __future__ import annotations
-import io
+import io, os
 from collections import Counter
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -14,7 +14,7 @@ from .core import FtkitError, MissingError, plural
 
 # %% auto #0
 __all__ = ['valid_names', 'skip_summary', 'Source', 'read_csv', 'folder_roots', 'class_folder', 'stratified', 'rarest_label',
-           'subsample', 'checked_split', 'skew_note']
+           'subsample', 'checked_split', 'skew_note', 'default_workers', 'loader_kwargs', 'NonBlockingCopy']
 
 # %% ../nbs/01_data.ipynb #a243269d
 def skip_summary(
@@ -157,3 +157,33 @@ def skew_note(
     if nb < skew*ns: return None
     return (f"The classes are imbalanced: {str(big)!r} has {plural(nb, 'training '+what)}, {str(small)!r} {ns:,} ({nb/ns:.0f}x fewer). "
             f"A model can score well on accuracy while it neglects the small classes: watch macro F1, and {hint}.")
+
+# %% ../nbs/01_data.ipynb #b875e571
+def default_workers(device)->int:
+    "Loader processes for a run on `device` when none are named: one per CPU core up to 8 on a CUDA GPU, none (the training process reads) elsewhere"
+    import torch
+    return min(8, os.cpu_count() or 1) if torch.device(device or 'cpu').type=='cuda' else 0
+
+def loader_kwargs(device, num_workers:int|None=None)->dict:
+    "What a task's `dls` passes fastai's loaders: `num_workers` (default: `default_workers`), and pinned memory when the batches go to a CUDA GPU"
+    import torch
+    n = default_workers(device) if num_workers is None else num_workers
+    if n < 0: raise FtkitError(f"workers must be 0 (read in the training process) or more, not {n}.")
+    return dict(num_workers=n, pin_memory=torch.device(device or 'cpu').type=='cuda')
+
+class NonBlockingCopy:
+    "A mixin for fastai loaders: batches in pinned memory go to a CUDA device with a non-blocking copy, so the loader prepares the next batch while the copy runs; anywhere else, fastai's own loop"
+    def __iter__(self):
+        import torch
+        if self.device is None or torch.device(self.device).type!='cuda' or not self.pin_memory: yield from super().__iter__(); return
+        from fastai.data.load import _loaders
+        from fastai.torch_core import to_device
+        # fastai's `DataLoader.__iter__`, but for the copy's `non_blocking=True`: the order is drawn here, in the training process
+        self.randomize(); self.before_iter()
+        self._DataLoader__idxs = self.get_idxs()
+        for b in _loaders[self.fake_l.num_workers==0](self.fake_l):
+            if type(b)==list: b = tuple(b)  # (pinning turns tuples into lists)
+            yield self.after_batch(to_device(b, self.device, non_blocking=True))
+        self.after_iter()
+        if hasattr(self, 'it'): del self.it
+

@@ -40,7 +40,7 @@ def export_model(
         metrics = {k:v for k,v in learn.history.rows[-1].items() if k not in ('phase','epoch','trainable_groups','time')}
     cfg = dict(format=FORMAT, task=task.name, ftkit_version=__version__, **task.config(learn),
                strategy=s.to_dict() if s is not None else None, metrics=metrics, **(extra or {}))
-    sd = {k:v.detach().cpu().contiguous() for k,v in learn.model.state_dict().items()}
+    sd = {k:(v.float() if v.is_floating_point() else v).detach().cpu().contiguous() for k,v in learn.model.state_dict().items()}  # float32, whatever precision the model trained or sits in
     path.mkdir(parents=True, exist_ok=True)
     with atomic_path(path/'model.safetensors') as tmp:
         tmp.write_bytes(save(sd, metadata={'format':'pt', 'task':task.name}))  # (bytes written by Python: a full disk is an OSError, `DiskFullError`)

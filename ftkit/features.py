@@ -9,6 +9,7 @@ from types import MethodType
 from contextlib import contextmanager
 from .core import cache_dir, FtkitError, distributed_active, world_size, get_task
 from .imports import *
+from .callbacks import autocast_of
 
 # %% auto #0
 __all__ = ['is_augmented', 'FeatureCache', 'CachedDL']
@@ -68,8 +69,9 @@ class FeatureCache:
         state,tstate = random.getstate(),torch.get_rng_state()  # `DataLoader.new` draws from Python's RNG, each pass a seed from torch's: keep the run's streams as they were
         try:
             model.eval()
-            self.train_x,self.train_y = self._run(model, dls.train.new(shuffle=False, drop_last=False), views, progress, max_ram, 'training')
-            self.valid_x,self.valid_y = self._run(model, dls.valid.new(shuffle=False, drop_last=False), 1, progress, max_ram, 'validation')
+            with autocast_of(learn):  # the body's pass in the precision the run trains in (features kept in float32)
+                self.train_x,self.train_y = self._run(model, dls.train.new(shuffle=False, drop_last=False), views, progress, max_ram, 'training')
+                self.valid_x,self.valid_y = self._run(model, dls.valid.new(shuffle=False, drop_last=False), 1, progress, max_ram, 'validation')
         finally:
             model.train(training)
             random.setstate(state); torch.set_rng_state(tstate)

@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from . import __version__
-from .core import atomic_path, plural, seed_everything, get_task, infer_task, Task, DiskFullError, FtkitError, world_size, is_main, one_process, gather_objects, parse_grace
+from .core import atomic_path, plural, seed_everything, get_device, get_task, infer_task, Task, DiskFullError, FtkitError, world_size, is_main, one_process, gather_objects, parse_grace
 from .settings import TrainSettings, make_strategy, _settings, _TASK_FIELDS
 
 # %% auto #0
@@ -41,11 +41,17 @@ def _learner(s:TrainSettings, out:Path, clock=None):
         from ftkit.distributed import init_distributed
         device = init_distributed() if s.device is None else s.device  # each process its own GPU
     else: device = s.device
-    dls = task.dls(s.data, bs=s.bs//n, valid_pct=s.valid_pct, seed=s.seed, device=device, **task.settings('dls',
+    from ftkit.data import default_workers
+    from ftkit.callbacks import check_precision
+    device = get_device(device)
+    s.precision = check_precision(s.precision, device)  # (resolved before any work, and stored so that a resume trains as the run did)
+    s.workers = default_workers(device) if s.workers is None else s.workers
+    dls = task.dls(s.data, bs=s.bs//n, valid_pct=s.valid_pct, seed=s.seed, device=device, num_workers=s.workers, **task.settings('dls',
                    arch=s.arch, size=s.size, aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample', text_col=s.text_col, label_col=s.label_col, max_len=s.max_len))
     if clock: clock('data')
     learn = task.learner(dls, weights=weights, cbs=History(out/'history.csv'), wd=s.wd, **task.settings('learner', arch=s.arch, label_smoothing=s.label_smoothing,
                          class_weights='balanced' if s.balance=='weights' else None, mix=s.mix, **({} if s.ps is None else dict(ps=s.ps))))
+    learn.to_precision(s.precision)
     if clock: clock('model')
     return strategy,dls,learn
 
@@ -60,6 +66,11 @@ class _EpochLines:
         self.n += 1
         fmt = lambda v: f'{v:.4f}' if isinstance(v, float) else str(v)
         print(f'epoch {self.n}/{self.total}  ' + '  '.join(f'{k} {fmt(v)}' for k,v in zip(names[1:], log[1:])), flush=True)
+
+def _device_line(dls, s:TrainSettings)->str:
+    "The run's first line: where it trains, in what precision, and who reads the data"
+    p = 'float32' if s.precision=='32' else f'mixed precision ({s.precision})'
+    return f"Training on {dls.device} in {p}; " + (f"{plural(s.workers, 'worker process', 'worker processes')} read the data." if s.workers else "the training process reads the data.")
 
 def _interactive()->bool:
     "Whether the output is a terminal or a notebook, where progress bars redraw in place"
@@ -170,7 +181,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k!='label_smoothing' and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
-             class_counts=dls.class_counts, device=str(dls.device), versions=versions, per_class=ev['per_class'])
+             class_counts=dls.class_counts, device=str(dls.device), precision=s.precision, workers=s.workers, versions=versions, per_class=ev['per_class'])
     m['skipped'] = dls.skipped  # the files left out, each with the reason
     m['summary'] = strategy.summary(learn) or best.summary
     m.update(strategy.record(learn))  # e.g. what auto tried, scored and chose
@@ -245,6 +256,7 @@ def train(
     clock('imports')
     strategy,dls,learn = _learner(s, out, clock)
     if verbose and is_main(): _print_plan(s, strategy, learn)
+    if (progress or verbose) and is_main(): print(_device_line(dls, s), flush=True)
     if (note := _strategy_note(strategy)) and is_main(): print(note)
     start = time.perf_counter()
     best = _fit(learn, strategy, s, out, ck, progress, grace)
@@ -287,6 +299,8 @@ def compare(
     bs:int|None=None,            # Batch size (default: the task's, 64 for image classification and multi-label, 16 for segmentation and texts)
     out='runs/compare',          # Output folder
     device=None,                 # Device (default: best available)
+    precision:str|None=None,     # '32', 'bf16' or 'fp16' (default: the device's best: bf16 or fp16 on a GPU, 32 on a CPU)
+    workers:int|None=None,       # Loader processes (default: 0 on a CPU, one per CPU core up to 8 on a GPU)
     progress:bool=True,          # Show progress bars (a line per run where the output is not a terminal)
     verbose:bool=False,          # Also print the settings in full
     task=None,                   # The task (default: inferred from `data`)
@@ -304,6 +318,8 @@ def compare(
         if not res: raise FtkitError(f"--{what} is empty: give at least one.")
         return res
     fr,seeds = parse(fractions, float, 'fractions'),parse(seeds, int, 'seeds')
+    from ftkit.callbacks import check_precision
+    precision = check_precision(precision, get_device(device))  # refused before any training
     if not all(0 < f <= 1 for f in fr): raise FtkitError(f"--fractions must lie in (0, 1], got {fractions}.")
     task = get_task(task) if task else infer_task(data)
     bs = bs or task.default_bs
@@ -312,9 +328,9 @@ def compare(
     if is_main(): out.mkdir(parents=True, exist_ok=True)
     kwargs = {**task.setting_defaults, **{k:v for k,v in kwargs.items() if v is not None}}
     if verbose and is_main(): print('Settings: ' + ', '.join(f'{k}={v}' for k,v in dict(data=data, task=task.name, strategies=','.join(names), arch=arch, weights=weights, epochs=epochs,
-                      seeds=','.join(map(str, seeds)), fractions=','.join(map(str, fr)), size=size, bs=bs, out=out, device=device, **kwargs).items() if v is not None), flush=True)
+                      seeds=','.join(map(str, seeds)), fractions=','.join(map(str, fr)), size=size, bs=bs, out=out, device=device, precision=precision, workers=workers, **kwargs).items() if v is not None), flush=True)
     df = learning_curve(data, arch, names, fractions=fr, epochs=epochs, seeds=seeds, size=size, bs=bs//world_size(),
-                        weights=weights, device=device, progress=progress and _interactive(), log=progress and not _interactive(), task=task, **kwargs)
+                        weights=weights, device=device, precision=precision, num_workers=workers, progress=progress and _interactive(), log=progress and not _interactive(), task=task, **kwargs)
     if not is_main(): return df  # the same table on every process; rank 0 writes it
     with atomic_path(out/'comparison.csv') as tmp: df.to_csv(tmp, index=False)
     with atomic_path(out/'summary.csv') as tmp: summarize(df).to_csv(tmp, index=False)

@@ -53,6 +53,8 @@ class TrainSettings:
     valid_pct:float=0.2         # Share of images held out for validation when DATA has no valid/ folder
     out:str='runs/train'        # Output folder for the model, metrics, history and plots
     device:str|None=None        # cpu, cuda, cuda:1, mps (default: the best available)
+    precision:str|None=_choices(None,'32','bf16','fp16') # Mixed precision: bf16, fp16 (CUDA GPUs, with loss scaling) or 32 (full float32); the weights stay float32 (default: the device's best, bf16 on a GPU that has it, else fp16; 32 on a CPU)
+    workers:int|None=None       # Processes that read and resize the data while the model trains; 0: the training process reads (default: 0 on a CPU, one per CPU core up to 8 on a GPU)
     cache:bool|None=None        # Head-only phases on the frozen body's cached features (None: unless the data is augmented)
     forgetting:bool=True        # Measure what the body forgot of its pretraining: one pass of the pretrained network over the validation set, none when the body did not change
     aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images)
@@ -74,7 +76,7 @@ class TrainSettings:
             ch = f.metadata.get('choices')
             if ch and getattr(self, f.name) not in ch: raise FtkitError(f"{f.name} must be one of {', '.join(map(str, ch))}, not {getattr(self, f.name)!r}.")
         if self.weights not in (None,'offline','hub') and Path(self.weights).exists(): self.weights = str(Path(self.weights).resolve())  # a resume may run elsewhere
-        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('size',8,None), ('max_len',2,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
+        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('workers',0,None), ('size',8,None), ('max_len',2,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
             v = getattr(self, k)
             if v is not None and (v < lo or (hi is not None and v >= hi)): raise FtkitError(f"{k} must be at least {lo}" + (f" and below {hi}" if hi is not None else '') + f", not {v}.")
         if self.budget is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, asdict
 from .core import set_rng_states, get_task, FtkitError, world_size, rank, distributed_active, broadcast_object
 from .imports import *
 from .features import FeatureCache, is_augmented
-from .callbacks import RunToken, Checkpoint, data_loaders
+from .callbacks import RunToken, Checkpoint, Precision, data_loaders
 from .distributed import _memory_save
 
 # %% auto #0
@@ -135,6 +135,7 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
             if resume is not None and resume.get('opt') is not None:
                 if resume['frozen_idx'] != self.opt.frozen_idx: raise FtkitError(f"The checkpoint's optimizer had {resume['frozen_idx']} frozen groups, this phase has {self.opt.frozen_idx}: it belongs to another strategy or architecture.")
                 self.opt.load_state_dict(resume['opt'])
+                for c in self.cbs.filter(lambda c: isinstance(c, Precision)): c.scaler_state = resume.get('scaler')  # fp16's loss scale, as it was
                 if resume.get('smooth_loss') is not None and hasattr(self, 'recorder'): cbs = cbs + _SmoothLossFrom(*resume['smooth_loss'])
                 if resume.get('batch'): cbs = cbs + _SkipBatches(start, resume['batch'], resume['rng'], resume['rng_now'])
             lrs = ph.lrs(n)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from ..imports import *  # first: fastai's star import names a `Source` of its own
 from ..core import get_device, FtkitError, MissingError
-from ..data import plural, skip_summary, Source, read_csv, folder_roots, class_folder, subsample, checked_split, skew_note, _decode
+from ..data import loader_kwargs, NonBlockingCopy, plural, skip_summary, Source, read_csv, folder_roots, class_folder, subsample, checked_split, skew_note, _decode
 from .model import PAD, load_tokenizer
 
 # %% auto #0
@@ -77,7 +77,7 @@ def _pad(samples, pad_to=None):
     for i,(ids,_) in enumerate(samples): x[i, :len(ids)] = ids
     return x,torch.stack([y for _,y in samples])
 
-class TextDL(TfmdDL):
+class TextDL(NonBlockingCopy, TfmdDL):
     "Batches of token ids of similar length, each padded to its longest text; optionally drawn by weight"
     def __init__(self, dataset, bs=32, shuffle=False, wgts=None, pad_to=None, sort=True, **kwargs):
         super().__init__(dataset, bs=bs, shuffle=shuffle, **kwargs)
@@ -137,6 +137,7 @@ def text_dls(
     skew:float=3.,            # Warn when the largest training class has this many times the texts of the smallest
     vocab:list|None=None,     # The classes, in order (a trained model's); default: the training texts' labels, sorted
     all_valid:bool=False,     # Every text in the validation set and none for training (to score a trained model on new data)
+    num_workers:int|None=None, # Loader processes (default: `default_workers`: none on a CPU, one per CPU core up to 8 on a GPU); the texts are tokenised once, up front, so they matter little
     device=None,              # Device of the batches (default: best available)
     verbose:bool=True,        # Print what was skipped, and warnings about the classes
 )->DataLoaders:
@@ -156,8 +157,9 @@ def text_dls(
     counts = Counter(labels[i] for i in tr)
     if skew and tr and (o := skew_note(counts, skew, 'text', "consider oversample=True here or class_weights='balanced' in text_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
     dev,pad_to = get_device(device),(max_len if pad_to_max else None)
-    dls = DataLoaders(TextDL(ds(tr), bs=bs, shuffle=True, drop_last=True, wgts=[1/counts[labels[i]] for i in tr] if oversample else None, pad_to=pad_to, sort=sort, device=dev),
-                      TextDL(ds(va), bs=bs*2, shuffle=False, pad_to=pad_to, sort=sort, device=dev), device=dev)
+    lk = loader_kwargs(dev, num_workers)
+    dls = DataLoaders(TextDL(ds(tr), bs=bs, shuffle=True, drop_last=True, wgts=[1/counts[labels[i]] for i in tr] if oversample else None, pad_to=pad_to, sort=sort, device=dev, **lk),
+                      TextDL(ds(va), bs=bs*2, shuffle=False, pad_to=pad_to, sort=sort, device=dev, **lk), device=dev)
     if verbose:
         for o in notes: print(o)
     dls.vocab,dls.c,dls.tokenizer,dls.model,dls.max_len = vocab,len(vocab),tok,model,max_len

@@ -9,15 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pandas as pd, timm, PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
-from ..data import plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note, stratified, rarest_label, read_csv
+from ..data import loader_kwargs, NonBlockingCopy, plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note, stratified, rarest_label, read_csv
 from ..core import cache_dir, get_device, FtkitError, MissingError
 from .image import to_rgb, resize_square, sample_data, multilabel_sample
 from ..imports import *
 from fastai.vision.all import *
 
 # %% auto #0
-__all__ = ['arch_stats', 'RGBImage', 'check_images', 'aug_tfms', 'plain_resize', 'ImageDL', 'ImageWeightedDL', 'image_dls',
-           'LabelSet', 'multilabel_dls']
+__all__ = ['arch_stats', 'RGBImage', 'check_images', 'aug_tfms', 'plain_resize', 'ImageDL', 'ImageWeightedDL', 'PinnedDL',
+           'image_dls', 'LabelSet', 'multilabel_dls']
 
 # %% ../../nbs/10_vision.data.ipynb #153c94bc
 def arch_stats(
@@ -235,11 +235,14 @@ class _DecodedItems:
         if self.fake_l.num_workers==0: kept.add(key, res)  # (a worker process's memory is gone after each epoch)
         return res
 
-class ImageDL(_DecodedItems, TfmdDL):
+class ImageDL(NonBlockingCopy, _DecodedItems, TfmdDL):
     "fastai's `TfmdDL`, with items read faster and kept decoded when nothing random happens per item (see `plain_resize`)"
 
-class ImageWeightedDL(_DecodedItems, WeightedDL):
+class ImageWeightedDL(NonBlockingCopy, _DecodedItems, WeightedDL):
     "fastai's `WeightedDL` (oversampling), with items read as `ImageDL` reads them"
+
+class PinnedDL(NonBlockingCopy, TfmdDL):
+    "fastai's `TfmdDL`, its batches copied to a GPU without blocking (see `NonBlockingCopy`): the loader of multi-label images and of segmentation"
 
 # %% ../../nbs/10_vision.data.ipynb #ab460959
 def _stats(arch, stats)->tuple:
@@ -282,7 +285,7 @@ def image_dls(
     batch_tfms=None,          # Extra batch transforms (augmentation), applied before normalisation
     oversample:bool=False,    # Draw training images with replacement, each class equally often in expectation (fastai's `WeightedDL`)
     skew:float=3.,            # Warn when the largest training class has this many times the images of the smallest
-    num_workers:int=0,        # Loader processes; 0 (load in the main process) is fastest for small images on a CPU
+    num_workers:int|None=None, # Loader processes (default: `default_workers`: none on a CPU, where the training process reads fastest, one per CPU core up to 8 on a GPU)
     keep_decoded:int=2**29,   # Bytes of decoded images kept in memory per split, when nothing random happens per image (see `ImageDL`); 0: none
     device=None,              # Device of the batches (default: best available)
     vocab:list|None=None,     # The classes, in this order (default: the labels found, sorted); data with another class is refused
@@ -308,7 +311,7 @@ def image_dls(
     if verbose:
         for o in notes: print(o)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), CategoryBlock(vocab=vocab)), splitter=lambda _: splits, **src.getters, **tfms)
-    dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
+    dls = dblock.dataloaders(items, bs=bs, device=get_device(device), **loader_kwargs(get_device(device), num_workers), **kwargs)
     for dl in dls.loaders: dl.dataset._decoded = _Kept(keep_decoded)  # (what fastai's first pass kept, under the default cap, goes)
     dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=oversample)
     dls.skipped = src.skipped
@@ -370,7 +373,7 @@ def multilabel_dls(
     path=None,                # Folder the file names are relative to (default: the CSV's folder, or the working folder)
     aug:str|None=None,        # Augmentation preset for the training images (see `aug_tfms`)
     batch_tfms=None,          # Extra batch transforms (augmentation), applied before normalisation
-    num_workers:int=0,        # Loader processes
+    num_workers:int|None=None, # Loader processes (default: `default_workers`: none on a CPU, where the training process reads fastest, one per CPU core up to 8 on a GPU)
     device=None,              # Device of the batches (default: best available)
     vocab:list|None=None,     # The labels, in this order (default: those found, sorted); data with another label is refused
     all_valid:bool=False,     # Every item in the validation set, unsplit (scoring a trained model: `Task.test_learner`)
@@ -402,7 +405,7 @@ def multilabel_dls(
     if verbose:
         for o in notes: print(o)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), MultiCategoryBlock(vocab=vocab)), splitter=lambda _: splits, get_x=ColReader(fn_col), get_y=get_y, **tfms)
-    dls = dblock.dataloaders(items, bs=bs, num_workers=num_workers, device=get_device(device), **kwargs)
+    dls = dblock.dataloaders(items, bs=bs, device=get_device(device), **loader_kwargs(get_device(device), num_workers), **{'dl_type':PinnedDL, **kwargs})
     dls.prep = dict(size=size, method=method, mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=False)
     dls.skipped,dls.multi_label = skipped,True
     dls.class_counts = {y:counts.get(y, 0) for y in vocab}  # training images carrying each label

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from PIL import Image
 from ..core import get_device, get_task, parse_weights, FtkitError, MissingError
-from ..data import skip_summary, stratified, rarest_label
+from ..data import skip_summary, stratified, rarest_label, loader_kwargs
 from ..imports import *
 from fastai.vision.all import *
 from ..learner import TrainWeightedLoss, finish_learner
-from .data import RGBImage, arch_stats, aug_tfms, _stats, _all_items
+from .data import RGBImage, PinnedDL, arch_stats, aug_tfms, _stats, _all_items
 from .image import segmentation_sample, pixel_confusion, seg_scores
 
 # %% auto #0
@@ -85,7 +85,7 @@ def segmentation_dls(
     stats:tuple|None=None,  # Explicit `(mean, std)`, instead of `arch`'s
     codes:list|None=None,   # Class names, index 0 first (default: codes.txt, else the indices found in the masks)
     aug:str|None=None,      # Augmentation preset for the training images and masks together (see `aug_tfms`)
-    num_workers:int=0,      # Loader processes
+    num_workers:int|None=None, # Loader processes (default: `default_workers`: none on a CPU, one per CPU core up to 8 on a GPU)
     device=None,            # Device of the batches (default: best available)
     all_valid:bool=False,   # Every pair in the validation set, unsplit (scoring a trained model: `Task.test_learner`); a mask with a value outside `codes` is refused
     check:bool=True,        # Check every pair first (the image decodes; the mask is single-channel, of its size, within the codes) and leave out (and report) those that fail; the masks are read either way, to count pixels per class
@@ -113,7 +113,7 @@ def segmentation_dls(
     mean,std = _stats(arch, stats)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), MaskBlock(codes)), splitter=lambda _: splits, get_y=_MaskOf(dict(pairs)),
                        item_tfms=Resize(size, method='squish'), batch_tfms=[*aug_tfms(aug), Normalize.from_stats(mean, std)])
-    dls = dblock.dataloaders(items, bs=min(bs, len(splits[0])), num_workers=num_workers, device=get_device(device), **kwargs)
+    dls = dblock.dataloaders(items, bs=min(bs, len(splits[0])), device=get_device(device), **loader_kwargs(get_device(device), num_workers), **{'dl_type':PinnedDL, **kwargs})
     dls.prep = dict(size=size, method='squish', mean=list(mean), std=list(std), arch=arch, aug=aug, oversample=False)
     dls.skipped,dls.codes,dls.c = skipped,list(codes),len(codes)
     train = sum(np.pad(counts[items[i]], (0, len(codes)-len(counts[items[i]]))) for i in splits[0])
