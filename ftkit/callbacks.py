@@ -112,7 +112,7 @@ class PhaseBanner(Callback):
         lr = lrs[0] if len(set(lrs))==1 else f'{lrs[0]} (first) to {lrs[-1]} (head)'
         print(f"\n{self.n_epoch} epoch(s) training {what}: {k} of {n} layer groups, peak learning rate {lr}")
 
-# %% ../nbs/02_callbacks.ipynb #68a12989
+# %% ../nbs/02_callbacks.ipynb #f5ac9d6e
 PRECISIONS = ('32','bf16','fp16')  # What `--precision` takes: full float32, or mixed precision in bfloat16 or float16
 
 def default_precision(device)->str:

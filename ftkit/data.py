@@ -158,7 +158,7 @@ def skew_note(
     return (f"The classes are imbalanced: {str(big)!r} has {plural(nb, 'training '+what)}, {str(small)!r} {ns:,} ({nb/ns:.0f}x fewer). "
             f"A model can score well on accuracy while it neglects the small classes: watch macro F1, and {hint}.")
 
-# %% ../nbs/01_data.ipynb #b875e571
+# %% ../nbs/01_data.ipynb #9c3450f2
 def default_workers(device)->int:
     "Loader processes for a run on `device` when none are named: one per CPU core up to 8 on a CUDA GPU, none (the training process reads) elsewhere"
     import torch
