@@ -61,6 +61,25 @@ def test_train_writes_a_complete_run_folder(tmp_path):
     for f in ('history.png', 'confusion.png', 'class_f1.png', 'top_losses.png'): assert (out/f).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert 'Best valid_loss' in r.stdout and m['restored_epoch'] == m['best_epoch'] and m['stopped_epoch'] is None
     assert len((out/'history.csv').read_text().strip().splitlines()) == 3  # header + one row per epoch
+    assert r.stdout.splitlines()[0] == 'Training on cpu in float32; the training process reads the data.' and (m['precision'], m['workers']) == ('32', 0)
+
+def test_precision_and_workers(tmp_path):
+    "--precision bf16 and --workers 2 on a CPU: said first and recorded, the weights written in float32; fp16 refused there in one line; compare takes both"
+    import torch
+    from ftkit.vision.data import sample_data
+    r = ftkit('train', sample_data(), '--precision', 'bf16', '--workers', 2, '--epochs', 1, '--size', 32, '--out', tmp_path/'bf')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == 'Training on cpu in mixed precision (bf16); 2 worker processes read the data.', r.stdout
+    m = json.loads((tmp_path/'bf'/'metrics.json').read_text())
+    assert (m['precision'], m['workers']) == ('bf16', 2) and m['accuracy'] > 0.3, m['accuracy']  # ten classes: chance is 0.1
+    assert {t.dtype for t in load_file(tmp_path/'bf'/'model.safetensors').values() if t.is_floating_point()} == {torch.float32}
+    r = ftkit('train', sample_data(), '--precision', 'fp16', '--out', tmp_path/'x')
+    assert r.returncode == 2 and 'fp16 (with loss scaling) needs a CUDA GPU' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = ftkit('compare', sample_data(), '--strategies', 'feature_extract', '--epochs', 1, '--size', 32, '--fractions', '0.1', '--precision', 'bf16', '--workers', 2, '--out', tmp_path/'c')
+    assert r.returncode == 0, r.stderr
+    assert list(pd.read_csv(tmp_path/'c'/'comparison.csv').precision) == ['bf16']
+    r = ftkit('compare', sample_data(), '--precision', 'fp16', '--out', tmp_path/'c2')
+    assert r.returncode == 2 and 'needs a CUDA GPU' in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
 @pytest.fixture(scope='module')
 def fe_run(tmp_path_factory):
