@@ -66,12 +66,16 @@ nbtest: install
 pytest: install browser
 	$(BIN)/pytest tests
 
-# Notebook cells flagged `#| slow` (full-size runs), and those flagged `#| cuda` where a GPU exists.
+# Notebook cells flagged `#| slow` (full-size runs); and on a CUDA GPU, the notebooks with their cells flagged `#| cuda` (mixed precision,
+# NCCL on every GPU, worker processes) and tests/test_cuda.py.
 test-slow: install
 	$(BIN)/nbdev_test --n_workers 1 --flags slow
 
+# On a machine without CUDA it says so in one line and runs nothing.
 test-cuda: install
-	$(BIN)/nbdev_test --n_workers 1 --flags cuda
+	@if ! $(BIN)/python -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2>/dev/null; then \
+		echo "make test-cuda: no CUDA GPU on this machine (torch.cuda.is_available() is False): nothing to run."; \
+	else $(BIN)/nbdev_test --n_workers 1 --flags cuda && $(BIN)/pytest tests/test_cuda.py; fi
 
 # Re-run the notebooks in a Jupyter kernel and keep their outputs (what the docs and README show).
 # The tutorials run their slow cells too: `outputs-tutorials` takes a quarter of an hour on 2 cores.

@@ -160,9 +160,10 @@ def skew_note(
 
 # %% ../nbs/01_data.ipynb #9c3450f2
 def default_workers(device)->int:
-    "Loader processes for a run on `device` when none are named: one per CPU core up to 8 on a CUDA GPU, none (the training process reads) elsewhere"
+    "Loader processes for a run on `device` when none are named: on a CUDA GPU one per CPU core up to 8 (the cores shared among the machine's training processes, under a launcher), none (the training process reads) elsewhere"
     import torch
-    return min(8, os.cpu_count() or 1) if torch.device(device or 'cpu').type=='cuda' else 0
+    if torch.device(device or 'cpu').type!='cuda': return 0
+    return max(1, min(8, (os.cpu_count() or 1)//int(os.environ.get('LOCAL_WORLD_SIZE', 1))))
 
 def loader_kwargs(device, num_workers:int|None=None)->dict:
     "What a task's `dls` passes fastai's loaders: `num_workers` (default: `default_workers`), and pinned memory when the batches go to a CUDA GPU"
