@@ -91,14 +91,27 @@ def _print_plan(s:TrainSettings, strategy, learn=None):
               (', frozen BatchNorm' if ph.freeze_bn else '') + ('' if ph.bn_stats else ', BatchNorm statistics kept') + (', lr_find' if ph.lr_find else ''), flush=True)
 
 # %% ../nbs/08c_run.ipynb #fc5b1d66
-def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool, grace:float|None=None):
+class _EpochEnds:
+    "When each training epoch of this process ended, in seconds from `t0` (the command's start); a fastai callback, built on first use"
+    def __new__(cls, t0:float):
+        from fastai.callback.core import Callback
+        class EpochEnds(Callback):
+            order = 100
+            def __init__(self): self.ends = []
+            def before_epoch(self): self.trained = False
+            def after_train(self): self.trained = True
+            def after_epoch(self):
+                if self.trained: self.ends.append(round(time.perf_counter()-t0, 2))
+        return EpochEnds()
+
+def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool, grace:float|None=None, ends=None):
     "Run `strategy` with the run's callbacks, writing a checkpoint every epoch (and, on a stop signal, after the running batch, within `grace` seconds); the `BestModel` that watched it"
     from ftkit.callbacks import PhaseBanner, NonFiniteLoss, Checkpoint, BestModel, graceful_stop, TrainingInterrupted
     from ftkit.adapt import L2SP
     ckpt = out/'checkpoint.pt'
     best = BestModel(s.monitor or 'valid_loss', patience=s.patience or None, restore=s.restore_best, fname=out/'best.safetensors')
     saver = Checkpoint(ckpt, extra=dict(settings=asdict(s)))
-    cbs = [best, saver, *([L2SP(s.l2sp)] if s.l2sp else []), *([PhaseBanner()] if progress else [])]
+    cbs = [best, saver, *([L2SP(s.l2sp)] if s.l2sp else []), *([PhaseBanner()] if progress else []), *([ends] if ends is not None else [])]
     try:
         with graceful_stop(grace=grace) as stop, ExitStack() as quiet:
             if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
@@ -142,7 +155,7 @@ def _since_start()->float|None:
 
 class _Clock:
     "Wall time of each stage of a run: `clock(name)` books the time since the previous call under `name`"
-    def __init__(self): self.last,self.stages = time.perf_counter(),{}
+    def __init__(self): self.t0 = self.last = time.perf_counter(); self.stages = {}
     def __call__(self, name):
         now = time.perf_counter()
         self.stages[name] = self.stages.get(name, 0.) + now-self.last
@@ -259,7 +272,9 @@ def train(
     if (progress or verbose) and is_main(): print(_device_line(dls, s), flush=True)
     if (note := _strategy_note(strategy)) and is_main(): print(note)
     start = time.perf_counter()
-    best = _fit(learn, strategy, s, out, ck, progress, grace)
+    ends = _EpochEnds(clock.t0 - (started or 0))
+    if dls.device.type=='cuda': torch.cuda.reset_peak_memory_stats(dls.device)
+    best = _fit(learn, strategy, s, out, ck, progress, grace, ends)
     n = world_size()  # (inside `one_process` it reads 1)
     with one_process():  # the final model, the same on every process, evaluated in full by each (rank 0 writes)
         wall = time.perf_counter()-start
@@ -273,6 +288,8 @@ def train(
         clock('forgetting')
         m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, _versions(learn.task))
         m['forgetting'],m['processes'] = fg,n  # (--bs, as `bs` records it, is over all of them)
+        m['epoch_end_s'] = ends.ends  # when each epoch this process trained ended, in seconds from the command's start (as time_s counts)
+        m['gpu_memory_peak_gb'] = round(torch.cuda.max_memory_allocated(dls.device)/2**30, 3) if dls.device.type=='cuda' else None
         if not is_main(): return m  # every process evaluated the same model on the whole validation set; rank 0 writes
         try:
             _write_run(learn, strategy, s, out, m, ev, clock)
