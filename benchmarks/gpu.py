@@ -12,9 +12,10 @@ and ftkit's feature cache included); the median whole-network epoch; the whole-p
 validation accuracy reached plain fastai's final figure (from the process's start, imports included), and in all; the peak
 GPU memory (PyTorch's allocator).
 
-Run: .venv/bin/python benchmarks/gpu.py [--epochs 4] [--train 4000] [--valid 1000] [--size 224] [--bs 64]
+Run: .venv/bin/python benchmarks/gpu.py [--epochs 4] [--train 4000] [--valid 1000] [--size 224] [--bs 64] [--device cuda]
      .venv/bin/python benchmarks/gpu.py --smoke     (a few images and texts at 32 px, on whatever device: checks the script runs)
-Prints one table and the ratios to plain fastai, and writes them to gpu.csv (gpu_smoke.csv with --smoke) next to this script.
+The CPU figures in the docs: .venv/bin/python benchmarks/gpu.py --device cpu --train 800 --valid 200 --epochs 2 --out benchmarks/gpu_cpu.csv
+Prints one table and the ratios to plain fastai, and writes them to --out (default gpu.csv, gpu_smoke.csv with --smoke, next to this script).
 One run at a time: never beside another benchmark or a test run.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
@@ -95,7 +96,7 @@ def fastai_child(a):
             ends.append(round(age0 + time.perf_counter()-t0, 2)); accs.append(float(self.recorder.log[-2]))
             (full if self.opt.frozen_idx==0 else frozen).append(time.perf_counter()-self.t); self.t = time.perf_counter()
     ends,accs,full,frozen = [],[],[],[]
-    dev = dls.device
+    dev = torch.device(dls.device)
     if dev.type=='cuda': torch.cuda.reset_peak_memory_stats(dev)
     t = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fine_tune(a.epochs-1, cbs=Ends())
@@ -170,7 +171,7 @@ def main(a):
     fmt = {c:'{:.3f}'.format for c in ('accuracy','speed_vs_fastai','epoch_vs_fastai','gpu_gb')} | {c:'{:.1f}'.format for c in ('items_per_s','full_epoch_s','total_s','to_fastai_acc_s')}
     print(df.to_string(index=False, formatters=fmt, na_rep='–'))
     print(f"\nplain fastai's final accuracy, the target of to_fastai_acc_s: {target:.3f}")
-    df.to_csv(HERE/('gpu_smoke.csv' if a.smoke else 'gpu.csv'), index=False)
+    df.to_csv(a.out or HERE/('gpu_smoke.csv' if a.smoke else 'gpu.csv'), index=False)
     return df
 
 if __name__=='__main__':
@@ -182,6 +183,7 @@ if __name__=='__main__':
     p.add_argument('--train', type=int, default=4000); p.add_argument('--valid', type=int, default=1000)
     p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int, default=64); p.add_argument('--max-len', type=int, default=128)
     p.add_argument('--device', default=None, help='cuda, cuda:1 or cpu (default: a GPU if there is one)')
+    p.add_argument('--out', default=None, help='the CSV the table is written to (default: gpu.csv, or gpu_smoke.csv with --smoke, next to this script)')
     p.add_argument('--smoke', action='store_true', help='a few images and texts at 32 px, 2 epochs: that the script runs, on any device')
     a = p.parse_args()
     if a.fastai: a.data = a.fastai; fastai_child(a); sys.exit()

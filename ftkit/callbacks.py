@@ -14,9 +14,9 @@ from .imports import *
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'History', 'NonFiniteLoss', 'NanGuard', 'trainable_groups', 'PhaseBanner', 'default_precision',
-           'check_precision', 'Precision', 'autocast_of', 'RunToken', 'current_run', 'data_loaders', 'stop_requested',
-           'Checkpoint', 'previous_checkpoint', 'checkpoint_files', 'write_checkpoint', 'load_checkpoint',
-           'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
+           'cpu_has_bf16', 'check_precision', 'Precision', 'autocast_of', 'RunToken', 'current_run', 'data_loaders',
+           'stop_requested', 'Checkpoint', 'previous_checkpoint', 'checkpoint_files', 'write_checkpoint',
+           'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
 
 # %% ../nbs/02_callbacks.ipynb #65a7d653
 class History(Callback):
@@ -120,6 +120,10 @@ def default_precision(device)->str:
     device = torch.device(device or 'cpu')
     if device.type!='cuda': return '32'
     return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+
+def cpu_has_bf16()->bool:
+    "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX): elsewhere PyTorch emulates it, slowly"
+    return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
 def check_precision(precision:str|None, device)->str:
     "`precision` (None: `default_precision`) when `device` trains in it; else a one-line `FtkitError` saying what it can"

@@ -78,7 +78,7 @@ class FeatureCache:
         self.seconds = time.perf_counter()-start  # the pass that built it
         weakref.finalize(self, _remove, list(self.files))
 
-    def _key(self, learn): return (id(learn.dls.train), id(learn.dls.valid), _body_sum(learn))
+    def _key(self, learn): return (id(learn.dls.train), id(learn.dls.valid), _body_sum(learn), getattr(learn, 'precision', '32'))  # (features computed in bf16 are not float32's)
 
     @torch.no_grad()
     def _run(self, model, dl, views, progress, max_ram, what):
@@ -113,7 +113,7 @@ class FeatureCache:
         return feats,ys
 
     def matches(self, learn:Learner, views:int=1)->bool:
-        "Whether this cache holds `learn`'s features: same loaders, same views, unchanged body"
+        "Whether this cache holds `learn`'s features: same loaders, same views, unchanged body, same precision"
         return views==self.views and self._key(learn)==self.key
 
     @property

@@ -73,6 +73,7 @@ def test_precision_and_workers(tmp_path):
     m = json.loads((tmp_path/'bf'/'metrics.json').read_text())
     assert (m['precision'], m['workers']) == ('bf16', 2) and m['accuracy'] > 0.3, m['accuracy']  # ten classes: chance is 0.1
     assert {t.dtype for t in load_file(tmp_path/'bf'/'model.safetensors').values() if t.is_floating_point()} == {torch.float32}
+    evaluates_as_trained(ftkit, tmp_path/'bf', sample_data()/'valid', tmp_path/'ev')  # the final figures are the float32 model's, as exported
     r = ftkit('train', sample_data(), '--precision', 'fp16', '--out', tmp_path/'x')
     assert r.returncode == 2 and 'fp16 (with loss scaling) needs a CUDA GPU' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     r = ftkit('compare', sample_data(), '--strategies', 'feature_extract', '--epochs', 1, '--size', 32, '--fractions', '0.1', '--precision', 'bf16', '--workers', 2, '--out', tmp_path/'c')
