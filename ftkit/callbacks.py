@@ -116,7 +116,7 @@ class PhaseBanner(Callback):
 PRECISIONS = ('32','bf16','fp16')  # What `--precision` takes: full float32, or mixed precision in bfloat16 or float16
 
 def default_precision(device)->str:
-    "The precision a run on `device` takes when none is named: on a CUDA GPU bf16 where it has it (Ampere and later), else fp16; 32 on a CPU (bf16 there is slower on CPUs without bf16 instructions: see `benchmarks/precision.py`) and on other devices"
+    "The precision a run on `device` takes when none is named: on a CUDA GPU bf16 where it has it (Ampere and later), else fp16; 32 on a CPU (see `benchmarks/precision_cpu.py` for when bf16 pays there) and on other devices"
     device = torch.device(device or 'cpu')
     if device.type!='cuda': return '32'
     return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
