@@ -148,7 +148,8 @@ def main(a):
     import pandas as pd
     dev = torch.device(a.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     gpu = dev.type=='cuda'
-    precisions = ['32'] + (['bf16'] if not gpu or torch.cuda.is_bf16_supported() else []) + (['fp16'] if gpu else [])
+    from ftkit.callbacks import gpu_has_bf16
+    precisions = ['32'] + (['bf16'] if not gpu or gpu_has_bf16(dev) else []) + (['fp16'] if gpu else [])
     cache = Path.home()/'.cache'/'ftkit'/'benchmarks'
     data = image_set(cache/f'gpu_{a.train}_{a.valid}', a.train, a.valid, 64 if a.smoke else 256)
     text,tr,va = text_set(cache/'gpu_texts')

@@ -13,10 +13,10 @@ from .core import atomic_path, rng_states, FtkitError, MissingError, is_main, ga
 from .imports import *
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'History', 'NonFiniteLoss', 'NanGuard', 'trainable_groups', 'PhaseBanner', 'default_precision',
-           'cpu_has_bf16', 'check_precision', 'Precision', 'autocast_of', 'RunToken', 'current_run', 'data_loaders',
-           'stop_requested', 'Checkpoint', 'previous_checkpoint', 'checkpoint_files', 'write_checkpoint',
-           'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
+__all__ = ['PRECISIONS', 'History', 'NonFiniteLoss', 'NanGuard', 'trainable_groups', 'PhaseBanner', 'gpu_has_bf16',
+           'default_precision', 'cpu_has_bf16', 'check_precision', 'Precision', 'autocast_of', 'RunToken',
+           'current_run', 'data_loaders', 'stop_requested', 'Checkpoint', 'previous_checkpoint', 'checkpoint_files',
+           'write_checkpoint', 'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
 
 # %% ../nbs/02_callbacks.ipynb #65a7d653
 class History(Callback):
@@ -115,11 +115,15 @@ class PhaseBanner(Callback):
 # %% ../nbs/02_callbacks.ipynb #f5ac9d6e
 PRECISIONS = ('32','bf16','fp16')  # What `--precision` takes: full float32, or mixed precision in bfloat16 or float16
 
+def gpu_has_bf16(device='cuda')->bool:
+    "Whether CUDA GPU `device` computes bfloat16 natively (compute capability 8 and up: Ampere and later); PyTorch would emulate it on older ones, slowly"
+    return torch.cuda.get_device_capability(torch.device(device))[0] >= 8
+
 def default_precision(device)->str:
     "The precision a run on `device` takes when none is named: on a CUDA GPU bf16 where it has it (Ampere and later), else fp16; 32 on a CPU (see `benchmarks/precision_cpu.py` for when bf16 pays there) and on other devices"
     device = torch.device(device or 'cpu')
     if device.type!='cuda': return '32'
-    return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    return 'bf16' if gpu_has_bf16(device) else 'fp16'
 
 def cpu_has_bf16()->bool:
     "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX): elsewhere PyTorch emulates it, slowly"
@@ -131,27 +135,30 @@ def check_precision(precision:str|None, device)->str:
     p = default_precision(device) if precision is None else {'fp32':'32', 'float32':'32'}.get(str(precision).lower(), str(precision).lower())
     if p not in PRECISIONS: raise FtkitError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.")
     if p=='fp16' and device.type!='cuda': raise FtkitError(f"fp16 (with loss scaling) needs a CUDA GPU, and this run is on {device.type}: use --precision bf16 or 32 there.")
-    if p=='bf16' and device.type=='cuda' and not torch.cuda.is_bf16_supported(): raise FtkitError(f"This GPU ({torch.cuda.get_device_name(device)}) has no bfloat16: use --precision fp16 or 32.")
+    if p=='bf16' and device.type=='cuda' and not gpu_has_bf16(device): raise FtkitError(f"This GPU ({torch.cuda.get_device_name(device)}) does not compute bfloat16 (it came with Ampere): use --precision fp16 or 32.")
     if p=='bf16' and device.type not in ('cuda','cpu'): raise FtkitError(f"bf16 is for CUDA GPUs and CPUs, and this run is on {device.type}: use --precision 32.")
     return p
 
+def _device_type(dls)->str: return torch.device(dls.device).type if dls.device is not None else 'cpu'
+
 class Precision(MixedPrecision):
     "fastai's `MixedPrecision` (autocast, and loss scaling for fp16) on the learner's own device, a CPU included; the scaler's state is kept in checkpoints, and predictions outside `fit` run in the same precision"
-    def __init__(self, precision:str='bf16'):
-        super().__init__(amp_mode=precision)
-        self.dtype,self.scaler_state = torch.bfloat16 if precision=='bf16' else torch.float16,None
-    def _autocast(self): return torch.autocast(self.dls.device.type if self.dls.device is not None else 'cpu', dtype=self.dtype)
+    def __init__(self, precision:str='bf16', **kwargs):  # kwargs: `GradScaler`'s, for fp16 (e.g. `init_scale`, `growth_interval`)
+        super().__init__(amp_mode=precision, **kwargs)
+        self.dtype,self.scaler_state,self.autocast = torch.bfloat16 if precision=='bf16' else torch.float16,None,None
     def before_fit(self):
-        dev = self.dls.device.type if self.dls.device is not None else 'cpu'
-        self.learn.scaler,self.scales = torch.amp.GradScaler(dev, enabled=self.dtype==torch.float16),L()
+        self.learn.scaler,self.scales = torch.amp.GradScaler(_device_type(self.dls), **{**self.kwargs, 'enabled':self.dtype==torch.float16}),L()
         if self.scaler_state: self.learn.scaler.load_state_dict(self.scaler_state); self.scaler_state = None  # a resumed run's loss scale
     def before_batch(self):
-        self.autocast = self._autocast()  # (a new one per batch: also in `get_preds` and `validate`, which run no `before_fit`)
+        self.close()  # (one a batch that raised left open)
+        self.autocast = torch.autocast(_device_type(self.dls), dtype=self.dtype)  # a new one per batch: also in `get_preds` and `validate`, which run no `before_fit`
         self.autocast.__enter__()
-    def after_loss(self):
+    def close(self):
+        "Leave the autocast a batch entered, if it is still open (the loss ends it; an exception in the forward pass would not)"
         if self.autocast is not None: self.autocast.__exit__(None, None, None); self.autocast = None
-    def after_batch(self): self.after_loss()  # (a batch without targets has no loss)
-    def after_cancel_batch(self): self.after_loss()
+    def after_loss(self): self.close()
+    def after_batch(self): self.close()  # (a batch without targets has no loss)
+    def after_cancel_batch(self): self.close()
     def before_backward(self):
         if getattr(self.learn, 'scaler', None) is not None: super().before_backward()
     def before_step(self):
@@ -161,18 +168,22 @@ class Precision(MixedPrecision):
     def after_fit(self): self.learn.scaler,self.scales = None,None
 
 @patch
-def to_precision(self:Learner, precision:str|None=None)->str:
-    "Train and predict in `precision` ('32', 'bf16' or 'fp16'; default: the device's, `default_precision`), the weights kept in float32; returns it"
+def to_precision(self:Learner, precision:str|None=None)->Learner:
+    "Train and predict in `precision` ('32', 'bf16' or 'fp16'; default: the device's, `default_precision`), the weights kept in float32; returns the learner"
     p = check_precision(precision, self.dls.device)
     self.remove_cbs([c for c in self.cbs if isinstance(c, MixedPrecision)])
     if p!='32': self.add_cb(Precision(p))
     self.precision = p
     return self
 
+def _precision_cb(learn:Learner):
+    "`learn`'s `Precision` callback, or None (found by what it has: a class redefined in a notebook session is another class)"
+    return next((c for c in learn.cbs if isinstance(c, MixedPrecision) and hasattr(c, 'scaler_state')), None)
+
 def autocast_of(learn:Learner):
     "The autocast context `learn` trains in (its `Precision`), for passes outside the training loop such as the feature cache's; a null context at full precision"
-    cb = next((c for c in learn.cbs if isinstance(c, Precision)), None)
-    return contextlib.nullcontext() if cb is None else torch.autocast(learn.dls.device.type, dtype=cb.dtype)
+    cb = _precision_cb(learn)
+    return contextlib.nullcontext() if cb is None else torch.autocast(_device_type(learn.dls), dtype=cb.dtype)
 
 
 # %% ../nbs/02_callbacks.ipynb #da28b773

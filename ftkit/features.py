@@ -69,9 +69,9 @@ class FeatureCache:
         state,tstate = random.getstate(),torch.get_rng_state()  # `DataLoader.new` draws from Python's RNG, each pass a seed from torch's: keep the run's streams as they were
         try:
             model.eval()
-            with autocast_of(learn):  # the body's pass in the precision the run trains in (features kept in float32)
-                self.train_x,self.train_y = self._run(model, dls.train.new(shuffle=False, drop_last=False), views, progress, max_ram, 'training')
-                self.valid_x,self.valid_y = self._run(model, dls.valid.new(shuffle=False, drop_last=False), 1, progress, max_ram, 'validation')
+            self.autocast = lambda: autocast_of(learn)  # the body's pass in the precision the run trains in (features kept in float32); the loader's augmentations outside it, as in training
+            self.train_x,self.train_y = self._run(model, dls.train.new(shuffle=False, drop_last=False), views, progress, max_ram, 'training')
+            self.valid_x,self.valid_y = self._run(model, dls.valid.new(shuffle=False, drop_last=False), 1, progress, max_ram, 'validation')
         finally:
             model.train(training)
             random.setstate(state); torch.set_rng_state(tstate)
@@ -104,7 +104,8 @@ class FeatureCache:
         for v in range(views):
             i,fs,ts = 0,[],[]
             for xb,yb in dl:
-                f,yb = self.task.features(model, xb).float().cpu(),yb.cpu()
+                with self.autocast(): f = self.task.features(model, xb)
+                f,yb = f.float().cpu(),yb.cpu()
                 if distributed_active(): fs.append(f); ts.append(yb)
                 else: put(v, order[i:i+len(f)], f, yb); i += len(f)
                 next(it, None)

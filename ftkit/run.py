@@ -41,17 +41,16 @@ def _learner(s:TrainSettings, out:Path, clock=None):
         from ftkit.distributed import init_distributed
         device = init_distributed() if s.device is None else s.device  # each process its own GPU
     else: device = s.device
-    from ftkit.data import default_workers
     from ftkit.callbacks import check_precision
     device = get_device(device)
     s.precision = check_precision(s.precision, device)  # (resolved before any work, and stored so that a resume trains as the run did)
-    s.workers = default_workers(device) if s.workers is None else s.workers
     dls = task.dls(s.data, bs=s.bs//n, valid_pct=s.valid_pct, seed=s.seed, device=device, num_workers=s.workers, **task.settings('dls',
                    arch=s.arch, size=s.size, aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample', text_col=s.text_col, label_col=s.label_col, max_len=s.max_len))
     if clock: clock('data')
     learn = task.learner(dls, weights=weights, cbs=History(out/'history.csv'), wd=s.wd, **task.settings('learner', arch=s.arch, label_smoothing=s.label_smoothing,
                          class_weights='balanced' if s.balance=='weights' else None, mix=s.mix, **({} if s.ps is None else dict(ps=s.ps))))
     learn.to_precision(s.precision)
+    s.workers = dls.train.fake_l.num_workers  # what the task's loaders chose, when --workers did not say
     if clock: clock('model')
     return strategy,dls,learn
 

@@ -54,7 +54,7 @@ class TrainSettings:
     out:str='runs/train'        # Output folder for the model, metrics, history and plots
     device:str|None=None        # cpu, cuda, cuda:1, mps (default: the best available)
     precision:str|None=_choices(None,'32','bf16','fp16') # Mixed precision: bf16, fp16 (CUDA GPUs, with loss scaling) or 32 (full float32); the weights stay float32 (default: the device's best, bf16 on a GPU that has it, else fp16; 32 on a CPU)
-    workers:int|None=None       # Processes that read and resize the data while the model trains; 0: the training process reads (default: 0 on a CPU, one per CPU core up to 8 on a GPU)
+    workers:int|None=None       # Processes that read and resize the data while the model trains; 0: the training process reads (default: 0 on a CPU, one per CPU core up to 8 on a GPU; 0 for texts, tokenised up front)
     cache:bool|None=None        # Head-only phases on the frozen body's cached features (None: unless the data is augmented)
     forgetting:bool=True        # Measure what the body forgot of its pretraining: one pass of the pretrained network over the validation set, none when the body did not change
     aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images)
@@ -110,6 +110,10 @@ def _for_task(s:TrainSettings)->TrainSettings:
     return s
 
 # %% ../nbs/08b_settings.ipynb #a03d015d
+def _has_cuda()->bool:
+    import torch
+    return torch.cuda.is_available()
+
 def _settings(data, resume, kwargs, processes:int|None=None)->tuple:
     "The settings of a new run, or those a checkpoint stored; and the checkpoint. `processes`: how many will train (default: this run's)"
     n = processes or world_size()
@@ -117,12 +121,15 @@ def _settings(data, resume, kwargs, processes:int|None=None)->tuple:
         if data is None: raise FtkitError("Say what to train on (a folder or CSV file of images or texts), or which run folder to --resume.")
         s = _for_task(TrainSettings(data=data, **kwargs))
         if s.bs % n: raise FtkitError(f"--bs is the batch size over all processes: {s.bs} does not split evenly over {n}; make it a multiple of {n}.")
+        if s.precision=='fp16' and (not _has_cuda() or (s.device or 'cuda').split(':')[0]!='cuda'):
+            from ftkit.callbacks import check_precision  # (fastai: imported only here, for load speed)
+            check_precision('fp16', s.device or 'cpu')  # refused before any process starts
         if s.budget is not None and n>1: raise FtkitError("--budget is measured by each process's clock, which several processes would read differently: give auto an epoch budget (--epochs) instead.")
         return s,None
     from ftkit.callbacks import load_checkpoint  # (fastai: imported only here, for load speed: a new run's checks come first)
     ck = load_checkpoint(Path(resume)/'checkpoint.pt')
     saved = ck['extra']['settings']
-    s = TrainSettings(**{**{k:v for k,v in saved.items() if k in {f.name for f in fields(TrainSettings)}}, 'out':str(resume)})
+    s = TrainSettings(**{'precision':'32', **{k:v for k,v in saved.items() if k in {f.name for f in fields(TrainSettings)}}, 'out':str(resume)})  # (a run from before --precision trained in float32)
     if data is not None and str(Path(data).resolve())!=s.data: raise FtkitError(f"The run in {resume} trained on {s.data}, not on {data}: resume it with its own data (or leave DATA out).")
     if (w := ck.get('world_size', 1)) != n: raise FtkitError(
         f"The run in {resume} trained on {w} process" + ('es' if w!=1 else '') + f", and this is {n}: each process's share of the data and its random state continue from the checkpoint, so resume it on {w}: "

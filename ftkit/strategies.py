@@ -10,7 +10,7 @@ from dataclasses import dataclass, asdict
 from .core import set_rng_states, get_task, FtkitError, world_size, rank, distributed_active, broadcast_object
 from .imports import *
 from .features import FeatureCache, is_augmented
-from .callbacks import RunToken, Checkpoint, Precision, data_loaders
+from .callbacks import RunToken, Checkpoint, data_loaders, _precision_cb
 from .distributed import _memory_save
 
 # %% auto #0
@@ -135,7 +135,7 @@ def fit_phase(self:Learner, ph:Phase, cbs=None,
             if resume is not None and resume.get('opt') is not None:
                 if resume['frozen_idx'] != self.opt.frozen_idx: raise FtkitError(f"The checkpoint's optimizer had {resume['frozen_idx']} frozen groups, this phase has {self.opt.frozen_idx}: it belongs to another strategy or architecture.")
                 self.opt.load_state_dict(resume['opt'])
-                for c in self.cbs.filter(lambda c: isinstance(c, Precision)): c.scaler_state = resume.get('scaler')  # fp16's loss scale, as it was
+                if (pc := _precision_cb(self)) is not None: pc.scaler_state = resume.get('scaler')  # fp16's loss scale, as it was
                 if resume.get('smooth_loss') is not None and hasattr(self, 'recorder'): cbs = cbs + _SmoothLossFrom(*resume['smooth_loss'])
                 if resume.get('batch'): cbs = cbs + _SkipBatches(start, resume['batch'], resume['rng'], resume['rng_now'])
             lrs = ph.lrs(n)
@@ -289,7 +289,10 @@ def fit_strategy(self:Learner, s:Strategy, cbs=None,
     resume:dict|None=None, # A checkpoint (see `Checkpoint`) of a run of `s` on this learner's data: continue it (a complete run is only loaded)
 ):
     "Run every phase of strategy `s`: a new run, unless `resume` continues one; on every process of a run launched with several (see `Learner.distributed`)"
-    with self.distributed(): return _fit_strategy(self, s, cbs, cache, views, resume)
+    try:
+        with self.distributed(): return _fit_strategy(self, s, cbs, cache, views, resume)
+    finally:
+        if (pc := _precision_cb(self)) is not None: pc.close()  # an exception in a forward pass leaves its autocast open: not beyond the run
 
 def _fit_strategy(self, s, cbs, cache, views, resume):
     s = get_strategy(s)
@@ -336,7 +339,7 @@ def _resume(learn, s, phases, ck):
         learn.phases_run.append(Phase(**ck['phase_spec']))
         return i+1,dict(epoch=0, rng=ck['rng'])
     phases[i] = Phase(**ck['phase_spec'])
-    return i,dict(epoch=e, opt=ck['opt'], rng=ck['rng'], frozen_idx=ck['frozen_idx'], smooth_loss=ck.get('smooth_loss'), batch=ck.get('batch', 0), rng_now=ck.get('rng_now'))
+    return i,dict(epoch=e, opt=ck['opt'], rng=ck['rng'], frozen_idx=ck['frozen_idx'], smooth_loss=ck.get('smooth_loss'), batch=ck.get('batch', 0), rng_now=ck.get('rng_now'), scaler=ck.get('scaler'))
 
 # %% ../nbs/04_strategies.ipynb #8e9de4af
 def param_groups_by_name(learn:Learner)->dict:

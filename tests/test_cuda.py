@@ -13,7 +13,8 @@ def ftkit(*args, **kw):
 @pytest.mark.parametrize('precision', [None, '32', 'fp16', 'bf16'])
 def test_train_in_each_precision(tmp_path, precision):
     "The default (the GPU's best), and each precision: recorded, said first, learned, and the weights written in float32"
-    if precision=='bf16' and not torch.cuda.is_bf16_supported(): pytest.skip('this GPU has no bfloat16')
+    from ftkit.callbacks import gpu_has_bf16
+    if precision=='bf16' and not gpu_has_bf16(): pytest.skip('this GPU does not compute bfloat16 (it came with Ampere)')
     from ftkit.vision.data import sample_data
     from ftkit.callbacks import default_precision
     from ftkit.data import default_workers
@@ -21,7 +22,7 @@ def test_train_in_each_precision(tmp_path, precision):
     assert r.returncode == 0, r.stderr[-3000:]
     m = json.loads((tmp_path/'metrics.json').read_text())
     want = precision or default_precision('cuda')
-    assert (m['device'][:4], m['precision'], m['workers']) == ('cuda', want, default_workers('cuda')), m
+    assert (m['device'][:4], m['precision'], m['workers']) == ('cuda', want, default_workers('cuda')), m  # workers: what the loaders used
     assert r.stdout.splitlines()[0].startswith('Training on cuda') and (want in r.stdout.splitlines()[0] or want=='32')
     assert m['accuracy'] > 0.5, m['accuracy']  # ten classes: chance is 0.1
     assert {t.dtype for t in load_file(tmp_path/'model.safetensors').values() if t.is_floating_point()} == {torch.float32}

@@ -222,6 +222,8 @@ def test_bad_distributed_options_are_refused_before_launching(tmp_path):
     assert r.returncode == 2 and '--epochs' in r.stderr, r.stderr
     r = ftkit('train', sample(), '--distributed', '0', '--out', tmp_path)
     assert r.returncode == 2 and 'at least 1' in r.stderr
+    r = ftkit('train', sample(), '--precision', 'fp16', '--device', 'cpu', '--distributed', '2', '--out', tmp_path)
+    assert r.returncode == 2 and 'needs a CUDA GPU' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr  # one line, from the launching process alone
 
 LR_FIND = '''
 from ftkit.all import *

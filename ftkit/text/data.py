@@ -4,7 +4,7 @@
 
 # %% ../../nbs/20_text.data.ipynb #4c2f02d4
 from __future__ import annotations
-import time, warnings
+import os, time, warnings
 from pathlib import Path
 import pandas as pd
 from ..imports import *  # first: fastai's star import names a `Source` of its own
@@ -137,7 +137,7 @@ def text_dls(
     skew:float=3.,            # Warn when the largest training class has this many times the texts of the smallest
     vocab:list|None=None,     # The classes, in order (a trained model's); default: the training texts' labels, sorted
     all_valid:bool=False,     # Every text in the validation set and none for training (to score a trained model on new data)
-    num_workers:int|None=None, # Loader processes (default: `default_workers`: none on a CPU, one per CPU core up to 8 on a GPU); the texts are tokenised once, up front, so they matter little
+    num_workers:int|None=None, # Loader processes (default: none: the texts are tokenised once, up front, so a worker would only pad them)
     device=None,              # Device of the batches (default: best available)
     verbose:bool=True,        # Print what was skipped, and warnings about the classes
 )->DataLoaders:
@@ -157,7 +157,8 @@ def text_dls(
     counts = Counter(labels[i] for i in tr)
     if skew and tr and (o := skew_note(counts, skew, 'text', "consider oversample=True here or class_weights='balanced' in text_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
     dev,pad_to = get_device(device),(max_len if pad_to_max else None)
-    lk = loader_kwargs(dev, num_workers)
+    lk = loader_kwargs(dev, num_workers or 0)
+    if lk['num_workers']: os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')  # the tokenizer's threads have run: each forked worker would warn that it turns them off
     dls = DataLoaders(TextDL(ds(tr), bs=bs, shuffle=True, drop_last=True, wgts=[1/counts[labels[i]] for i in tr] if oversample else None, pad_to=pad_to, sort=sort, device=dev, **lk),
                       TextDL(ds(va), bs=bs*2, shuffle=False, pad_to=pad_to, sort=sort, device=dev, **lk), device=dev)
     if verbose:
