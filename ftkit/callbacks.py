@@ -143,7 +143,11 @@ def _device_type(dls)->str: return torch.device(dls.device).type if dls.device i
 
 class Precision(MixedPrecision):
     "fastai's `MixedPrecision` (autocast, and loss scaling for fp16) on the learner's own device, a CPU included; the scaler's state is kept in checkpoints, and predictions outside `fit` run in the same precision"
-    def __init__(self, precision:str='bf16', **kwargs):  # kwargs: `GradScaler`'s, for fp16 (e.g. `init_scale`, `growth_interval`)
+    __signature__ = None  # (fastai's gives `MixedPrecision` the signature of `GradScaler`: this class's own is its `__init__`'s)
+    def __init__(self,
+        precision:str='bf16', # 'bf16' or 'fp16'
+        **kwargs,             # For fp16: settings of PyTorch's `GradScaler`, e.g. `init_scale`, `growth_interval`
+    ):
         super().__init__(amp_mode=precision, **kwargs)
         self.dtype,self.scaler_state,self.autocast = torch.bfloat16 if precision=='bf16' else torch.float16,None,None
     def before_fit(self):

@@ -251,7 +251,7 @@ class Task:
     default_bs:int = 64              # The batch size of `ftkit train` when none is given
     default_epochs:int = 4           # The epochs of `ftkit train` when none are given
     default_strategy:str = 'lp_ft'   # The strategy of `ftkit train` when none is named and the weights are pretrained (chosen by `benchmarks/defaults.py`; without pretrained weights: scratch)
-    dls_settings:tuple = ()          # Settings of `ftkit train` (beyond bs, valid_pct, seed, device) that the task's `dls` takes
+    dls_settings:tuple = ()          # Settings of `ftkit train` (beyond bs, valid_pct, seed, device and num_workers, which every task's `dls` takes: None lets it choose) that the task's `dls` takes
     learner_settings:tuple = ()      # Settings of `ftkit train` (beyond arch, weights, wd, cbs) that the task's `learner` takes
     demo_settings:dict = {}          # Settings of `ftkit demo` that differ from `ftkit train`'s for this task (e.g. a smaller image size)
     compare_defaults:dict = {}       # Settings of `compare_strategies` and `ftkit compare` that differ from `ftkit train`'s (e.g. a smaller image size)

@@ -50,7 +50,7 @@ def _learner(s:TrainSettings, out:Path, clock=None):
     learn = task.learner(dls, weights=weights, cbs=History(out/'history.csv'), wd=s.wd, **task.settings('learner', arch=s.arch, label_smoothing=s.label_smoothing,
                          class_weights='balanced' if s.balance=='weights' else None, mix=s.mix, **({} if s.ps is None else dict(ps=s.ps))))
     learn.to_precision(s.precision)
-    s.workers = dls.train.fake_l.num_workers  # what the task's loaders chose, when --workers did not say
+    s.workers = getattr(getattr(dls.train, 'fake_l', None), 'num_workers', s.workers)  # what the task's fastai loaders chose, when --workers did not say
     if clock: clock('model')
     return strategy,dls,learn
 
@@ -99,11 +99,11 @@ class _EpochEnds:
         from fastai.callback.core import Callback
         class EpochEnds(Callback):
             order = 100
-            def __init__(self): self.ends = []
-            def before_epoch(self): self.trained = False
+            def __init__(self): self.ends,self.trained = [],False  # (set here: an epoch a resume skips runs no `before_epoch` of a later callback)
             def after_train(self): self.trained = True
             def after_epoch(self):
                 if self.trained: self.ends.append(round(time.perf_counter()-t0, 2))
+                self.trained = False
         return EpochEnds()
 
 def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool, grace:float|None=None, ends=None):

@@ -332,6 +332,16 @@ def test_demo_of_the_text_task(tmp_path):
     m = json.loads((tmp_path/'metrics.json').read_text())
     assert (m['task'], m['max_len'], m['n_classes'], m.get('size')) == ('text_classification', 32, 3, None)
 
+@pytest.mark.parametrize('task', ['multilabel', 'segmentation'])
+def test_bf16_and_workers_for_tags_and_masks(tmp_path, task):
+    "Multi-label and segmentation in bf16 with two loader processes: trained, recorded, and written in float32"
+    import torch
+    r = ftkit('demo', '--task', task, '--epochs', 1, '--size', 32, '--precision', 'bf16', '--workers', 2, '--out', tmp_path/'run', '--quiet')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'run'/'metrics.json').read_text())
+    assert (m['precision'], m['workers'], m['epochs_run']) == ('bf16', 2, 1), m
+    assert {t.dtype for t in load_file(tmp_path/'run'/'model.safetensors').values() if t.is_floating_point()} == {torch.float32}
+
 def test_one_epoch_with_the_default_strategy(tmp_path):
     from ftkit.vision.data import sample_data
     r = ftkit('train', sample_data(), '--epochs', 1, '--size', 32, '--out', tmp_path, '--quiet')
