@@ -163,12 +163,6 @@ class Precision(MixedPrecision):
     def after_loss(self): self.close()
     def after_batch(self): self.close()  # (a batch without targets has no loss)
     def after_cancel_batch(self): self.close()
-    def before_backward(self):
-        if getattr(self.learn, 'scaler', None) is not None: super().before_backward()
-    def before_step(self):
-        if getattr(self.learn, 'scaler', None) is not None and self.learn.scaler.is_enabled(): super().before_step()
-    def after_step(self):
-        if getattr(self.learn, 'scaler', None) is not None and self.learn.scaler.is_enabled(): super().after_step()
     def after_fit(self): self.learn.scaler,self.scales = None,None
 
 @patch
