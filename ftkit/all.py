@@ -3,6 +3,7 @@
 # ftkit's core comes last, so that its names, `load_model` and the `load_learner` that refuses to unpickle untrusted files, win.
 from .vision.all import *
 from .text.all import *
+from .audio.all import *
 from .imports import *
 from .core import *
 from .data import *

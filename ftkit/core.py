@@ -345,6 +345,8 @@ def weights_source(self:Task, cfg:dict)->str: "Where the pretrained weights of t
 @patch
 def outputs(self:Task, cfg:dict, out:torch.Tensor)->torch.Tensor: "Probabilities from the model's raw outputs `out` (one row per input): a softmax over classes by default"; return out.float().softmax(1)
 @patch
+def combine(self:Task, cfg:dict, probs:torch.Tensor, xs:list)->torch.Tensor: "One row of probabilities per input from the rows the model gave for the batch of preprocessed inputs `xs` (default: one row each, as they are; a long clip's windows: their mean)"; return probs
+@patch
 def predict_rows(self:Task, cfg:dict, probs:torch.Tensor, top_k:int, items=None)->list:
     "One dict per input from its probabilities (`Predictor.predict`; `items`: the raw inputs): the most likely class, its probability, and the `top_k` classes"
     classes = list(cfg['classes'])

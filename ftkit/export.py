@@ -110,8 +110,9 @@ class Predictor:
         "Class probabilities for a list of raw inputs"
         out = []
         for i in range(0, len(imgs), bs):
-            x = self.task.collate(self.cfg, [self.preprocess(o) for o in imgs[i:i+bs]]).to(self.device)
-            with torch.inference_mode(): out.append(self.task.outputs(self.cfg, self.model(x)).cpu())
+            xs = [self.preprocess(o) for o in imgs[i:i+bs]]
+            x = self.task.collate(self.cfg, xs).to(self.device)
+            with torch.inference_mode(): out.append(self.task.combine(self.cfg, self.task.outputs(self.cfg, self.model(x)).cpu(), xs))
         return torch.cat(out) if out else torch.empty(0, len(self.classes))
 
     def predict(self,
@@ -232,11 +233,12 @@ def export_onnx(
     path = Path(path)
     pred = load_model(path, device='cpu')
     files = list(check_inputs or pred.task.sample_inputs(pred.cfg))
-    x = pred.task.collate(pred.cfg, [pred.preprocess(f) for f in files])
+    xs = [pred.preprocess(f) for f in files]
+    x = pred.task.collate(pred.cfg, xs)
     with atomic_path(path/'model.onnx') as tmp:
         _write_onnx(pred.model, x, tmp, pred.task, pred.cfg, opset)
         sess = ort.InferenceSession(str(tmp), providers=['CPUExecutionProvider'])
-        diff = float(np.abs(pred.task.outputs(pred.cfg, torch.from_numpy(sess.run(None, {'input': x.numpy()})[0])).numpy() - pred.probs(files).numpy()).max())
+        diff = float(np.abs(pred.task.combine(pred.cfg, pred.task.outputs(pred.cfg, torch.from_numpy(sess.run(None, {'input': x.numpy()})[0])), xs).numpy() - pred.probs(files).numpy()).max())
         if verbose: print(f'ONNX Runtime vs PyTorch on {len(files)} inputs: max abs difference in probabilities {diff:.2e} (tolerance {tol:.0e})')
         if diff > tol: raise FtkitError(f"The ONNX model disagrees with PyTorch by {diff:.2e} (> {tol:.0e}); model.onnx was not written.")
     return path/'model.onnx'
