@@ -46,15 +46,18 @@ _EPILOG = """examples:
                                               a CSV with a text column and no fname column: a text task
   ftkit predict runs/reviews "Great value, would buy again" "Broke after a day"
   ftkit predict runs/reviews --file reviews.txt   one text per line
+  ftkit demo --task audio                     fine-tune on the bundled spoken-command sample (synthesised speech)
+  ftkit train clips/ --out runs/words         clips/ holds one folder of clips (WAV, FLAC, OGG, MP3) per class: an audio task
+  ftkit predict runs/words recording.wav      a clip longer than the training clips is scored window by window
 """
 _STRATEGIES = 'lp_ft, fine_tune, gradual, feature_extract, scratch, auto'
 
 # %% ../nbs/09_cli.ipynb #d0ec69c6
 def _common_args(p):
-    p.add_argument('--task', default=None, help='image_classification (image), image_multilabel (multilabel), segmentation (seg) or text_classification (text) (default: inferred from DATA)')
+    p.add_argument('--task', default=None, help='image_classification (image), image_multilabel (multilabel), segmentation (seg), text_classification (text) or audio_classification (audio) (default: inferred from DATA)')
     p.add_argument('--arch', default=None, help="the pretrained network: a timm architecture for images (default mobilenetv2_100), a transformers checkpoint for texts (default offline, the shipped all-MiniLM-L6-v2)")
     p.add_argument('--weights', default='offline', help="where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file (default: %(default)s)")
-    p.add_argument('--bs', type=int, default=None, help="batch size (default: the task's, 64 for images' classes and labels, 16 for segmentation and texts)")
+    p.add_argument('--bs', type=int, default=None, help="batch size (default: the task's, 64 for images' classes and labels, 16 for segmentation and texts, 32 for clips)")
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     _distributed_arg(p)
     _verbosity_args(p)
@@ -102,7 +105,7 @@ def _train_args(p, **defaults):
     _verbosity_args(p)
 
 # %% ../nbs/09_cli.ipynb #33e4f865
-_DATA_HELP = 'a folder of class folders of images or of .txt files (optionally inside train/ and valid/); a CSV file with fname,label (images), fname,labels (several labels per image, separated by spaces) or text,label (texts) columns; or a folder with images/ and masks/ (segmentation; at the top, or under train/ and valid/)'
+_DATA_HELP = 'a folder of class folders of images, of .txt files or of clips (optionally inside train/ and valid/); a CSV file with fname,label (images), fname,labels (several labels per image, separated by spaces), text,label (texts) or fname,label naming clips (audio) columns; or a folder with images/ and masks/ (segmentation; at the top, or under train/ and valid/)'
 
 def _export_parser(sub):
     "`ftkit export`'s options: the ONNX file, the int8 file and its checks (the model card is always written)"
@@ -128,16 +131,16 @@ def _export_parser(sub):
 def parser()->argparse.ArgumentParser:
     "The `ftkit` command-line parser"
     p = argparse.ArgumentParser(prog='ftkit', formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
-        description='Fine-tune a pretrained image or text model on your own labelled examples, evaluate it, and save it.')
+        description='Fine-tune a pretrained image, text or audio model on your own labelled examples, evaluate it, and save it.')
     p.add_argument('--version', action='version', version=f'ftkit {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
-    t = sub.add_parser('train', help='fine-tune a pretrained model on your images or texts', formatter_class=argparse.RawDescriptionHelpFormatter,
+    t = sub.add_parser('train', help='fine-tune a pretrained model on your images, texts or clips', formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Adapt a pretrained model to DATA. The default strategy, lp_ft, trains the new head alone first, on the frozen network's features computed once, then fine-tunes the whole network at a low learning rate, keeping the pretrained BatchNorm statistics; for segmentation it is fine_tune, whose new decoder trains at a head's rate throughout. Writes the model (model.safetensors, config.json), metrics.json, history.csv, report.csv and plots to --out.",
         epilog=_EPILOG)
     t.add_argument('data', nargs='?', help=_DATA_HELP + ' (not needed with --resume)')
     _train_args(t)
     t.add_argument('--resume', metavar='DIR', default=None, help='continue the interrupted run in DIR (its --out) from its checkpoint (the batch a stop signal ended, or the last complete epoch), with its own settings')
-    c = sub.add_parser('compare', help='compare strategies (and training-set sizes) on your images or texts', formatter_class=argparse.RawDescriptionHelpFormatter,
+    c = sub.add_parser('compare', help='compare strategies (and training-set sizes) on your images, texts or clips', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Run several strategies on DATA with the same split, seeds and epoch budget; write comparison.csv (one row per run), summary.csv (mean and std over seeds), comparison.png and, with several --fractions, learning_curve.png to --out.',
         epilog=_EPILOG)
     c.add_argument('data', help=_DATA_HELP)
@@ -152,10 +155,10 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--workers', type=int, default=None, help=_help_of('workers'))
     c.add_argument('--text-col', default=None, help="column of the texts in a CSV (texts; default: the task's)")
     c.add_argument('--label-col', help='column of the labels in a CSV (default: label; labels for multi-label data)')
-    r = sub.add_parser('predict', help='classify images or texts, or segment images, with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Classify images (files, or folders searched recursively) or texts, or segment images (their masks written to --out), with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are predicted.')
+    r = sub.add_parser('predict', help='classify images, texts or clips, or segment images, with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Classify images or clips (files, or folders searched recursively) or texts, or segment images (their masks written to --out), with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are predicted.')
     r.add_argument('model', help='model folder (with model.safetensors and config.json)')
-    r.add_argument('inputs', nargs='*', help='image files or folders (searched recursively) for an image model; texts for a text model')
+    r.add_argument('inputs', nargs='*', help='image files or folders (searched recursively) for an image model; texts for a text model; audio files or folders for an audio model')
     r.add_argument('--file', default=None, help='a text file of inputs, one per line (texts, or image paths)')
     r.add_argument('--top-k', type=int, default=3, help='most likely classes to report per input (default: %(default)s)')
     r.add_argument('--format', choices=['csv','json'], default='csv', help='output format on stdout (default: %(default)s)')

@@ -407,7 +407,7 @@ def infer_task(
     if not p.exists(): raise MissingError(f"{source} does not exist.")
     if p.suffix.lower()=='.csv' and p.is_file() and not csv_columns(p): raise FtkitError(f"{source} could not be read as a CSV file: it has no header row. Give a CSV with a header row naming its columns (fname,label for images, text,label for texts).")
     found = [t() for t in Task.tasks.values() if t().accepts(source)]
-    if not found and p.is_dir(): raise FtkitError(f"No image or text files found in {source}. Expected class folders (optionally under train/ and valid/) holding images (.jpg, .png, ...) or .txt files, or give a CSV file.")
+    if not found and p.is_dir(): raise FtkitError(f"No image, text or audio files found in {source}. Expected class folders (optionally under train/ and valid/) holding images (.jpg, .png, ...), .txt files or clips (.wav, .flac, .ogg, ...), or give a CSV file.")
     if len(found)!=1: raise FtkitError(f"Can't tell which task {source} is data for ({'none' if not found else ' and '.join(t.name for t in found)} of ftkit's tasks recognise it): say it with --task ({', '.join(sorted(Task.tasks))}).")
     return found[0]
 

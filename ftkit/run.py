@@ -45,7 +45,8 @@ def _learner(s:TrainSettings, out:Path, clock=None):
     device = get_device(device)
     s.precision = check_precision(s.precision, device)  # (resolved before any work, and stored so that a resume trains as the run did)
     dls = task.dls(s.data, bs=s.bs//n, valid_pct=s.valid_pct, seed=s.seed, device=device, num_workers=s.workers, **task.settings('dls',
-                   arch=s.arch, size=s.size, aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample', text_col=s.text_col, label_col=s.label_col, max_len=s.max_len))
+                   arch=s.arch, size=s.size, aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample', text_col=s.text_col, label_col=s.label_col, max_len=s.max_len,
+                   sample_rate=s.sample_rate, clip_seconds=s.clip_seconds))
     if clock: clock('data')
     learn = task.learner(dls, weights=weights, cbs=History(out/'history.csv'), wd=s.wd, **task.settings('learner', arch=s.arch, label_smoothing=s.label_smoothing,
                          class_weights='balanced' if s.balance=='weights' else None, mix=s.mix, **({} if s.ps is None else dict(ps=s.ps))))

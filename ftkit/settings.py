@@ -35,19 +35,21 @@ def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 @dataclass
 class TrainSettings:
     "What `ftkit train` runs with, each default in one place: the parser is built from it, the checkpoint stores its dict, `--resume` reads it back"
-    data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; a CSV with fname,labels columns (multi-label); a folder with images/ and masks/ (segmentation); for texts a CSV with text,label columns or class folders of .txt files
-    task:str|None=None          # image_classification (or image), image_multilabel (or multilabel), segmentation (or seg) or text_classification (or text); default: inferred from DATA (a CSV with fname and labels columns is multi-label; a folder with images/ and masks/, segmentation; a CSV without an fname column, or a folder of .txt files, text)
-    arch:str|None=None          # The pretrained network: for images a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
+    data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; a CSV with fname,labels columns (multi-label); a folder with images/ and masks/ (segmentation); for texts a CSV with text,label columns or class folders of .txt files; for audio class folders of clips (WAV, FLAC, OGG, MP3) or a CSV with fname,label columns naming clips
+    task:str|None=None          # image_classification (or image), image_multilabel (or multilabel), segmentation (or seg), text_classification (or text) or audio_classification (or audio); default: inferred from DATA (a CSV with fname and labels columns is multi-label; a folder with images/ and masks/, segmentation; a CSV without an fname column, or a folder of .txt files, text; clips, audio)
+    arch:str|None=None          # The pretrained network: for images and clips a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
     strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: the task's, lp_ft, or fine_tune for segmentation; scratch with --weights none)
     budget:str|None=None        # auto only: a wall-time budget of the training, in seconds or as 90s, 2m, 1h (default: an epoch budget, --epochs)
-    epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts)
+    epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts, 10 for clips)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
     size:int=224                # Images are resized to SIZE x SIZE pixels (images)
     text_col:str|None=None      # Column of the texts in a CSV (texts; default: the task's, `Task.setting_defaults`)
     label_col:str|None=None     # Column of the labels in a CSV (default: label; labels for multi-label data, labels separated by spaces)
     max_len:int=128             # Texts are truncated to this many tokens (texts)
-    bs:int|None=None            # Batch size (default: the task's, 64 for images, 16 for texts)
+    sample_rate:int=16000       # Clips are resampled to this many samples per second (audio)
+    clip_seconds:float|None=None # Clips are cut or padded to this many seconds (audio; default: the longest clip not four times longer than the median, to a tenth of a second)
+    bs:int|None=None            # Batch size (default: the task's, 64 for images, 16 for texts, 32 for clips)
     lr:float|None=None          # The head's peak learning rate in the strategy's last phase (default: the strategy's own, e.g. 1e-4 for lp_ft, 1e-3 for fine_tune, 1e-2 for scratch)
     seed:int=42                 # Random seed of the split, the initialisation and the batches
     valid_pct:float=0.2         # Share of images held out for validation when DATA has no valid/ folder
@@ -57,8 +59,8 @@ class TrainSettings:
     workers:int|None=None       # Processes that read and resize the data while the model trains; 0: the training process reads (default: 0 on a CPU, one per CPU core up to 8 on a GPU; 0 for texts, tokenised up front)
     cache:bool|None=None        # Head-only phases on the frozen body's cached features (None: unless the data is augmented)
     forgetting:bool=True        # Measure what the body forgot of its pretraining: one pass of the pretrained network over the validation set, none when the body did not change
-    aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images)
-    mix:str|None=_choices(None,'mixup','cutmix') # Blend pairs of training images and their labels (images)
+    aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images); of clips: light (time shift, gain), standard (plus SpecAugment's masks), strong (wider)
+    mix:str|None=_choices(None,'mixup','cutmix') # Blend pairs of training images (or clips: mixup) and their labels (images, audio)
     balance:str=_choices('none','weights','oversample') # Counter class imbalance with a class-weighted loss or by oversampling the small classes
     ps:float|None=None          # Dropout before the classifier (default: the task's, 0 for images, 0.1 for texts)
     wd:float|None=None          # Decoupled weight decay (default: 0.01; 0 under --l2sp, which replaces it)
@@ -76,7 +78,7 @@ class TrainSettings:
             ch = f.metadata.get('choices')
             if ch and getattr(self, f.name) not in ch: raise FtkitError(f"{f.name} must be one of {', '.join(map(str, ch))}, not {getattr(self, f.name)!r}.")
         if self.weights not in (None,'offline','hub') and Path(self.weights).exists(): self.weights = str(Path(self.weights).resolve())  # a resume may run elsewhere
-        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('workers',0,None), ('size',8,None), ('max_len',2,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
+        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('workers',0,None), ('size',8,None), ('max_len',2,None), ('sample_rate',1000,None), ('clip_seconds',0.01,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
             v = getattr(self, k)
             if v is not None and (v < lo or (hi is not None and v >= hi)): raise FtkitError(f"{k} must be at least {lo}" + (f" and below {hi}" if hi is not None else '') + f", not {v}.")
         if self.budget is not None:
@@ -94,7 +96,7 @@ class TrainSettings:
         return res if any(res.values()) else docments(importlib.import_module('ftkit.settings').TrainSettings)  # a class defined in a notebook session has no source to read
 
 # %% ../nbs/08b_settings.ipynb #e375eeb7
-_TASK_FIELDS = ('size','aug','mix','text_col','label_col','max_len','label_smoothing')  # settings only some tasks take (see `Task.dls_settings`, `learner_settings`)
+_TASK_FIELDS = ('size','aug','mix','text_col','label_col','max_len','sample_rate','clip_seconds','label_smoothing')  # settings only some tasks take (see `Task.dls_settings`, `learner_settings`)
 
 def _for_task(s:TrainSettings)->TrainSettings:
     "`s` with its task named (inferred from the data when not given) and its architecture (the task's default), refusing settings the task does not take"
@@ -118,7 +120,7 @@ def _settings(data, resume, kwargs, processes:int|None=None)->tuple:
     "The settings of a new run, or those a checkpoint stored; and the checkpoint. `processes`: how many will train (default: this run's)"
     n = processes or world_size()
     if resume is None:
-        if data is None: raise FtkitError("Say what to train on (a folder or CSV file of images or texts), or which run folder to --resume.")
+        if data is None: raise FtkitError("Say what to train on (a folder or CSV file of images, texts or clips), or which run folder to --resume.")
         s = _for_task(TrainSettings(data=data, **kwargs))
         if s.bs % n: raise FtkitError(f"--bs is the batch size over all processes: {s.bs} does not split evenly over {n}; make it a multiple of {n}.")
         if s.precision=='fp16' and (not _has_cuda() or (s.device or 'cuda').split(':')[0]!='cuda'):

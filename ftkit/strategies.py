@@ -52,7 +52,7 @@ def _feature_cache(learn, ph, cache, views, cbs=None):
     if any(isinstance(c, MixHandler) for c in [*learn.cbs, *L(cbs)]): return nullcontext()  # MixUp/CutMix blend images, not pooled features
     if is_augmented(learn.dls.train, task=task):
         if cache is None:
-            warnings.warn("The training images are augmented, so the head-only phase runs on the images, not on cached features. "
+            warnings.warn(f"The training {task.item_name}s are augmented, so the head-only phase runs on the {task.item_name}s, not on cached features. "
                           "Pass cache=True to cache `views` augmented passes instead (e.g. views=4), or cache=False to silence this.")
             return nullcontext()
     else: views = 1

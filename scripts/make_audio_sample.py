@@ -5,12 +5,22 @@ voices) at a chosen speed and pitch, resampled to 16 kHz, placed at a random off
 random signal-to-noise ratio, and saved as OGG/Vorbis. Needs `apt-get install espeak-ng flite` and soundfile.
 
     python scripts/make_audio_sample.py                       # the shipped sample (voices in valid/ never speak in train/)
-    python scripts/make_audio_sample.py --second DIR          # train/: 12 espeak-ng voices; valid/: flite's 4 voices
+    python scripts/make_audio_sample.py --second DIR          # train/: 12 espeak-ng voices and 2 of flite's; valid/: 2 other espeak-ng voices, flite's other 2
 """
 import argparse, subprocess, tempfile, shutil
 from pathlib import Path
 import numpy as np, soundfile as sf
 from scipy.signal import resample_poly
+
+README = """Spoken-command sample
+=====================
+Synthesised speech, not recordings: ten command words (yes, no, up, down, left, right, on, off, stop, go) spoken by
+Debian's espeak-ng speech synthesiser (GPL-3.0; the clips it makes are not covered by its licence) in 8 English
+voices, each at 3 speeds and pitches, by scripts/make_audio_sample.py. Each word is trimmed, placed at a random offset
+in one second of noise (hiss and rumble, 10-30 dB below the word) and saved as 16 kHz mono OGG/Vorbis.
+train/ holds 6 voices (180 clips), valid/ 2 other voices (60 clips): validation measures words spoken by voices the
+model never heard.
+"""
 
 WORDS = ['yes','no','up','down','left','right','on','off','stop','go']
 SR = 16000
@@ -48,14 +58,14 @@ def make(out, splits, seed=0):
     if out.exists(): shutil.rmtree(out)
     n = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for split,(synth,voices,variants) in splits.items():
-            for w in WORDS:
+        for split,parts in splits.items():
+            for (synth,voices,variants),w in ((p,w) for p in parts for w in WORDS):
                 d = out/split/w; d.mkdir(parents=True, exist_ok=True)
                 for v in voices:
                     for j,(speed,pitch) in enumerate(variants):
                         sf.write(d/f"{v.replace('+','_')}_{j}.ogg", clip(synth, w, v, speed, pitch, rng, tmp), SR, format='OGG', subtype='VORBIS')
                         n += 1
-    return n
+    return n  # (OGG files differ byte for byte between runs: each stream gets a random serial number)
 
 ESPEAK_TRAIN = ['en-gb+m1','en-us+f2','en-gb-scotland+m3','en-029+f4','en-gb-x-rp+m2','en-gb-x-gbclan+f1']
 ESPEAK_VALID = ['en-gb-x-gbcwmd+f3','en-us+m7']
@@ -64,12 +74,14 @@ FLITE = ['slt','rms','awb','kal16']
 
 if __name__=='__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--second', help='write the benchmark set (espeak-ng voices to train on, flite voices to validate on) to this folder instead')
+    p.add_argument('--second', help='write the benchmark set (voices of espeak-ng and flite; those in valid/ never speak in train/) to this folder instead')
     a = p.parse_args()
     if a.second:
-        n = make(a.second, {'train':(espeak, ESPEAK_TRAIN+ESPEAK_VALID+ESPEAK_MORE, [(140,40),(175,55),(210,70)]),
-                            'valid':(flite, FLITE, [(150,100),(180,130),(130,170)])}, seed=1)
+        ev,fv = [(140,40),(175,55),(210,70)],[(150,100),(180,130),(130,170)]
+        n = make(a.second, {'train':[(espeak, ESPEAK_TRAIN+ESPEAK_MORE, ev), (flite, FLITE[:2], fv)],
+                            'valid':[(espeak, ESPEAK_VALID, ev), (flite, FLITE[2:], fv)]}, seed=1)
     else:
-        n = make(Path(__file__).parent.parent/'ftkit'/'samples'/'commands_sample',
-                 {'train':(espeak, ESPEAK_TRAIN, [(140,35),(175,55),(210,75)]), 'valid':(espeak, ESPEAK_VALID, [(140,35),(175,55),(210,75)])})
+        v,out = [(140,35),(175,55),(210,75)],Path(__file__).parent.parent/'ftkit'/'samples'/'commands_sample'
+        n = make(out, {'train':[(espeak, ESPEAK_TRAIN, v)], 'valid':[(espeak, ESPEAK_VALID, v)]})
+        (out/'README').write_text(README)
     print(f'{n} clips written')

@@ -31,7 +31,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
     assert r.returncode == 2
     assert 'does not exist' in r.stderr and 'Traceback' not in r.stderr
     r = ftkit('train', tmp_path)
-    assert r.returncode == 2 and 'No image or text files found' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    assert r.returncode == 2 and 'No image, text or audio files found' in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
 def test_unknown_offline_arch(tmp_path):
     from ftkit.vision.data import sample_data

@@ -113,8 +113,9 @@ class LogMel(nn.Module):
         k,t = torch.arange(n_fft//2+1, dtype=torch.float64)[:,None],torch.arange(n_fft, dtype=torch.float64)[None]
         ang = 2*math.pi*k*t/n_fft
         win = torch.hann_window(n_fft, periodic=True, dtype=torch.float64)
-        basis = torch.cat([torch.cos(ang), -torch.sin(ang)])*win  # the real and imaginary parts of the windowed DFT
-        self.register_buffer('basis', basis.float()[:,None], persistent=False)  # (not in the weights: rebuilt from the config)
+        # the real and imaginary parts of the windowed DFT, as two kernels (not in the weights: rebuilt from the config)
+        self.register_buffer('cos', (torch.cos(ang)*win).float()[:,None], persistent=False)
+        self.register_buffer('sin', (-torch.sin(ang)*win).float()[:,None], persistent=False)
         self.register_buffer('filters', torch.from_numpy(mel_filters(sample_rate, n_fft, n_mels, fmin, fmax)), persistent=False)
     @property
     def params(self)->dict: "What rebuilds this front end (config.json's `frontend`)"; return dict(sample_rate=self.sample_rate, n_fft=self.n_fft, hop=self.hop, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax, eps=self.eps)
@@ -122,9 +123,7 @@ class LogMel(nn.Module):
     def forward(self, x):
         with torch.autocast(x.device.type, enabled=False):
             x = F.pad(x.float()[:,None], (self.n_fft//2, self.n_fft//2))  # centred frames, as `torch.stft(center=True, pad_mode='constant')`
-            s = F.conv1d(x, self.basis, stride=self.hop)
-            nb = self.n_fft//2+1
-            power = s[:, :nb]**2 + s[:, nb:]**2
+            power = F.conv1d(x, self.cos, stride=self.hop)**2 + F.conv1d(x, self.sin, stride=self.hop)**2
             return torch.log(torch.matmul(self.filters, power) + self.eps)
 
 # %% ../../nbs/30_audio.clip.ipynb #71dd3936

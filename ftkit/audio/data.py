@@ -4,7 +4,8 @@
 
 # %% ../../nbs/31_audio.data.ipynb #c5b10022
 from __future__ import annotations
-import warnings
+import sys, warnings
+from fastcore.imports import in_notebook
 from pathlib import Path
 import pandas as pd
 from ..imports import *  # first: fastai's star import names a `Source` of its own
@@ -52,7 +53,7 @@ SILENT = 1e-4  # A clip whose every sample is below this is silent
 def read_clips(files:list, sample_rate:int, progress:bool=False)->tuple:
     "Each of `files` read at `sample_rate` (mono float32), or None where it could not be; the skipped files with their reasons"
     clips,skipped = [],[]
-    it = progress_bar(files, leave=False) if progress and len(files)>200 else files
+    it = progress_bar(files, leave=False) if progress and len(files)>2000 and (sys.stdout.isatty() or in_notebook()) else files  # (a bar only where it redraws in place)
     for f in it:
         try: clips.append(read_clip(f, sample_rate))
         except AudioError as e:
