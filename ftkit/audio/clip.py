@@ -12,11 +12,18 @@ from torch.nn import functional as F
 from ..core import FtkitError, MissingError
 
 # %% auto #0
-__all__ = ['AUDIO_SUFFIXES', 'AudioError', 'resample', 'read_clip', 'sample_audio', 'fit_length', 'windows', 'hz_to_mel',
-           'mel_to_hz', 'mel_filters', 'LogMel', 'SpecMask', 'AudioNet']
+__all__ = ['AUDIO_SUFFIXES', 'clip_table', 'AudioError', 'resample', 'read_clip', 'sample_audio', 'fit_length', 'windows',
+           'hz_to_mel', 'mel_to_hz', 'mel_filters', 'LogMel', 'SpecMask', 'AudioNet']
 
 # %% ../../nbs/30_audio.clip.ipynb #fa64b136
 AUDIO_SUFFIXES = ('.wav','.flac','.ogg','.oga','.opus','.mp3','.aif','.aiff','.au') # What the audio task reads as clips (soundfile's formats)
+
+def clip_table(fn, col:str='fname', n:int=20)->bool:
+    "Whether CSV file `fn`'s first `n` file names in column `col` are all clips (by their suffixes): a table of clips, not of images"
+    import pandas as pd
+    try: names = [f for f in pd.read_csv(fn, usecols=[col], nrows=n, dtype=str, keep_default_na=False, encoding_errors='replace')[col] if f]
+    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError): return False
+    return bool(names) and all(Path(f).suffix.lower() in AUDIO_SUFFIXES for f in names)
 
 class AudioError(FtkitError):
     "A file that is not a readable clip"

@@ -9,7 +9,7 @@ import numpy as np, torch
 from fastcore.basics import patch
 from ..core import Task, csv_columns, file_suffixes, FtkitError
 from ..vision.task import ImageClassification, _layout_of, _check_source
-from .clip import AUDIO_SUFFIXES, AudioNet, LogMel, read_clip, windows, sample_audio
+from .clip import AUDIO_SUFFIXES, AudioNet, LogMel, read_clip, windows, sample_audio, clip_table
 
 # %% auto #0
 __all__ = ['AudioClassification']
@@ -39,10 +39,7 @@ class AudioClassification(ImageClassification):
         "A folder holding audio files and no images, or a CSV file with an `fname` column naming audio files"
         p = Path(source)
         if p.suffix.lower()=='.csv':
-            if not (p.is_file() and 'fname' in csv_columns(p)): return False
-            import pandas as pd
-            names = pd.read_csv(p, usecols=['fname'], nrows=20, dtype=str, keep_default_na=False)['fname']
-            return len(names)>0 and all(Path(f).suffix.lower() in AUDIO_SUFFIXES for f in names if f)
+            return p.is_file() and 'fname' in csv_columns(p) and clip_table(p)
         if not p.is_dir(): return False
         from PIL import Image
         sfx = file_suffixes(p)

@@ -39,13 +39,14 @@ class TextClassification(Task):
     def __init__(self):
         self.tokenizer = None  # an exported model's, read by `load_files`
     def accepts(self, source):
-        "A CSV file without an `fname` column (image tables have one), or a folder of .txt files and no images"
+        "A CSV file without an `fname` column (image and clip tables have one), or a folder of .txt files and no images or clips"
         p = Path(source)
         if p.suffix.lower()=='.csv': return p.is_file() and 'fname' not in csv_columns(p)
         if not p.is_dir(): return False
         from PIL import Image
         sfx = file_suffixes(p)
-        return '.txt' in sfx and not sfx & set(Image.registered_extensions())
+        from ftkit.audio.clip import AUDIO_SUFFIXES
+        return '.txt' in sfx and not sfx & (set(Image.registered_extensions()) | set(AUDIO_SUFFIXES))
     def sample(self)->Path: "The bundled tweet-sentiment sample (`sample_text`)"; return sample_text()
     def gather_inputs(self, inputs:list)->list: "The texts `ftkit predict` was given: each string is one text, as it is"; return list(inputs)
 

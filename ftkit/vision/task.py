@@ -33,9 +33,11 @@ class ImageClassification(Task):
     int8 = 'static'
     qat = True  # a timm network: torch.fx traces it
     def accepts(self, source):
-        "A folder holding image files, or a CSV file with an `fname` column (and a `label` column, or no `labels` one: that is multi-label data)"
+        "A folder holding image files, or a CSV file with an `fname` column (and a `label` column, or no `labels` one: that is multi-label data) that does not name clips (audio)"
         p = Path(source)
-        if p.suffix.lower()=='.csv': return p.is_file() and 'fname' in (cols := csv_columns(p)) and ('label' in cols or 'labels' not in cols)
+        if p.suffix.lower()=='.csv':
+            from ftkit.audio.clip import clip_table
+            return p.is_file() and 'fname' in (cols := csv_columns(p)) and ('label' in cols or 'labels' not in cols) and not clip_table(p)
         if p.is_dir() and any((d/'images').is_dir() and (d/'masks').is_dir() for d in (p, p/'train')): return False  # segmentation data
         return p.is_dir() and bool(file_suffixes(p) & set(Image.registered_extensions()))
     def dls(self, source, **kwargs):
