@@ -4,9 +4,9 @@
     python benchmarks/audio.py --seeds 0 --sets sample
 
 Sets (all synthesised, see scripts/make_audio_sample.py): `sample` is the bundled sample (180 training clips from 6
-espeak-ng voices, 60 validation clips from 2 other espeak-ng voices); `flite` trains on 420 clips of 14 espeak-ng voices
-and validates on 120 clips of flite's 4 voices, another synthesiser altogether (generated into
-~/.cache/ftkit/benchmarks/commands_flite on first use; needs espeak-ng and flite).
+espeak-ng voices, 60 validation clips from 2 other espeak-ng voices); `voices` trains on 420 clips of 12 espeak-ng voices
+and 2 of flite's, and validates on 120 clips of 2 other espeak-ng voices and flite's other 2 (generated into
+~/.cache/ftkit/benchmarks/commands_voices on first use; needs espeak-ng and flite).
 
 Each row is a whole process, timed from outside, one at a time:
 - `ftkit train DATA` with its defaults (pretrained MobileNetV2 on log-mel spectrograms);
@@ -22,14 +22,14 @@ import numpy as np, pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-FLITE = Path.home()/'.cache'/'ftkit'/'benchmarks'/'commands_flite'
+VOICES = Path.home()/'.cache'/'ftkit'/'benchmarks'/'commands_voices'
 
 def data_of(name):
     if name=='sample':
         from ftkit.audio.clip import sample_audio
         return sample_audio()
-    if not (FLITE/'valid').is_dir(): subprocess.run([sys.executable, str(ROOT/'scripts'/'make_audio_sample.py'), '--second', str(FLITE)], check=True)
-    return FLITE
+    if not (VOICES/'valid').is_dir(): subprocess.run([sys.executable, str(ROOT/'scripts'/'make_audio_sample.py'), '--second', str(VOICES)], check=True)
+    return VOICES
 
 def clips(data, split, sr=16000):
     from ftkit.audio.clip import read_clip, fit_length
@@ -94,7 +94,7 @@ def timed(cmd, out=None):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--sets', default='sample,flite')
+    p.add_argument('--sets', default='sample,voices')
     p.add_argument('--seeds', default='0,1,2')
     p.add_argument('--epochs', type=int, default=None, help="epochs of every trained method (default: ftkit's audio default)")
     p.add_argument('--out', default=str(ROOT/'benchmarks'/'audio.csv'))
