@@ -260,7 +260,6 @@ class Task:
     setting_defaults:dict = {'label_col':'label'} # Defaults of the data's settings, filled in where a run leaves them unset: the label column of a CSV (and, for texts, the text column)
     metric_keys:tuple = ('valid_loss','accuracy','precision_macro','recall_macro','f1_macro') # What `evaluate` gives that the command line prints, `metrics.json` and the export record
     main_metric:str = 'accuracy' # The one figure (higher is better) that comparisons plot and `auto` chooses by (a key of `metric_keys`)
-    monitor:str = 'valid_loss'   # What `ftkit train` watches for early stopping and the best epoch when `--monitor` is not given (a column of the training history)
     curve_metrics:tuple = ('accuracy','f1_macro') # Columns of the training history that history.png draws beside the losses (those the history records)
     top_losses:bool = True           # Whether the default `report_plots` draws the items with the highest loss (`plot_top_losses`)
     input_key:str = 'file'           # What a row of `ftkit predict` calls its input: 'file' for paths, 'text' for texts

@@ -28,9 +28,6 @@ class AudioClassification(ImageClassification):
     # statistics follow the spectrograms at 1e-3 scored higher on the held-out voices at the tenth epoch, but its loss leaps when fine-tuning starts (the probe's head
     # was trained on the pretrained statistics), and early stopping then ends the run on the probe
     default_bs,default_epochs = 32,10
-    # The fine-tuned network grows confident faster than it grows right on voices it never heard: its validation loss rose while its accuracy still climbed
-    # (benchmarks/audio.py, seed 0 of the second set: the epoch of least loss scored 0.36, the last 0.51), so the best epoch is the most accurate one
-    monitor = 'accuracy'
     dls_settings = ('aug','oversample','label_col','sample_rate','clip_seconds')
     learner_settings = ('arch','ps','label_smoothing','class_weights','mix')
     demo_settings,compare_defaults = {},{}
