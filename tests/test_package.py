@@ -59,7 +59,7 @@ def test_core_imports_no_task_package():
     banned = tuple(f'ftkit.{p}' for p in TASK_PACKAGES) + ('timm', 'transformers')
     found = {fn.name:[m for m in _imports(fn) if m.startswith(banned)] for fn in CORE}
     assert {k:v for k,v in found.items() if v} == {}
-    r = run("import sys\n" + "".join(f"import ftkit.{p.stem}\n" for p in CORE) + "print(sorted(m for m in sys.modules if m.startswith(('ftkit.vision','ftkit.text')) or m in ('timm','transformers')))")
+    r = run("import sys\n" + "".join(f"import ftkit.{p.stem}\n" for p in CORE) + "print(sorted(m for m in sys.modules if m.startswith(('ftkit.vision','ftkit.text','ftkit.audio')) or m in ('timm','transformers','soundfile')))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == '[]'
 
@@ -68,7 +68,7 @@ def test_core_names_no_task():
     r = run("from ftkit.core import get_task, Task\nget_task()\nprint('\\n'.join(sorted({t.name for t in Task.tasks.values()})))\nprint('--')\nprint('\\n'.join(sorted({a for t in Task.tasks.values() for a in t.aliases})))")
     assert r.returncode == 0, r.stderr
     names,aliases = (set(s.split()) for s in r.stdout.split('--'))
-    assert {'image_classification', 'text_classification', 'segmentation', 'image_multilabel'} <= names and 'text' in aliases
+    assert {'image_classification', 'text_classification', 'segmentation', 'image_multilabel', 'audio_classification'} <= names and {'text', 'audio'} <= aliases
     bad = []
     for fn in CORE:
         for n in ast.walk(ast.parse(fn.read_text())):
