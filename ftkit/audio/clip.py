@@ -26,7 +26,8 @@ def clip_table(fn, col:str='fname', n:int=20)->bool:
     return bool(names) and all(Path(f).suffix.lower() in AUDIO_SUFFIXES for f in names)
 
 class AudioError(FtkitError):
-    "A file that is not a readable clip"
+    "A file that is not a readable clip; `reason` says why in a few words (what the data builder lists it under)"
+    def __init__(self, msg:str, reason:str): super().__init__(msg); self.reason = reason
 
 def resample(
     x:np.ndarray, # Samples (frames first; any channels after)
@@ -49,9 +50,9 @@ def read_clip(
         import soundfile as sf
         p = Path(source)
         if not p.exists(): raise MissingError(f"{p} does not exist.")
-        if p.stat().st_size==0: raise AudioError(f"{p} is an empty file.")
+        if p.stat().st_size==0: raise AudioError(f"{p} is an empty file.", 'empty file')
         try: x,sr = sf.read(str(p), dtype='float32', always_2d=True)
-        except Exception as e: raise AudioError(f"{p} could not be read as audio ({type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else 'unknown format'}).") from None
+        except Exception as e: raise AudioError(f"{p} could not be read as audio ({type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else 'unknown format'}).", 'not readable as audio') from None
         name = str(p)
     else:
         x = np.asarray(source, dtype=np.float32)
@@ -59,8 +60,8 @@ def read_clip(
         elif x.ndim==2 and x.shape[0]<=8 and x.shape[1]>x.shape[0]: x = x.T  # channels first
         elif x.ndim!=2: raise FtkitError(f"A clip is a 1-D array of samples (or 2-D with channels), not an array of shape {tuple(x.shape)}.")
         sr,name = sr or sample_rate,'the array'
-    if len(x)==0: raise AudioError(f"{name} holds no samples.")
-    if not np.isfinite(x).all(): raise AudioError(f"{name} holds samples that are not finite numbers.")
+    if len(x)==0: raise AudioError(f"{name} holds no samples.", 'no samples')
+    if not np.isfinite(x).all(): raise AudioError(f"{name} holds samples that are not finite numbers.", 'samples not finite')
     return resample(x.mean(1), sr, sample_rate)
 
 # %% ../../nbs/30_audio.clip.ipynb #86773a31

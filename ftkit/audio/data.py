@@ -58,9 +58,7 @@ def read_clips(files:list, sample_rate:int, progress:bool=False)->tuple:
         try: clips.append(read_clip(f, sample_rate))
         except AudioError as e:
             clips.append(None)
-            msg = str(e)
-            reason = 'empty file' if 'empty file' in msg else 'no samples' if 'no samples' in msg else 'not readable as audio' if 'could not be read' in msg else 'not finite samples'
-            skipped.append(dict(file=str(f), reason=f'{reason} ({msg.split(" (", 1)[-1].rstrip(".)")})' if '(' in msg else reason))
+            skipped.append(dict(file=str(f), reason=e.reason))
     return clips,skipped
 
 def clip_length(clips:list, sample_rate:int, clip_seconds:float|None=None, notes:list|None=None)->int:
@@ -131,6 +129,46 @@ class AudioDL(NonBlockingCopy, TfmdDL):
         return super().new(dataset=dataset, **kwargs)
 
 # %% ../../nbs/31_audio.data.ipynb #08c29efc
+def _usable_clips(source, label_col, fn_col, path, sample_rate, valid_col, notes, progress)->tuple:
+    "The clips of `source` that could be read (files, labels, samples, validation flags or None) and the files skipped, with why"
+    if isinstance(source, pd.DataFrame) or Path(source).suffix.lower()=='.csv': files,labels,valid,skipped = _audio_table(source, fn_col, label_col, valid_col, path, notes)
+    else: files,labels,valid,skipped = _audio_folder(Path(source))
+    n_all = len(files)+len(skipped)
+    clips,bad = read_clips(files, sample_rate, progress=progress)
+    skipped += bad
+    keep = [i for i,c in enumerate(clips) if c is not None]
+    if not keep: raise FtkitError(f"No usable clips found in {'the table' if isinstance(source, pd.DataFrame) else source}. Expected class folders (optionally under train/ and valid/) of audio files ({', '.join(AUDIO_SUFFIXES)}), or a CSV with {fn_col!r} and {label_col!r} columns."
+                                  + (f" {skip_summary(skipped, n_all)}." if skipped else ''))
+    if skipped: notes.insert(0, skip_summary(skipped, n_all))
+    pick = lambda o: None if o is None else [o[i] for i in keep]
+    return pick(files),pick(labels),pick(clips),pick(valid),skipped
+
+def _split(files, labels, valid, valid_pct, seed, train_frac, vocab, all_valid, notes)->tuple:
+    "Training and validation indices (by `valid`'s flags, else at random; `all_valid`: all for validation) and the classes: `vocab`, every label one of them, or the training labels, sorted"
+    if all_valid: tr,va = [],list(range(len(files)))
+    else:
+        splitter = (lambda items: (L(i for i,v in enumerate(valid) if not v), L(i for i,v in enumerate(valid) if v))) if valid is not None else RandomSplitter(valid_pct, seed=seed)
+        tr,va = map(list, subsample(checked_split(splitter, labels, valid is not None, notes, 'clip'), labels, train_frac, seed)(files))
+    if vocab is None: return tr,va,sorted(set(labels[i] for i in tr))
+    vocab = [str(o) for o in vocab]
+    unknown = sorted(set(labels) - set(vocab))
+    if unknown: raise FtkitError(f"The clips have {plural(len(unknown), 'class', 'classes')} the model does not know: {', '.join(unknown)} (the model knows: {', '.join(vocab)}).")
+    return tr,va,vocab
+
+# %% ../../nbs/31_audio.data.ipynb #c55b271f
+def _loaders(waves, labels, files, vocab, tr, va, bs, wgts, a, dev, num_workers, notes)->DataLoaders:
+    "Training and validation `AudioDL`s of clips `tr` and `va` (the batch size cut to the training clips), time-shifted in training as preset `a` says"
+    o2i = {c:i for i,c in enumerate(vocab)}
+    ds = lambda idxs: AudioClips(waves[idxs], [torch.tensor(o2i[labels[i]]) for i in idxs], [files[i] for i in idxs], vocab)
+    if tr and bs > len(tr):
+        notes.append(f"Batch size lowered from {bs} to {len(tr)}, the number of training clips.")
+        bs = len(tr)
+    lk = loader_kwargs(dev, num_workers or 0)
+    shift = [TimeShift(a['shift'], a['gain_db'])] if a['shift'] or a['gain_db'] else []
+    return DataLoaders(AudioDL(ds(tr), bs=bs, shuffle=True, drop_last=True, wgts=wgts, after_batch=shift, device=dev, **lk),
+                       AudioDL(ds(va), bs=bs*2, shuffle=False, device=dev, **lk), device=dev)
+
+# %% ../../nbs/31_audio.data.ipynb #2f4b0d0c
 def audio_dls(
     source,                   # Folder of class folders of clips (optionally under train/ and valid/), or a CSV file / DataFrame with file names and labels
     label_col:str='label',    # Label column of a CSV/DataFrame
@@ -157,42 +195,16 @@ def audio_dls(
     "`DataLoaders` of fixed-length clips for audio classification; files that can't be used are in `dls.skipped`"
     if aug not in AUG_PRESETS: raise FtkitError(f"aug must be None, 'light', 'standard' or 'strong', not {aug!r}.")
     notes = []
-    if isinstance(source, pd.DataFrame) or Path(source).suffix.lower()=='.csv': files,labels,valid,skipped = _audio_table(source, fn_col, label_col, valid_col, path, notes)
-    else: files,labels,valid,skipped = _audio_folder(Path(source))
-    n_all = len(files)+len(skipped)
-    clips,bad = read_clips(files, sample_rate, progress=verbose)
-    skipped += bad
-    keep = [i for i,c in enumerate(clips) if c is not None]
-    if not keep: raise FtkitError(f"No usable clips found in {'the table' if isinstance(source, pd.DataFrame) else source}. Expected class folders (optionally under train/ and valid/) of audio files ({', '.join(AUDIO_SUFFIXES)}), or a CSV with {fn_col!r} and {label_col!r} columns."
-                                  + (f" {skip_summary(skipped, n_all)}." if skipped else ''))
-    files,labels,clips = [files[i] for i in keep],[labels[i] for i in keep],[clips[i] for i in keep]
-    valid = None if valid is None else [valid[i] for i in keep]
-    if skipped: notes.insert(0, skip_summary(skipped, n_all))
-    if all_valid: tr,va = [],list(range(len(files)))
-    else:
-        splitter = (lambda items: (L(i for i,v in enumerate(valid) if not v), L(i for i,v in enumerate(valid) if v))) if valid is not None else RandomSplitter(valid_pct, seed=seed)
-        tr,va = map(list, subsample(checked_split(splitter, labels, valid is not None, notes, 'clip'), labels, train_frac, seed)(files))
-    if vocab is None: vocab = sorted(set(labels[i] for i in tr))
-    else:
-        vocab = [str(o) for o in vocab]
-        unknown = sorted(set(labels) - set(vocab))
-        if unknown: raise FtkitError(f"The clips have {plural(len(unknown), 'class', 'classes')} the model does not know: {', '.join(unknown)} (the model knows: {', '.join(vocab)}).")
+    files,labels,clips,valid,skipped = _usable_clips(source, label_col, fn_col, path, sample_rate, valid_col, notes, verbose)
+    tr,va,vocab = _split(files, labels, valid, valid_pct, seed, train_frac, vocab, all_valid, notes)
     n = clip_length([clips[i] for i in (tr or va)], sample_rate, clip_seconds, notes)
     waves = torch.from_numpy(np.stack([fit_length(c, n) for c in clips]))
     frontend = LogMel(sample_rate, n_mels=n_mels)
     mean,std = stats if stats is not None else spectrogram_stats(waves[tr], frontend)
-    o2i = {c:i for i,c in enumerate(vocab)}
-    ds = lambda idxs: AudioClips(waves[idxs], [torch.tensor(o2i[labels[i]]) for i in idxs], [files[i] for i in idxs], vocab)
-    if tr and bs > len(tr):
-        notes.append(f"Batch size lowered from {bs} to {len(tr)}, the number of training clips.")
-        bs = len(tr)
     counts = Counter(labels[i] for i in tr)
     if skew and tr and (o := skew_note(counts, skew, 'clip', "consider oversample=True here or class_weights='balanced' in audio_learner (--balance oversample|weights in the CLI)")): warnings.warn(o, stacklevel=2)
-    dev = get_device(device)
-    lk,a = loader_kwargs(dev, num_workers or 0),AUG_PRESETS[aug]
-    shift = [TimeShift(a['shift'], a['gain_db'])] if a['shift'] or a['gain_db'] else []
-    dls = DataLoaders(AudioDL(ds(tr), bs=bs, shuffle=True, drop_last=True, wgts=[1/counts[labels[i]] for i in tr] if oversample else None, after_batch=shift, device=dev, **lk),
-                      AudioDL(ds(va), bs=bs*2, shuffle=False, device=dev, **lk), device=dev)
+    a = AUG_PRESETS[aug]
+    dls = _loaders(waves, labels, files, vocab, tr, va, bs, [1/counts[labels[i]] for i in tr] if oversample else None, a, get_device(device), num_workers, notes)
     if verbose:
         for o in notes: print(o)
     dls.vocab,dls.c = vocab,len(vocab)
