@@ -374,11 +374,11 @@ def _out_of_grace(signum:int, grace:float):
 
 # %% ../nbs/02_callbacks.ipynb #ad2e1f1c
 class BestModel(TrackerCallback):
-    "Keep the best epoch's weights across all phases of a run, stop after `patience` epochs without improvement, restore the best at the end"
+    "Keep the best epoch's weights across all phases of a run, stop after `patience` epochs of a phase without improving on that phase's best, restore the best at the end"
     order = TrackerCallback.order
     def __init__(self,
         monitor:str='valid_loss', # History column to watch: a loss (lower is better) or a metric (higher is better)
-        patience:int|None=3,      # Epochs in a row without improvement before training stops; None: never stop early
+        patience:int|None=3,      # Epochs in a row without improvement on the best of their phase before training stops; None: never stop early
         min_delta:float=0.,       # Smallest change that counts as an improvement
         restore:bool=True,        # Load the best epoch's weights when training ends
         fname=None,               # Also write the best weights to this file (safetensors), for runs that may be resumed
@@ -388,12 +388,24 @@ class BestModel(TrackerCallback):
         self.fname = None if fname is None else Path(fname)
         self._reset(None)
 
-    def _reset(self, run): self.run_seen,self.best,self.state,self.best_epoch,self.wait,self.stopped_epoch = run,None,None,None,0,None
+    def _reset(self, run): self.run_seen,self.best,self.state,self.best_epoch,self.wait,self.stopped_epoch,self.phase,self.phase_best,self.fits = run,None,None,None,0,None,None,None,0
+
+    def _count(self, value:float, phase):
+        "Count an epoch of `phase` whose figure is `value` towards stopping: `wait` is the epochs since the best of that phase (a new phase counts afresh)"
+        if phase != self.phase: self.phase,self.phase_best = phase,None
+        if self.phase_best is None or self.comp(value-self.min_delta, self.phase_best): self.phase_best,self.wait = value,0
+        else: self.wait += 1
+
+    def _phase(self):
+        "The phase of the epoch that just ended: the history's (a resumed phase is the same phase), else one per `fit`"
+        h = getattr(self.learn, 'history', None)
+        return h.rows[-1]['phase'] if h is not None and h.rows else self.fits
 
     def before_fit(self):
         names = list(self.recorder.metric_names[1:])
         if self.monitor not in names: raise FtkitError(f"BestModel cannot watch {self.monitor!r}: the history has {', '.join(n for n in names if n!='time')}.")
         if current_run(self.learn) is not self.run_seen: self.replay(self.learn)  # a new run, or another learner: nothing carries over from the last one
+        self.fits += 1
         super().before_fit()
         self.learn.stopped_early_at = self.stopped_epoch
 
@@ -405,8 +417,8 @@ class BestModel(TrackerCallback):
         if not rows: return
         self.best = float('inf') if self.comp==np.less else -float('inf')
         for i,r in enumerate(rows, run.start):
-            if self.comp(r[self.monitor]-self.min_delta, self.best): self.best,self.best_epoch,self.wait = float(r[self.monitor]),i,0
-            else: self.wait += 1
+            if self.comp(r[self.monitor]-self.min_delta, self.best): self.best,self.best_epoch = float(r[self.monitor]),i
+            self._count(float(r[self.monitor]), r['phase'])
         self.stopped_epoch = getattr(learn, 'stopped_early_at', None)
 
     def _epoch(self)->int:
@@ -420,11 +432,11 @@ class BestModel(TrackerCallback):
         if not self.trained: return  # an epoch a resumed run skips (fastai's `start_epoch`): it was counted before
         super().after_epoch()
         if self.new_best:
-            self.best_epoch,self.wait = self._epoch(),0
+            self.best_epoch = self._epoch()
             self.state = {k:v.detach().clone() for k,v in self.model.state_dict().items()}
             if self.fname is not None and is_main():
                 with atomic_path(self.fname) as tmp: tmp.write_bytes(save({k:v.contiguous().cpu() for k,v in self.state.items()}))  # (bytes written by Python: a full disk is an OSError)
-        else: self.wait += 1
+        self._count(float(self.recorder.values[-1][self.idx]), self._phase())
         if self.patience is not None and self.wait >= self.patience:
             self.stopped_epoch = self.learn.stopped_early_at = self._epoch()
             raise CancelFitException()

@@ -112,7 +112,7 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool, grace:fl
     from ftkit.callbacks import PhaseBanner, NonFiniteLoss, Checkpoint, BestModel, graceful_stop, TrainingInterrupted
     from ftkit.adapt import L2SP
     ckpt = out/'checkpoint.pt'
-    best = BestModel(s.monitor or 'valid_loss', patience=s.patience or None, restore=s.restore_best, fname=out/'best.safetensors')
+    best = BestModel(s.monitor or learn.task.default_monitor, patience=s.patience or None, restore=s.restore_best, fname=out/'best.safetensors')
     saver = Checkpoint(ckpt, extra=dict(settings=asdict(s)))
     cbs = [best, saver, *([L2SP(s.l2sp)] if s.l2sp else []), *([PhaseBanner()] if progress else []), *([ends] if ends is not None else [])]
     try:
@@ -192,7 +192,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
              cached_features=getattr(learn, 'feature_cache', None) is not None, evaluated_on_cached_features=ev['preds'].cached,
              resumed_after_epoch=len(ck['history']) if ck else None, resumed_after_batch=(ck.get('batch') or None) if ck else None, strategy=strategy.to_dict(),
-             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or strategy.chose_by(learn) or 'valid_loss', best_epoch=ep(best.best_epoch),
+             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or strategy.chose_by(learn) or learn.task.default_monitor, best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k!='label_smoothing' and k in {*learn.task.dls_settings, *learn.task.learner_settings}},

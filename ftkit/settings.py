@@ -67,7 +67,7 @@ class TrainSettings:
     label_smoothing:float=0.0   # Label smoothing of the cross-entropy, e.g. 0.1
     l2sp:float|None=None        # L2-SP: pull the body towards its pretrained weights with this strength (e.g. 1), in place of weight decay
     patience:int=3              # Stop after this many epochs without improvement; 0 never stops early
-    monitor:str|None=None       # What improvement means: valid_loss, or a metric such as f1_macro or accuracy (default: valid_loss; for auto, what its choices compare, default the task's main figure: accuracy, mAP or mean_iou)
+    monitor:str|None=None       # What improvement means: valid_loss, or a metric such as f1_macro or accuracy (default: the task's, valid_loss except for clips, which use accuracy; for auto, what its choices compare, default the task's main figure: accuracy, mAP or mean_iou)
     restore_best:bool=True      # End with the weights of the best epoch rather than the last
 
     def __post_init__(self):
