@@ -15,6 +15,10 @@ Sets (offline once fetched):
 - segmentation: the bundled sample (240 + 80 composited images, 64 px); `seg-other`: 400 + 160 images composited the same
   way (scripts/make_vision_samples.py) from other Fashion-MNIST items (those of the Debian set above), with textures,
   items and places drawn from another seed, 64 px. Anchor: plain fastai's U-Net recipe (benchmarks/fastai_unet.py).
+- image_multilabel: the bundled sample (320 + 100 composited images, 64 px); `ml-other`: 400 + 160 images composited the
+  same way from the Debian Fashion-MNIST items, with another seed, 64 px.
+- audio_classification: the bundled spoken-command sample; `voices`, 14 training voices and 4 others held out for
+  validation (see benchmarks/audio.py).
 - text_classification: the bundled tweets.
 Run: .venv/bin/python benchmarks/defaults.py --task segmentation [--sets sample,seg-other] [--seeds 0,1,2] [--epochs N]
      [--strategies lp_ft,...] [--out benchmarks/defaults]    (--table prints the last results again)
@@ -41,6 +45,20 @@ def seg_other(dest)->Path:
     (dest/'.complete').write_text('ok')
     return dest
 
+def ml_other(dest)->Path:
+    "The second multi-label set, composited once from the Debian Fashion-MNIST items: its labels CSV"
+    dest = Path(dest)
+    if (dest/'.complete').exists(): return dest/'labels.csv'
+    from fashion import fashion_folder
+    src = fashion_folder(dest.parent/'fashion_1000', 1000, 1000)
+    sys.path.insert(0, str(HERE.parent/'scripts'))
+    import numpy as np, make_vision_samples as mv
+    mv.SRC,mv.N = src,dict(mv.N, multilabel=dict(train=400, valid=160))
+    if dest.exists(): shutil.rmtree(dest)
+    mv.multilabel(np.random.default_rng(3), dest)
+    (dest/'.complete').write_text('ok')
+    return dest/'labels.csv'
+
 def task_sets(task, cache):
     "name -> (data, size) of the task's sets"
     from ftkit.core import get_task
@@ -50,6 +68,10 @@ def task_sets(task, cache):
         from auto import elpv_folder
         from fashion import fashion_folder
         return {'sample': (t.sample(), 64), 'fashion': (lambda: fashion_folder(cache/'fashion_1000', 1000, 1000), 48), 'elpv': (lambda: elpv_folder(cache/'elpv'), 64)}
+    if t.name=='image_multilabel': return {'sample': (t.sample(), 64), 'ml-other': (lambda: ml_other(cache/'ml_other'), 64)}
+    if t.name=='audio_classification':
+        from audio import data_of
+        return {'sample': (t.sample(), None), 'voices': (lambda: data_of('voices'), None)}
     if t.name=='text_classification': return {'tweets': (t.sample(), None)}
     raise SystemExit(f"No sets for {task} here yet.")
 

@@ -66,7 +66,7 @@ class TrainSettings:
     wd:float|None=None          # Decoupled weight decay (default: 0.01; 0 under --l2sp, which replaces it)
     label_smoothing:float=0.0   # Label smoothing of the cross-entropy, e.g. 0.1
     l2sp:float|None=None        # L2-SP: pull the body towards its pretrained weights with this strength (e.g. 1), in place of weight decay
-    patience:int=3              # Stop after this many epochs without improvement; 0 never stops early
+    patience:int=3              # Stop after this many epochs of a phase without improving on that phase's best; 0 never stops early
     monitor:str|None=None       # What improvement means: valid_loss, or a metric such as f1_macro or accuracy (default: the task's, valid_loss except for clips, which use accuracy; for auto, what its choices compare, default the task's main figure: accuracy, mAP or mean_iou)
     restore_best:bool=True      # End with the weights of the best epoch rather than the last
 
