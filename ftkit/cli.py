@@ -135,7 +135,7 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--version', action='version', version=f'ftkit {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     t = sub.add_parser('train', help='fine-tune a pretrained model on your images, texts or clips', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Adapt a pretrained model to DATA. The default strategy, lp_ft, trains the new head alone first, on the frozen network's features computed once, then fine-tunes the whole network at a low learning rate, keeping the pretrained BatchNorm statistics; for segmentation it is fine_tune, whose new decoder trains at a head's rate throughout. Writes the model (model.safetensors, config.json), metrics.json, history.csv, report.csv and plots to --out.",
+        description="Adapt a pretrained model to DATA. The default strategy, lp_ft, trains the new head alone first, on the frozen network's features computed once, then fine-tunes the whole network at a low learning rate, keeping the pretrained BatchNorm statistics (for clips, letting them follow the spectrograms); for segmentation and multi-label it is fine_tune, which trains the new head or decoder alone for an epoch, then everything with the new layers at a head's rate. Writes the model (model.safetensors, config.json), metrics.json, history.csv, report.csv and plots to --out.",
         epilog=_EPILOG)
     t.add_argument('data', nargs='?', help=_DATA_HELP + ' (not needed with --resume)')
     _train_args(t)

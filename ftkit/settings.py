@@ -39,7 +39,7 @@ class TrainSettings:
     task:str|None=None          # image_classification (or image), image_multilabel (or multilabel), segmentation (or seg), text_classification (or text) or audio_classification (or audio); default: inferred from DATA (a CSV with fname and labels columns is multi-label; a folder with images/ and masks/, segmentation; a CSV without an fname column, or a folder of .txt files, text; clips, audio)
     arch:str|None=None          # The pretrained network: for images and clips a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
-    strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: the task's, lp_ft, or fine_tune for segmentation; scratch with --weights none)
+    strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: the task's, lp_ft, or fine_tune for segmentation and multi-label; scratch with --weights none)
     budget:str|None=None        # auto only: a wall-time budget of the training, in seconds or as 90s, 2m, 1h (default: an epoch budget, --epochs)
     epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts, 10 for clips)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
@@ -99,9 +99,10 @@ class TrainSettings:
 _TASK_FIELDS = ('size','aug','mix','text_col','label_col','max_len','sample_rate','clip_seconds','label_smoothing')  # settings only some tasks take (see `Task.dls_settings`, `learner_settings`)
 
 def _for_task(s:TrainSettings)->TrainSettings:
-    "`s` with its task named (inferred from the data when not given) and its architecture (the task's default), refusing settings the task does not take"
+    "`s` with its task named (inferred from the data when not given), and its architecture, batch size, epochs and strategy (the task's defaults), refusing settings the task does not take"
     task = get_task(s.task) if s.task else infer_task(s.data)
     s.task,s.arch,s.bs,s.epochs = task.name,s.arch or task.default_arch,s.bs or task.default_bs,s.epochs or task.default_epochs
+    s.strategy = s.strategy or (task.default_strategy if s.weights is not None else 'scratch')  # written into the settings a checkpoint keeps: a resume runs what the run began with
     takes = set(task.dls_settings) | set(task.learner_settings)
     defaults = {f.name:f.default for f in fields(TrainSettings)}
     for k in _TASK_FIELDS:

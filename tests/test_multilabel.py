@@ -15,8 +15,9 @@ def test_train_predict_and_export_a_multilabel_model(tmp_path):
     from ftkit.export import load_model
     csv = multilabel_sample()
     out = tmp_path/'run'
-    r = ftkit('train', csv, '--size', '64', '--strategy', 'fine_tune', '--epochs', '4', '--out', out, '-q')  # the task inferred from the fname,labels columns
+    r = ftkit('train', csv, '--size', '64', '--epochs', '4', '--out', out, '-q')  # the task inferred from the fname,labels columns
     assert r.returncode == 0, r.stderr
+    assert json.loads((out/'metrics.json').read_text())['strategy']['strategy'] == 'fine_tune'  # multi-label's default (`ImageMultiLabel.default_strategy`, by benchmarks/defaults.py)
     assert 'f1_micro' in r.stdout and 'mAP' in r.stdout and 'threshold' in r.stdout
     m,cfg = json.loads((out/'metrics.json').read_text()),json.loads((out/'config.json').read_text())
     assert m['task'] == cfg['task'] == 'image_multilabel' and cfg['multi_label']
