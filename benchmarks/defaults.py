@@ -3,7 +3,7 @@ default is chosen by.
 
 For a task, every strategy (lp_ft, fine_tune, gradual, feature_extract, scratch, auto) runs as a whole `ftkit train`
 process with the task's default epochs (or --epochs), over --seeds, on each of the task's sets; the figure is the task's
-main one (accuracy; mean IoU for segmentation) on the validation set. Per set: each strategy's mean and standard deviation
+main one (accuracy; mAP for multi-label; mean IoU for segmentation) on the validation set. Per set: each strategy's mean and standard deviation
 over the seeds, its rank averaged over the seeds, its gap to the best mean, and its wall time. Over the sets: the mean rank
 and the largest gap. The rule a default must meet: on every set, its mean is within one standard deviation (the best
 strategy's, over the seeds) of the best mean. The task's default is marked; plain fastai's recipe, where there is one,

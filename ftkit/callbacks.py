@@ -461,5 +461,5 @@ def load_best(self:BestModel):
 def summary(self:BestModel)->str:
     "What happened, in a sentence"
     if self.best_epoch is None: return 'No epoch finished.'
-    res = f"Stopped early after epoch {self.stopped_epoch+1}: {self.monitor} had not improved for {self.wait} epochs. " if self.stopped_epoch is not None else ''
+    res = f"Stopped early after epoch {self.stopped_epoch+1}: {self.monitor} had not improved on its phase's best for {self.wait} epochs. " if self.stopped_epoch is not None else ''
     return res + f"Best {self.monitor}: {self.best:.4f} at epoch {self.best_epoch+1}" + (', whose weights are restored.' if self.restore else '.')

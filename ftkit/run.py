@@ -4,7 +4,7 @@
 
 # %% ../nbs/08c_run.ipynb #f4dba350
 from __future__ import annotations
-import importlib, inspect, json, os, platform, sys, time
+import dataclasses, importlib, inspect, json, os, platform, sys, time
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -28,11 +28,20 @@ def _versions(task)->dict:
     return res
 
 # %% ../nbs/08c_run.ipynb #867f0b61
-def _learner(s:TrainSettings, out:Path, clock=None):
-    "The strategy, data and learner a run's settings describe"
+def _resumed_strategy(ck):
+    "The strategy a checkpoint's run ran, with the fields it ran with (whatever the defaults are now); None without a checkpoint, or where the strategy is not a dataclass"
+    d = dict((ck or {}).get('strategy') or {})
+    if not d: return None
+    from ftkit.strategies import strategy_class
+    cls = strategy_class(d.pop('strategy'))
+    if not dataclasses.is_dataclass(cls): return None
+    return cls(**{f.name:d[f.name] for f in dataclasses.fields(cls) if f.init and f.name in d})
+
+def _learner(s:TrainSettings, out:Path, clock=None, ck=None):
+    "The strategy, data and learner a run's settings describe; resuming (`ck`), the strategy as the checkpoint recorded it"
     from ftkit.callbacks import History
     task = get_task(s.task)
-    strategy = make_strategy(s.strategy or (task.default_strategy if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor, seed=s.seed, patience=s.patience)
+    strategy = _resumed_strategy(ck) or make_strategy(s.strategy or (task.default_strategy if s.weights is not None else 'scratch'), s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor, seed=s.seed, patience=s.patience)
     weights = s.weights if strategy.pretrained else None
     if s.l2sp and weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
     seed_everything(s.seed)
@@ -112,8 +121,9 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool, grace:fl
     from ftkit.callbacks import PhaseBanner, NonFiniteLoss, Checkpoint, BestModel, graceful_stop, TrainingInterrupted
     from ftkit.adapt import L2SP
     ckpt = out/'checkpoint.pt'
-    best = BestModel(s.monitor or learn.task.default_monitor, patience=s.patience or None, restore=s.restore_best, fname=out/'best.safetensors')
-    saver = Checkpoint(ckpt, extra=dict(settings=asdict(s)))
+    monitor = s.monitor or ((ck or {}).get('extra') or {}).get('monitor') or learn.task.default_monitor  # a resumed run watches what it watched
+    best = BestModel(monitor, patience=s.patience or None, restore=s.restore_best, fname=out/'best.safetensors')
+    saver = Checkpoint(ckpt, extra=dict(settings=asdict(s), monitor=monitor))
     cbs = [best, saver, *([L2SP(s.l2sp)] if s.l2sp else []), *([PhaseBanner()] if progress else []), *([ends] if ends is not None else [])]
     try:
         with graceful_stop(grace=grace) as stop, ExitStack() as quiet:
@@ -192,7 +202,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
              cached_features=getattr(learn, 'feature_cache', None) is not None, evaluated_on_cached_features=ev['preds'].cached,
              resumed_after_epoch=len(ck['history']) if ck else None, resumed_after_batch=(ck.get('batch') or None) if ck else None, strategy=strategy.to_dict(),
-             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or strategy.chose_by(learn) or learn.task.default_monitor, best_epoch=ep(best.best_epoch),
+             epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or strategy.chose_by(learn) or best.monitor, best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
              task=s.task, bs=s.bs, seed=s.seed, balance=None if s.balance=='none' else s.balance,
              **{k:(None if v=='none' else v) for k,v in asdict(s).items() if k in _TASK_FIELDS and k!='label_smoothing' and k in {*learn.task.dls_settings, *learn.task.learner_settings}},
@@ -270,7 +280,7 @@ def train(
     clock('checks')
     for mod in ('ftkit.strategies', 'ftkit.evaluate', 'ftkit.export', *get_task(s.task).modules): importlib.import_module(mod)
     clock('imports')
-    strategy,dls,learn = _learner(s, out, clock)
+    strategy,dls,learn = _learner(s, out, clock, ck)
     if verbose and is_main(): _print_plan(s, strategy, learn)
     if (progress or verbose) and is_main(): print(_device_line(dls, s), flush=True)
     if (note := _strategy_note(strategy)) and is_main(): print(note)
