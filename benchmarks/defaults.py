@@ -31,44 +31,30 @@ sys.path.insert(0, str(HERE))
 from speed import _timed, BIN
 STRATEGIES = ['lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch', 'auto']
 
-def seg_other(dest)->Path:
-    "The second segmentation set, composited once from the Debian Fashion-MNIST items"
+def composited(kind, dest, n:dict, seed:int)->Path:
+    "A second set of `kind` ('segmentation' or 'multilabel'), `n` = {train:, valid:} images composited once by scripts/make_vision_samples.py from the Debian Fashion-MNIST items, with `seed`"
     dest = Path(dest)
-    if (dest/'.complete').exists(): return dest
-    from fashion import fashion_folder
-    src = fashion_folder(dest.parent/'fashion_1000', 1000, 1000)
-    sys.path.insert(0, str(HERE.parent/'scripts'))
-    import numpy as np, make_vision_samples as mv  # (it reads its own command line at import: its settings are set here)
-    mv.SRC,mv.N = src,dict(mv.N, segmentation=dict(train=400, valid=160))
-    if dest.exists(): shutil.rmtree(dest)
-    mv.segmentation(np.random.default_rng(2), dest)
-    (dest/'.complete').write_text('ok')
-    return dest
-
-def ml_other(dest)->Path:
-    "The second multi-label set, composited once from the Debian Fashion-MNIST items: its labels CSV"
-    dest = Path(dest)
-    if (dest/'.complete').exists(): return dest/'labels.csv'
-    from fashion import fashion_folder
-    src = fashion_folder(dest.parent/'fashion_1000', 1000, 1000)
-    sys.path.insert(0, str(HERE.parent/'scripts'))
-    import numpy as np, make_vision_samples as mv
-    mv.SRC,mv.N = src,dict(mv.N, multilabel=dict(train=400, valid=160))
-    if dest.exists(): shutil.rmtree(dest)
-    mv.multilabel(np.random.default_rng(3), dest)
-    (dest/'.complete').write_text('ok')
-    return dest/'labels.csv'
+    if not (dest/'.complete').exists():
+        from fashion import fashion_folder
+        src = fashion_folder(dest.parent/'fashion_1000', 1000, 1000)
+        sys.path.insert(0, str(HERE.parent/'scripts'))
+        import numpy as np, make_vision_samples as mv  # (it reads its own command line at import: its settings are set here)
+        mv.SRC,mv.N = src,dict(mv.N, **{kind:n})
+        if dest.exists(): shutil.rmtree(dest)
+        getattr(mv, kind)(np.random.default_rng(seed), dest)
+        (dest/'.complete').write_text('ok')
+    return dest/'labels.csv' if kind=='multilabel' else dest
 
 def task_sets(task, cache):
     "name -> (data, size) of the task's sets"
     from ftkit.core import get_task
     t = get_task(task)
-    if t.name=='segmentation': return {'sample': (t.sample(), 64), 'seg-other': (lambda: seg_other(cache/'seg_other'), 64)}
+    if t.name=='segmentation': return {'sample': (t.sample(), 64), 'seg-other': (lambda: composited('segmentation', cache/'seg_other', dict(train=400, valid=160), 2), 64)}
     if t.name=='image_classification':
         from auto import elpv_folder
         from fashion import fashion_folder
         return {'sample': (t.sample(), 64), 'fashion': (lambda: fashion_folder(cache/'fashion_1000', 1000, 1000), 48), 'elpv': (lambda: elpv_folder(cache/'elpv'), 64)}
-    if t.name=='image_multilabel': return {'sample': (t.sample(), 64), 'ml-other': (lambda: ml_other(cache/'ml_other'), 64)}
+    if t.name=='image_multilabel': return {'sample': (t.sample(), 64), 'ml-other': (lambda: composited('multilabel', cache/'ml_other', dict(train=400, valid=160), 3), 64)}
     if t.name=='audio_classification':
         from audio import data_of
         return {'sample': (t.sample(), None), 'voices': (lambda: data_of('voices'), None)}
