@@ -22,6 +22,7 @@ _EPILOG = """examples:
   ftkit train labels.csv --size 128           a CSV with fname,label columns
   ftkit train tags.csv --size 64              several labels per image: a CSV with fname,labels columns
   ftkit train scenes/ --size 128              segmentation: scenes/ holds images/ and masks/ (class indices)
+  ftkit train shelves/ --size 320             detection: shelves/ holds images/ and annotations.json (COCO), or data.yaml (YOLO)
   ftkit train photos/ --strategy gradual      ULMFiT-style gradual unfreezing
   ftkit train photos/ --weights none          train from scratch, to compare with fine-tuning
   ftkit train photos/ --strategy auto --budget 2m
@@ -54,10 +55,10 @@ _STRATEGIES = 'lp_ft, fine_tune, gradual, feature_extract, scratch, auto'
 
 # %% ../nbs/09_cli.ipynb #d0ec69c6
 def _common_args(p):
-    p.add_argument('--task', default=None, help='image_classification (image), image_multilabel (multilabel), segmentation (seg), text_classification (text) or audio_classification (audio) (default: inferred from DATA)')
+    p.add_argument('--task', default=None, help='image_classification (image), image_multilabel (multilabel), segmentation (seg), detection (det), text_classification (text) or audio_classification (audio) (default: inferred from DATA)')
     p.add_argument('--arch', default=None, help="the pretrained network: a timm architecture for images (default mobilenetv2_100), a transformers checkpoint for texts (default offline, the shipped all-MiniLM-L6-v2)")
     p.add_argument('--weights', default='offline', help="where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file (default: %(default)s)")
-    p.add_argument('--bs', type=int, default=None, help="batch size (default: the task's, 64 for images' classes and labels, 16 for segmentation and texts, 32 for clips)")
+    p.add_argument('--bs', type=int, default=None, help="batch size (default: the task's, 64 for images' classes and labels, 16 for segmentation, detection and texts, 32 for clips)")
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     _distributed_arg(p)
     _verbosity_args(p)
@@ -105,7 +106,7 @@ def _train_args(p, **defaults):
     _verbosity_args(p)
 
 # %% ../nbs/09_cli.ipynb #33e4f865
-_DATA_HELP = 'a folder of class folders of images, of .txt files or of clips (optionally inside train/ and valid/); a CSV file with fname,label (images), fname,labels (several labels per image, separated by spaces), text,label (texts) or fname,label naming clips (audio) columns; or a folder with images/ and masks/ (segmentation; at the top, or under train/ and valid/)'
+_DATA_HELP = 'a folder of class folders of images, of .txt files or of clips (optionally inside train/ and valid/); a CSV file with fname,label (images), fname,labels (several labels per image, separated by spaces), text,label (texts) or fname,label naming clips (audio) columns; a folder with images/ and masks/ (segmentation; at the top, or under train/ and valid/); or detection data: a COCO folder (images/ and annotations.json, at the top or under train/ and valid/), a YOLO folder (data.yaml, images/, labels/) or a CSV with fname,xmin,ymin,xmax,ymax,label'
 
 def _export_parser(sub):
     "`ftkit export`'s options: the ONNX file, the int8 file and its checks (the model card is always written)"
@@ -135,7 +136,7 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--version', action='version', version=f'ftkit {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     t = sub.add_parser('train', help='fine-tune a pretrained model on your images, texts or clips', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Adapt a pretrained model to DATA. The default strategy, lp_ft, trains the new head alone first, on the frozen network's features computed once, then fine-tunes the whole network at a low learning rate, keeping the pretrained BatchNorm statistics (for clips, letting them follow the spectrograms); for segmentation and multi-label it is fine_tune, which trains the new head or decoder alone for an epoch, then everything with the new layers at a head's rate. Writes the model (model.safetensors, config.json), metrics.json, history.csv, report.csv and plots to --out.",
+        description="Adapt a pretrained model to DATA. The default strategy, lp_ft, trains the new head alone first, on the frozen network's features computed once, then fine-tunes the whole network at a low learning rate, keeping the pretrained BatchNorm statistics (for clips, letting them follow the spectrograms); for segmentation, detection and multi-label it is fine_tune, which trains the new head (a decoder; a detector's feature pyramid and heads) alone for an epoch, then everything with the new layers at a head's rate. Writes the model (model.safetensors, config.json), metrics.json, history.csv, report.csv and plots to --out.",
         epilog=_EPILOG)
     t.add_argument('data', nargs='?', help=_DATA_HELP + ' (not needed with --resume)')
     _train_args(t)
@@ -155,8 +156,8 @@ def parser()->argparse.ArgumentParser:
     c.add_argument('--workers', type=int, default=None, help=_help_of('workers'))
     c.add_argument('--text-col', default=None, help="column of the texts in a CSV (texts; default: the task's)")
     c.add_argument('--label-col', help='column of the labels in a CSV (default: label; labels for multi-label data)')
-    r = sub.add_parser('predict', help='classify images, texts or clips, or segment images, with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Classify images or clips (files, or folders searched recursively) or texts, or segment images (their masks written to --out), with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are predicted.')
+    r = sub.add_parser('predict', help='classify images, texts or clips, segment images or find objects in them, with a trained model', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Classify images or clips (files, or folders searched recursively) or texts, segment images (their masks written to --out), or find objects in them (boxes in the pixels of each image; with --out, each image written with its boxes drawn), with a model folder written by ftkit train (or export_model). Unreadable files get an error on their own row; the others are predicted.')
     r.add_argument('model', help='model folder (with model.safetensors and config.json)')
     r.add_argument('inputs', nargs='*', help='image files or folders (searched recursively) for an image model; texts for a text model; audio files or folders for an audio model')
     r.add_argument('--file', default=None, help='a text file of inputs, one per line (texts, or image paths)')
@@ -164,7 +165,7 @@ def parser()->argparse.ArgumentParser:
     r.add_argument('--format', choices=['csv','json'], default='csv', help='output format on stdout (default: %(default)s)')
     r.add_argument('--device', default=None, help='cpu, cuda, cuda:1, mps (default: the best available)')
     r.add_argument('--backend', choices=['torch','onnx','int8'], default='torch', help='run the PyTorch weights, model.onnx or model.int8.onnx (ONNX Runtime) (default: %(default)s)')
-    r.add_argument('--out', default=None, help="a segmentation model's masks go to this folder (PNG, class indices, named after each image)")
+    r.add_argument('--out', default=None, help="a segmentation model's masks go to this folder (PNG, class indices, named after each image); a detector's images, with their boxes drawn")
     v = sub.add_parser('evaluate', help='score a trained model on a labelled test set', formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Score MODEL (a folder from ftkit train) on labelled DATA in the shapes ftkit train reads: the same figures, report and plots as the end of a training run, metrics.json included, written to --out. Labels the model does not know are refused.")
     v.add_argument('model', help='model folder (with model.safetensors and config.json)')

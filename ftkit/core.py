@@ -338,6 +338,12 @@ def collate(self:Task, cfg:dict, xs:list)->torch.Tensor: "Preprocessed inputs as
 @patch
 def onnx_axes(self:Task, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
 @patch
+def onnx_batch(self:Task, cfg:dict)->int|None: "How many inputs the ONNX graph takes at once (None: any number, the batch axis dynamic; a network whose loop over the batch is traced for one input: 1)"; return None
+@patch
+def onnx_diff(self:Task, cfg:dict, a:torch.Tensor, b:torch.Tensor)->tuple:
+    "How far outputs `a` (ONNX Runtime's) are from `b` (PyTorch's), as `export_onnx` checks them: the difference, the tolerance the task accepts (None: `export_onnx`'s `tol`), and what the difference is of"
+    return float((a-b).abs().max()) if a.numel() else 0.,None,'probabilities'
+@patch
 def sample_inputs(self:Task, cfg:dict, n:int=20)->list: "A few raw inputs to check exports on"; self._todo('sample_inputs')
 @patch
 def onnx_usage(self:Task, cfg:dict)->str: "What the model card says of the ONNX file's input and output (`model_card`)"; return "Its input `input` is a batch of inputs prepared as under Inputs, its output `logits` one row of scores per input, in the order of the classes (a softmax gives the probabilities)."

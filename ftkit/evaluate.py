@@ -22,8 +22,9 @@ class _Fixed:
     def __call__(self): return self.idxs
 
 def _per_item(losses, targs):
-    "One loss per item: a loss over several outputs per item (multi-label's binary cross-entropies, flattened by fastai) averaged over them"
-    return losses.view(len(targs), -1).mean(1) if losses.numel()!=len(targs) else losses
+    "One loss per item: a loss over several outputs per item (multi-label's binary cross-entropies, flattened by fastai) averaged over them; `targs` a tensor, or fastai's tuple of several (a detector's boxes and labels)"
+    n = len(targs[0] if isinstance(targs, (tuple, list)) else targs)
+    return losses.view(n, -1).mean(1) if losses.numel()!=n else losses
 
 def _in_dataset_order(idxs, *ts):
     order = torch.as_tensor(idxs).argsort()

@@ -35,11 +35,11 @@ def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
 @dataclass
 class TrainSettings:
     "What `ftkit train` runs with, each default in one place: the parser is built from it, the checkpoint stores its dict, `--resume` reads it back"
-    data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; a CSV with fname,labels columns (multi-label); a folder with images/ and masks/ (segmentation); for texts a CSV with text,label columns or class folders of .txt files; for audio class folders of clips (WAV, FLAC, OGG, MP3) or a CSV with fname,label columns naming clips
-    task:str|None=None          # image_classification (or image), image_multilabel (or multilabel), segmentation (or seg), text_classification (or text) or audio_classification (or audio); default: inferred from DATA (a CSV with fname and labels columns is multi-label; a folder with images/ and masks/, segmentation; a CSV without an fname column, or a folder of .txt files, text; clips, audio)
+    data:str|None=None          # A folder of class folders of images (optionally inside train/ and valid/) or a CSV with fname,label columns; a CSV with fname,labels columns (multi-label); a folder with images/ and masks/ (segmentation); a COCO folder (images/ and annotations.json), a YOLO folder (data.yaml, images/, labels/) or a CSV with fname,xmin,ymin,xmax,ymax,label columns (detection); for texts a CSV with text,label columns or class folders of .txt files; for audio class folders of clips (WAV, FLAC, OGG, MP3) or a CSV with fname,label columns naming clips
+    task:str|None=None          # image_classification (or image), image_multilabel (or multilabel), segmentation (or seg), detection (or det), text_classification (or text) or audio_classification (or audio); default: inferred from DATA (a CSV with fname and labels columns is multi-label; a folder with images/ and masks/, segmentation; annotations.json, data.yaml or box columns, detection; a CSV without an fname column, or a folder of .txt files, text; clips, audio)
     arch:str|None=None          # The pretrained network: for images and clips a timm architecture (default mobilenetv2_100; offline weights for it and tf_efficientnet_lite0), for texts a transformers checkpoint (default offline, the shipped all-MiniLM-L6-v2; or a hub name or local folder)
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
-    strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: the task's, lp_ft, or fine_tune for segmentation and multi-label; scratch with --weights none)
+    strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: the task's, lp_ft, or fine_tune for segmentation, detection and multi-label; scratch with --weights none)
     budget:str|None=None        # auto only: a wall-time budget of the training, in seconds or as 90s, 2m, 1h (default: an epoch budget, --epochs)
     epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts, 10 for clips)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
@@ -49,7 +49,7 @@ class TrainSettings:
     max_len:int=128             # Texts are truncated to this many tokens (texts)
     sample_rate:int=16000       # Clips are resampled to this many samples per second (audio)
     clip_seconds:float|None=None # Clips are cut or padded to this many seconds (audio; default: the longest clip not four times longer than the median, to a tenth of a second)
-    bs:int|None=None            # Batch size (default: the task's, 64 for images, 16 for texts, 32 for clips)
+    bs:int|None=None            # Batch size (default: the task's, 64 for images, 16 for segmentation, detection and texts, 32 for clips)
     lr:float|None=None          # The head's peak learning rate in the strategy's last phase (default: the strategy's own, e.g. 1e-4 for lp_ft, 1e-3 for fine_tune, 1e-2 for scratch)
     seed:int=42                 # Random seed of the split, the initialisation and the batches
     valid_pct:float=0.2         # Share of images held out for validation when DATA has no valid/ folder
@@ -59,7 +59,7 @@ class TrainSettings:
     workers:int|None=None       # Processes that read and resize the data while the model trains; 0: the training process reads (default: 0 on a CPU, one per CPU core up to 8 on a GPU; 0 for texts, tokenised up front)
     cache:bool|None=None        # Head-only phases on the frozen body's cached features (None: unless the data is augmented)
     forgetting:bool=True        # Measure what the body forgot of its pretraining: one pass of the pretrained network over the validation set, none when the body did not change
-    aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images); of clips: light (time shift, gain), standard (plus SpecAugment's masks), strong (wider)
+    aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images; for detection, boxes moving with their images: light (flips, brightness), standard (plus zoom to 1.2x), strong (zoom to 1.5x, more lighting), never rotations or warps); of clips: light (time shift, gain), standard (plus SpecAugment's masks), strong (wider)
     mix:str|None=_choices(None,'mixup','cutmix') # Blend pairs of training images (or clips: mixup) and their labels (images, audio)
     balance:str=_choices('none','weights','oversample') # Counter class imbalance with a class-weighted loss or by oversampling the small classes
     ps:float|None=None          # Dropout before the classifier (default: the task's, 0 for images, 0.1 for texts)

@@ -35,6 +35,8 @@ def test_wheel_ships_the_sample_data(tmp_path):
     assert len(pngs) == 1000
     assert 'ftkit/samples/fashion_mnist_sample/LICENSE' in names
     assert {'ftkit/samples/tweets_sample/tweets.csv', 'ftkit/samples/tweets_sample/LICENSE'} <= set(names)
+    assert {'ftkit/samples/detection_sample/train/annotations.json', 'ftkit/samples/detection_sample/valid/annotations.json', 'ftkit/samples/detection_sample/README'} <= set(names)
+    assert len([n for n in names if n.startswith('ftkit/samples/detection_sample/') and n.endswith('.jpg')]) == 420
     assert any(n.endswith('entry_points.txt') for n in names)
 
 PKG = ROOT/'ftkit'

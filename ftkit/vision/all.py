@@ -8,3 +8,4 @@ from .task import *
 from .learner import *
 from .adapt import *
 from .segment import *
+from .detect import *

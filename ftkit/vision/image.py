@@ -12,7 +12,7 @@ from ..core import FtkitError, MissingError
 
 # %% auto #0
 __all__ = ['to_rgb', 'resize_square', 'image_tensor', 'sample_data', 'multilabel_sample', 'segmentation_sample',
-           'choose_threshold', 'pixel_confusion', 'seg_scores', 'image_iou']
+           'detection_sample', 'choose_threshold', 'pixel_confusion', 'seg_scores', 'image_iou']
 
 # %% ../../nbs/11a_vision.image.ipynb #8ce25f89
 def to_rgb(
@@ -68,6 +68,10 @@ def multilabel_sample()->Path:
 def segmentation_sample()->Path:
     "Path of the composited segmentation sample shipped with ftkit: `train/` and `valid/`, each with `images/` and `masks/`, and `codes.txt`"
     return _sample('segmentation_sample', 'codes.txt', 'make_vision_samples.py')
+
+def detection_sample()->Path:
+    "Path of the composited detection sample shipped with ftkit: `train/` and `valid/`, each with `images/` and COCO's `annotations.json`"
+    return _sample('detection_sample', 'valid/annotations.json', 'make_vision_samples.py')
 
 # %% ../../nbs/11a_vision.image.ipynb #f2237296
 def choose_threshold(
