@@ -62,11 +62,11 @@ def test_train_evaluate_predict_and_export_a_detector(tmp_path):
     assert [[b['label'] for b in o['boxes']] for o in onnx] == [[b['label'] for b in o['boxes']] for o in rows[:4]]
 
 def test_the_same_boxes_in_yolo_and_coco_form_train_the_same(tmp_path):
-    "The sample as COCO and as YOLO: one epoch each with the same seed gives the same model, to float rounding"
+    "The sample as COCO and as YOLO: one epoch each with the same seed gives the same figures, to float rounding"
     from ftkit.vision.image import detection_sample
     runs = {}
     for name,data in (('coco', detection_sample()), ('yolo', to_yolo(tmp_path/'yolo'))):
-        r = ftkit('train', data, '--size', '64', '--epochs', '2', '--seed', '1', '--out', tmp_path/name, '-q')
+        r = ftkit('train', data, '--size', '64', '--epochs', '1', '--seed', '1', '--out', tmp_path/name, '-q')
         assert r.returncode == 0, r.stderr
         runs[name] = json.loads((tmp_path/name/'metrics.json').read_text())
     a,b = runs['coco'],runs['yolo']

@@ -70,7 +70,7 @@ def test_core_names_no_task():
     r = run("from ftkit.core import get_task, Task\nget_task()\nprint('\\n'.join(sorted({t.name for t in Task.tasks.values()})))\nprint('--')\nprint('\\n'.join(sorted({a for t in Task.tasks.values() for a in t.aliases})))")
     assert r.returncode == 0, r.stderr
     names,aliases = (set(s.split()) for s in r.stdout.split('--'))
-    assert {'image_classification', 'text_classification', 'segmentation', 'image_multilabel', 'audio_classification'} <= names and {'text', 'audio'} <= aliases
+    assert {'image_classification', 'text_classification', 'segmentation', 'detection', 'image_multilabel', 'audio_classification'} <= names and {'text', 'audio'} <= aliases
     bad = []
     for fn in CORE:
         for n in ast.walk(ast.parse(fn.read_text())):

@@ -16,6 +16,7 @@ from fastai.vision.all import *
 from torchvision.models.detection.image_list import ImageList
 from ..learner import finish_learner
 from .data import RGBImage, PinnedDL, _stats, _all_items
+from .image import draw_boxes
 
 # %% auto #0
 __all__ = ['coco_records', 'yolo_records', 'csv_records', 'fix_boxes', 'box_notes', 'detection_records', 'detection_aug',
@@ -465,7 +466,6 @@ def show_boxes(
     thresh:float=0.3,    # Predicted boxes scoring less are not drawn
 ):
     "Validation images with their true boxes (left) and predicted ones (right), titled with the image's F1"
-    from ftkit.vision.task import draw_boxes
     if ev is None: ev = learn.evaluate()
     f1 = np.array(ev['image_f1'])
     idxs = list(np.argsort(f1, kind='stable')[:k]) if idxs is None else list(idxs)

@@ -11,10 +11,10 @@ from PIL import Image
 from fastcore.basics import patch
 from ..core import Task, csv_columns, file_suffixes, atomic_path, FtkitError, _draws, _transforms
 from collections import Counter
-from .image import image_tensor, to_rgb, sample_data, multilabel_sample, segmentation_sample, detection_sample, choose_threshold, pixel_confusion, seg_scores, image_iou
+from .image import image_tensor, draw_boxes, sample_data, multilabel_sample, segmentation_sample, detection_sample, choose_threshold, pixel_confusion, seg_scores, image_iou
 
 # %% auto #0
-__all__ = ['ImageClassification', 'ImageMultiLabel', 'Segmentation', 'Detection', 'draw_boxes']
+__all__ = ['ImageClassification', 'ImageMultiLabel', 'Segmentation', 'Detection']
 
 # %% ../../nbs/12_vision.task.ipynb #15130c0d
 class ImageClassification(Task):
@@ -396,6 +396,8 @@ class Detection(Task):
     default_monitor = 'map'
     dls_settings = ('size','aug','arch')
     learner_settings = ('arch',)
+    demo_settings = {'size':96}     # the bundled sample's own size
+    compare_defaults = {'size':96}
     metric_keys = ('valid_loss','map','map_50','map_75','mar_100')
     main_metric = 'map'
     curve_metrics = ('map','map_50','mar_100')
@@ -478,25 +480,6 @@ def predict_rows(self:Detection, cfg, probs, top_k, items=None):
         scale = torch.tensor([w/side, h/side, w/side, h/side])
         res.append(dict(boxes=[dict(label=classes[int(o[5])-1], score=float(o[4]), box=[round(float(v), 1) for v in o[:4]*scale]) for o in d]))
     return res
-
-def draw_boxes(
-    img,           # A PIL image, or a path
-    boxes:list,    # Dicts of `label`, `box` (pixels) and optionally `score`, as `Predictor.predict` gives them
-    colors:dict|None=None, # Label -> colour (default: one of a palette, by label)
-    width:int=2,   # Line width in pixels
-)->Image.Image:
-    "`img` with `boxes` drawn over it, each with its label (and score), by torchvision's `draw_bounding_boxes`"
-    from torchvision.utils import draw_bounding_boxes
-    if not isinstance(img, Image.Image):
-        with Image.open(img) as f: img = to_rgb(f)
-    x = torch.from_numpy(np.asarray(to_rgb(img), dtype=np.uint8).copy()).permute(2,0,1)
-    if not boxes: return to_rgb(img)
-    palette = ['#e6194b','#3cb44b','#4363d8','#f58231','#911eb4','#42d4f4','#f032e6','#bfef45','#9a6324','#800000']
-    labels = sorted({b['label'] for b in boxes})
-    colors = colors or {l:palette[i%len(palette)] for i,l in enumerate(labels)}
-    out = draw_bounding_boxes(x, torch.tensor([b['box'] for b in boxes], dtype=torch.float32), [f"{b['label']} {b['score']:.2f}" if 'score' in b else b['label'] for b in boxes],
-                              colors=[colors[b['label']] for b in boxes], width=width)
-    return Image.fromarray(out.permute(1,2,0).numpy())
 
 @patch
 def save_prediction(self:Detection, row:dict, item, out:Path|None)->dict:
