@@ -338,6 +338,8 @@ def collate(self:Task, cfg:dict, xs:list)->torch.Tensor: "Preprocessed inputs as
 @patch
 def onnx_axes(self:Task, cfg:dict)->dict: "The input's dynamic axes in an ONNX export"; return {0:'batch'}
 @patch
+def scored_model(self:Task, cfg:dict, model:nn.Module)->nn.Module: "What `evaluate_model` scores in the learner's place for an ONNX file run as a torch module `model` (default: `model` as it is; a detector's is wrapped to take the learner's inputs)"; return model
+@patch
 def onnx_batch(self:Task, cfg:dict)->int|None: "How many inputs the ONNX graph takes at once (None: any number, the batch axis dynamic; a network whose loop over the batch is traced for one input: 1)"; return None
 @patch
 def onnx_diff(self:Task, cfg:dict, a:torch.Tensor, b:torch.Tensor)->tuple:

@@ -22,7 +22,7 @@ class _Fixed:
     def __call__(self): return self.idxs
 
 def _per_item(losses, targs):
-    "One loss per item: a loss over several outputs per item (multi-label's binary cross-entropies, flattened by fastai) averaged over them; `targs` a tensor, or fastai's tuple of several (a detector's boxes and labels)"
+    "One loss per item: a loss over several outputs per item (multi-label's binary cross-entropies, flattened by fastai) averaged over them; `targs` a tensor, or fastai's tuple of several targets per item"
     n = len(targs[0] if isinstance(targs, (tuple, list)) else targs)
     return losses.view(n, -1).mean(1) if losses.numel()!=n else losses
 

@@ -146,7 +146,8 @@ class _OnnxModel(torch.nn.Module):
     def forward(self, x):
         x = x.detach().cpu().numpy()
         n = self.batch or max(len(x), 1)
-        return torch.cat([torch.from_numpy(self.sess.run(None, {'input': x[i:i+n]})[0]) for i in range(0, len(x), n)]).to(self.anchor.device)
+        outs = [torch.from_numpy(self.sess.run(None, {'input': x[i:i+n]})[0]) for i in range(0, len(x), n)]
+        return (torch.cat(outs) if outs else torch.from_numpy(self.sess.run(None, {'input': x})[0])).to(self.anchor.device)
     @property
     def weights_sha256(self)->str|None: "The SHA-256 of the weights the file was exported from (`export_onnx` records it; None in older files)"; return self.sess.get_modelmeta().custom_metadata_map.get('weights_sha256')
 
@@ -201,7 +202,7 @@ def evaluate_model(
     if path is None: raise FtkitError("This Predictor was not loaded from a model folder (`load_model`): evaluating it needs the folder.")
     if (no := [k for k in kwargs if k not in task.dls_settings]): raise FtkitError(f"{', '.join('--'+k.replace('_', '-') for k in no)} does not apply to {task.name} data.")
     learn = task.test_learner(path, cfg, data, bs=bs, device=device, **kwargs)
-    if isinstance(model, Predictor) and model.backend!='torch': learn.model = model.model  # the ONNX file the Predictor runs, scored in the network's place
+    if isinstance(model, Predictor) and model.backend!='torch': learn.model = task.scored_model(cfg, model.model)  # the ONNX file the Predictor runs, scored in the network's place
     ev = learn.evaluate()
     if out is None: return ev
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -232,7 +233,7 @@ def export_onnx(
     tol:float=1e-4,      # Largest difference in probabilities accepted (a task may measure the difference its own way, with its own tolerance: `Task.onnx_diff`)
     verbose:bool=True,   # Print the check
 )->Path:
-    "Write `model.onnx` (dynamic batch axis) into the model folder `path`, checked against PyTorch with ONNX Runtime"
+    "Write `model.onnx` (dynamic batch axis, unless the task's graph takes a fixed number of inputs: `Task.onnx_batch`) into the model folder `path`, checked against PyTorch with ONNX Runtime (`Task.onnx_diff`)"
     path = Path(path)
     pred = load_model(path, device='cpu')
     files = list(check_inputs or pred.task.sample_inputs(pred.cfg))

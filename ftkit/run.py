@@ -209,7 +209,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
              ps=s.ps, wd=0. if s.l2sp else float(learn.opt.hypers[-1]['wd']), label_smoothing=s.label_smoothing, l2sp=s.l2sp,
              class_counts=dls.class_counts, device=str(dls.device), precision=s.precision, workers=s.workers, versions=versions, per_class=ev['per_class'])
     m['skipped'] = dls.skipped  # the files left out, each with the reason
-    m['data_notes'] = list(getattr(dls, 'notes', []))  # what the data's checks said of what they kept (clips far longer than the rest, boxes clipped to their image)
+    m['data_notes'] = list(getattr(dls, 'notes', []))  # what the data's checks said of the items they kept (each task's own notes)
     m['summary'] = strategy.summary(learn) or best.summary
     m.update(strategy.record(learn))  # e.g. what auto tried, scored and chose
     return m

@@ -60,6 +60,10 @@ def test_train_evaluate_predict_and_export_a_detector(tmp_path):
     assert r.returncode == 0 and (out/'model.onnx').exists() and 'box corners' in r.stdout, r.stderr
     onnx = json.loads(ftkit('predict', out, *files, '--format', 'json', '--backend', 'onnx').stdout)
     assert [[b['label'] for b in o['boxes']] for o in onnx] == [[b['label'] for b in o['boxes']] for o in rows[:4]]
+    r = ftkit('evaluate', out, detection_sample()/'valid', '--backend', 'onnx', '--out', tmp_path/'ev_onnx')  # the ONNX file's own boxes scored (no loss: the graph holds none)
+    assert r.returncode == 0, r.stderr
+    ev = json.loads((tmp_path/'ev_onnx'/'metrics.json').read_text())
+    assert abs(ev['map'] - m['map']) < 1e-3 and ev['backend'] == 'onnx', (ev['map'], m['map'])
 
 def test_the_same_boxes_in_yolo_and_coco_form_train_the_same(tmp_path):
     "The sample as COCO and as YOLO: one epoch each with the same seed gives the same figures, to float rounding"

@@ -56,7 +56,7 @@ def coco_records(
     recs,skipped,issues = {},[],[]
     for im in c['images']:
         i,name = im.get('id'),str(im.get('file_name', ''))
-        f = Path(d)/'images'/name
+        f = Path(d)/'images'/Path(name).name  # (some exports name the file with its folder)
         if i in recs: skipped.append(dict(file=str(f), reason=f'duplicate image id (id {i} is also {recs[i]["file"].name if recs[i] else "a missing file"}; the first kept)')); continue
         recs[i] = _record(f, valid) if f.is_file() else None
         if recs[i] is None: skipped.append(dict(file=str(f), reason='missing (listed in annotations.json, not in images/)'))
@@ -68,21 +68,24 @@ def coco_records(
         r = recs[i]
         if r is None: continue
         if k not in cats: issues.append((str(r['file']), 'box of an unknown category id (skipped)')); continue
+        if a.get('iscrowd'): issues.append((str(r['file']), 'crowd box (iscrowd 1: a region of many objects, skipped as COCO\'s evaluation ignores it)')); continue
         try: x,y,w,h = map(float, a['bbox'])
         except (KeyError, TypeError, ValueError): issues.append((str(r['file']), 'box without four numbers (skipped)')); continue
         r['boxes'].append([x, y, x+w, y+h]); r['labels'].append(cats[k])
     return [r for r in recs.values() if r],[cats[k] for k in _sorted_ids(cats)],skipped,issues
 
 # %% ../../nbs/17_vision.detect.ipynb #c8431763
-def _yolo_names(fn:Path)->list:
-    "The class names of a YOLO data.yaml: `names` as a list, or as a dict of index -> name"
+def _yolo_names(fn:Path)->dict:
+    "The class names of a YOLO data.yaml by class index: `names` as a list, or as a dict of index -> name"
     import yaml
     try: c = yaml.safe_load(fn.read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e: raise FtkitError(f"{fn} could not be read as YAML ({type(e).__name__}).") from None
     names = c.get('names') if isinstance(c, dict) else None
-    if isinstance(names, dict): names = [names[k] for k in sorted(names)]
-    if not isinstance(names, list) or not names: raise FtkitError(f"{fn} does not name the classes: it needs `names`, a list of class names (or a dict of index: name).")
-    return [str(o) for o in names]
+    if isinstance(names, list): names = dict(enumerate(names))
+    try: names = {int(k):str(v) for k,v in names.items()} if isinstance(names, dict) else {}
+    except (TypeError, ValueError): names = {}
+    if not names: raise FtkitError(f"{fn} does not name the classes: it needs `names`, a list of class names (or a dict of index: name).")
+    return names
 
 def _yolo_split(root:Path, split:str)->list:
     "The folder names of `split` ('train' or 'val') under images/ and labels/ (YOLO's 'val' is also found as 'valid')"
@@ -110,10 +113,10 @@ def yolo_records(
                 try: k,box = int(p[0]),[float(o) for o in p[1:5]]
                 except ValueError: k,box = None,[]
                 if len(p)!=5 or len(box)!=4: issues.append((str(f), 'label line that is not `class cx cy w h` (skipped)')); continue
-                if not 0 <= k < len(names): issues.append((str(f), 'box of an unknown class index (skipped)')); continue
+                if k not in names: issues.append((str(f), 'box of an unknown class index (skipped)')); continue
                 cx,cy,w,h = box
                 r['boxes'].append([cx-w/2, cy-h/2, cx+w/2, cy+h/2]); r['labels'].append(names[k])
-    return recs,names,skipped,issues
+    return recs,[names[k] for k in sorted(names)],skipped,issues
 
 def csv_records(
     fn:Path, # A CSV file: fname,xmin,ymin,xmax,ymax,label (one row per box; a row with empty box columns lists a negative); optional is_valid
@@ -121,13 +124,13 @@ def csv_records(
     "Records of a CSV of boxes (file names relative to its folder), its class names (sorted), files left out with the reason, and box issues"
     import pandas as pd
     cols = ['fname','xmin','ymin','xmax','ymax','label']
-    df = pd.read_csv(fn, dtype={'fname':str, 'label':str}, keep_default_na=False, na_values=[''])
+    df = pd.read_csv(fn, dtype={'fname':str, 'label':str, 'is_valid':str}, keep_default_na=False, na_values=[''])
     if missing := [c for c in cols if c not in df.columns]: raise FtkitError(f"{fn} lacks the column{'s'[:len(missing)-1]} {', '.join(missing)}: a CSV of boxes has fname,xmin,ymin,xmax,ymax,label (pixels, one row per box).")
     recs,skipped,issues = {},[],[]
     for row in df.itertuples(index=False):
         f = Path(fn).parent/str(row.fname)
         if f not in recs:
-            valid = bool(str(row.is_valid).lower() in ('true','1','yes')) if 'is_valid' in df.columns else None
+            valid = str(row.is_valid).strip().lower() in ('true','1','1.0','yes') if 'is_valid' in df.columns else None
             recs[f] = _record(f, valid) if f.is_file() else None
             if recs[f] is None: skipped.append(dict(file=str(f), reason='missing (named in the CSV, not found)'))
         r = recs[f]
@@ -157,6 +160,7 @@ def fix_boxes(
     scale = np.array([w, h, w, h], dtype=np.float64) if r.pop('rel', False) else 1.
     boxes,labels,issues = [],[],[]
     for b,l in zip(np.asarray(r['boxes'], dtype=np.float64).reshape(-1, 4)*scale, r['labels']):
+        if not np.isfinite(b).all(): issues.append((str(r['file']), 'box with a coordinate that is not a number (skipped)')); continue
         c = np.clip(b, 0, [w, h, w, h])
         if c[2]<=c[0] or c[3]<=c[1]: issues.append((str(r['file']), 'box of zero or negative area, or outside its image (skipped)')); continue
         if not np.allclose(c, b): issues.append((str(r['file']), 'box partly outside its image (clipped to it)'))
@@ -185,6 +189,7 @@ def detection_records(
         r,c,s,i = coco_records(p/'valid', True)
         recs,skipped,issues,classes = recs+r,skipped+s,issues+i,list(dict.fromkeys(classes+c))
     else: raise FtkitError(f"{p} is not detection data. Give a COCO folder (images/ and annotations.json, at the top or under train/ and valid/), a YOLO folder (data.yaml, images/train/, labels/train/, and val/ beside train/), or a CSV file with fname,xmin,ymin,xmax,ymax,label.")
+    if len(set(classes)) < len(classes): raise FtkitError(f"{p} names a class twice ({', '.join(sorted({c for c in classes if classes.count(c) > 1}))}): give each class one name and one id.")
     with ThreadPoolExecutor(8) as ex: sizes = list(ex.map(_read_size, [r['file'] for r in recs]))
     keep = []
     for r,(size,why) in zip(recs, sizes):
@@ -230,11 +235,11 @@ def detection_dls(
     train_frac:float=1.0,   # Share of the training images kept, drawn class by class (each image counted under the rarest class it holds), e.g. for learning curves
     arch:str|None=None,     # timm architecture whose pretrained mean/std normalise the images
     stats:tuple|None=None,  # Explicit `(mean, std)`, instead of `arch`'s
-    classes:list|None=None, # Class names (default: as the data names them: COCO's categories, YOLO's names, a CSV's labels sorted)
+    classes:list|None=None, # Class names (default: as the data names them: COCO's categories, YOLO's names, a CSV's labels sorted); given, a box of a class outside them is refused
     aug:str|None='light',   # Augmentation preset for the training images and their boxes together (see `detection_aug`)
     num_workers:int|None=None, # Loader processes (default: `default_workers`: none on a CPU, one per CPU core up to 8 on a GPU)
     device=None,            # Device of the batches (default: best available)
-    all_valid:bool=False,   # Every image in the validation set, unsplit (scoring a trained model: `Task.test_learner`); a box of a class outside `classes` is refused
+    all_valid:bool=False,   # Every image in the validation set, unsplit (scoring a trained model: `Task.test_learner`)
     verbose:bool=True,      # Print what was left out and the issues with boxes
     **kwargs                # Passed to `DataBlock.dataloaders`
 )->DataLoaders:
@@ -250,6 +255,7 @@ def detection_dls(
         flags = [r['valid'] for r in recs]
         splits = ([i for i,v in enumerate(flags) if not v], [i for i,v in enumerate(flags) if v]) if None not in flags and any(flags) else RandomSplitter(valid_pct, seed=seed)(recs)
         if train_frac < 1: splits = (stratified(splits[0], rarest_label([[classes.index(l) for l in r['labels']] for r in recs]), train_frac, seed), splits[1])
+    if not splits[0]: raise FtkitError(f"{source} leaves no image for training: every usable image is a validation one. Give some training images (or leave out the validation folder or column, and `valid_pct` of the images are held out).")
     notes = box_notes(issues)
     if verbose:
         if skipped: print(skip_summary(skipped, n))
@@ -427,11 +433,14 @@ def detection_learner(
     task=None,                  # The `Task` the learner serves (default: `Detection`)
     frozen_bn:bool|None=None,   # Freeze the backbone's BatchNorm (default: when pretrained; see `detection_model`)
     fpn:int=128,                # Channels of the feature pyramid and the heads
+    score_thresh:float=0.05,    # Detections scoring less are dropped (see `detection_model`)
+    nms_thresh:float=0.5,       # Non-maximum suppression's IoU
+    max_det:int=100,            # Detections kept per image
     **kwargs
 )->Learner:
     "A fastai `Learner` training FCOS over a pretrained timm backbone on `dls`: layer groups from the backbone's stages, then the pyramid and heads"
     weights = parse_weights(weights)
-    model = detection_model(arch, len(dls.classes), weights, frozen_bn=frozen_bn, fpn=fpn)
+    model = detection_model(arch, len(dls.classes), weights, frozen_bn=frozen_bn, fpn=fpn, score_thresh=score_thresh, nms_thresh=nms_thresh, max_det=max_det)
     learn = Learner(dls, model, loss_func=DetectionLoss(), splitter=detection_splitter, metrics=ifnone(metrics, detection_metrics()), **kwargs)
     learn.add_cb(BoxTargets())
     return finish_learner(learn, task or get_task('detection'), arch, weights, freeze)

@@ -421,7 +421,9 @@ class Detection(Task):
     def pretrained_model(self, learn):
         "The detector `learn` started from (its backbone pretrained, its pyramid and heads as initialised)"
         from ftkit.vision.detect import detection_model
-        return detection_model(learn.arch, len(learn.dls.classes), weights=learn.weights).to(learn.dls.device)
+        m = learn.model
+        return detection_model(learn.arch, len(learn.dls.classes), weights=learn.weights, frozen_bn=m.frozen_bn, fpn=m.det.backbone.out_channels,
+                               score_thresh=m.det.score_thresh, nms_thresh=m.det.nms_thresh, max_det=m.det.detections_per_img).to(learn.dls.device)
     def config(self, learn):
         p,m = learn.dls.prep,learn.model
         d = m.det
@@ -450,13 +452,18 @@ class Detection(Task):
     def onnx_axes(self, cfg): "None: the graph takes one image (`onnx_batch`)"; return {}
     def onnx_batch(self, cfg): "One image at a time: torchvision's post-processing loops over the images, and a trace keeps the loop it saw"; return 1
     def onnx_diff(self, cfg, a, b):
-        "The largest difference in box corners (pixels of the prepared square) between ONNX Runtime's detections and PyTorch's, over those scoring at least the threshold; infinite where their number or classes differ"
-        worst = 0.
-        for x,y in zip(a, b):
-            x,y = (d[(d[:,5]>0) & (d[:,4]>=cfg.get('threshold', 0.3))] for d in (x, y))
-            if len(x)!=len(y) or not torch.equal(x[:,5], y[:,5]): return float('inf'),1.,'box corners, pixels (the boxes found or their classes differ)'
-            if len(x): worst = max(worst, float((x[:,:4]-y[:,:4]).abs().max()))
-        return worst,1.,'box corners, pixels'
+        "The largest distance in box corners (pixels of the prepared square) from each detection of one side to the nearest of the other side's of its class, both ways, over those scoring clearly above the threshold (by 0.01: a score a hair from it may fall either side); infinite where one finds a box the other lacks"
+        t = cfg.get('threshold', 0.3)
+        def dist(x, y):
+            x,y = x[(x[:,5]>0) & (x[:,4]>=t+0.01)],y[(y[:,5]>0) & (y[:,4]>=t-0.01)]
+            res = 0.
+            for r in x:
+                same = y[y[:,5]==r[5]]
+                if not len(same): return float('inf')
+                res = max(res, float((same[:,:4]-r[:4]).abs().max(1).values.min()))
+            return res
+        return max((max(dist(x, y), dist(y, x)) for x,y in zip(a, b)), default=0.),1.,'box corners, pixels'
+    def scored_model(self, cfg, model): "The ONNX detector in a learner's place (`evaluate_model`): its detections, and no loss"; return _ScoredDetections(model)
     def onnx_usage(self, cfg):
         return ("Its input `input` is one image prepared as under Inputs, its output `logits` the detections: "
                 f"{cfg['max_det']} rows of x0, y0, x1, y1 (pixels of the prepared square), score and class number (1 for the first class; 0 pads the rows after the last detection).")
@@ -467,6 +474,13 @@ def _size_of(item)->tuple|None:
     if isinstance(item, Image.Image): return item.size
     if item is None: return None
     with Image.open(item) as f: return f.size
+
+class _ScoredDetections(torch.nn.Module):
+    "A detector run as a torch module without its loss (an ONNX file), in a detection learner's place: given the learner's inputs (images, boxes, labels), its detections and a NaN loss per image"
+    def __init__(self, m): super().__init__(); self.m = m
+    def forward(self, x, boxes=None, labels=None):
+        d = self.m(x)
+        return d if boxes is None else (d, torch.full((len(x),), float('nan'), device=d.device))
 
 @patch
 def predict_rows(self:Detection, cfg, probs, top_k, items=None):
@@ -506,9 +520,9 @@ def score(self:Detection, learn, probs, targs, losses, valid=True):
     preds,ts = unpad_detections(probs[0]),box_targets(*targs, (size, size))
     r = _map_figures(preds, ts, class_metrics=True, extended_summary=True)
     res = dict(valid_loss=float(losses.mean()), **{k:float(r[k]) for k in ('map','map_50','map_75','mar_100')}, n=len(preds))
-    ids = [int(i) for i in r['classes']]
+    ids = [int(i) for i in r['classes'].reshape(-1)]  # (torchmetrics gives one class as a 0-d tensor)
     support = Counter(int(l) for t in ts for l in t['labels'])
-    def at(t, c): return float(t[ids.index(c)]) if c in ids and float(t[ids.index(c)]) >= 0 else 0.
+    def at(t, c): return float(t.reshape(-1)[ids.index(c)]) if c in ids and float(t.reshape(-1)[ids.index(c)]) >= 0 else 0.
     res['per_class'] = {c:dict(ap=at(r['map_per_class'], k), ap_50=float(_ap50(r, ids, k)), recall=at(r['mar_100_per_class'], k), support=support[k]) for k,c in enumerate(learn.dls.classes, 1)}
     res['pr_curves'] = {c:r['precision'][0, :, ids.index(k), 0, -1].clamp(min=0).tolist() for k,c in enumerate(learn.dls.classes, 1) if k in ids and support[k]}  # IoU 0.5, all areas, 100 detections; recall 0 to 1 in steps of 0.01
     res['image_f1'] = [image_f1(p, t, 0.3) for p,t in zip(preds, ts)]
@@ -542,7 +556,7 @@ def test_learner(self:Detection, path:Path, cfg:dict, source, bs:int|None=None, 
     _check_source(self, source)
     prep = _image_prep(cfg)
     dls = self.dls(source, size=prep['size'], stats=prep['stats'], classes=list(cfg['classes']), bs=bs or self.default_bs, all_valid=True, aug=None, device=device, verbose=False)
-    return _with_weights(detection_learner(dls, cfg['arch'], weights=None, task=self, frozen_bn=cfg['frozen_bn'], fpn=cfg['fpn']), path, cfg)
+    return _with_weights(detection_learner(dls, cfg['arch'], weights=None, task=self, **{k:cfg[k] for k in ('frozen_bn','fpn','score_thresh','nms_thresh','max_det')}), path, cfg)
 
 @patch
 def weights_source(self:Detection, cfg): "The backbone's pretrained weights and their licence (`weights_licence`)"; return ImageClassification.weights_source(self, cfg)
