@@ -95,7 +95,7 @@ def test_bad_detection_data_is_reported_not_fatal(tmp_path):
     r = ftkit('train', d, '--size', '64', '--epochs', '1', '--bs', '8', '--out', tmp_path/'run', '-q')
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/'run'/'metrics.json').read_text())
-    assert sorted((Path(o['file']).name, o['reason'].split(' (')[0]) for o in m['skipped']) == [('broken.jpg', 'unreadable'), ('gone.jpg', 'missing')]
+    assert sorted((Path(o['file']).name, o['reason'].split(' (')[0]) for o in m['skipped']) == [('broken.jpg', 'not an image'), ('gone.jpg', 'missing')]
     notes = {o.split(':')[0]:int(o.split(': ')[1].split(' ')[0]) for o in m['data_notes']}
     assert {k:v for k,v in notes.items() if k.startswith('box')} == {'box partly outside its image (clipped to it)':1,
         'box of zero or negative area, or outside its image (skipped)':1, 'box of an unknown category id (skipped)':1}

@@ -15,8 +15,8 @@ from ..imports import *
 from fastai.vision.all import *
 from torchvision.models.detection.image_list import ImageList
 from ..learner import finish_learner
-from .data import RGBImage, PinnedDL, _stats, _all_items
-from .image import draw_boxes
+from .data import RGBImage, PinnedDL, _stats, _all_items, _check_image
+from .image import draw_boxes, BOX_COLORS
 
 # %% auto #0
 __all__ = ['coco_records', 'yolo_records', 'csv_records', 'fix_boxes', 'box_notes', 'detection_records', 'detection_aug',
@@ -146,10 +146,9 @@ def csv_records(
 
 # %% ../../nbs/17_vision.detect.ipynb #87622927
 def _read_size(f:Path)->tuple:
-    "The size of image `f` when it decodes whole, else the reason it doesn't"
-    try:
-        with Image.open(f) as im: im.load(); return im.size,None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e: return None,f'unreadable ({type(e).__name__})'
+    "The size of image `f` when it decodes (`_check_image`, as image classification checks its images), else the reason it doesn't"
+    if why := _check_image(f): return None,why
+    with Image.open(f) as im: return im.size,None
 
 def fix_boxes(
     r:dict,    # A record: file, boxes (pixel corners, or relative ones if `rel`), labels
@@ -480,7 +479,7 @@ def show_boxes(
     idxs = list(np.argsort(f1, kind='stable')[:k]) if idxs is None else list(idxs)
     dl,classes,size = learn.dls.valid,list(learn.dls.classes),learn.dls.prep['size']
     dets,(boxes,labels) = ev['preds'].probs[0],ev['preds'].targs
-    colors = {c:['#e6194b','#3cb44b','#4363d8','#f58231','#911eb4','#42d4f4'][i%6] for i,c in enumerate(classes)}
+    colors = {c:BOX_COLORS[i%len(BOX_COLORS)] for i,c in enumerate(classes)}  # one colour per class in both columns
     side = max(size, 192)  # drawn at least this large, so that the labels stay legible
     fig,axs = plt.subplots(len(idxs), 2, figsize=(5, 2.5*len(idxs)), squeeze=False)
     for row,i in zip(axs, idxs):

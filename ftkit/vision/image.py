@@ -11,7 +11,7 @@ from PIL import Image
 from ..core import FtkitError, MissingError
 
 # %% auto #0
-__all__ = ['to_rgb', 'resize_square', 'image_tensor', 'sample_data', 'multilabel_sample', 'segmentation_sample',
+__all__ = ['BOX_COLORS', 'to_rgb', 'resize_square', 'image_tensor', 'sample_data', 'multilabel_sample', 'segmentation_sample',
            'detection_sample', 'draw_boxes', 'choose_threshold', 'pixel_confusion', 'seg_scores', 'image_iou']
 
 # %% ../../nbs/11a_vision.image.ipynb #8ce25f89
@@ -74,6 +74,8 @@ def detection_sample()->Path:
     return _sample('detection_sample', 'valid/annotations.json', 'make_vision_samples.py')
 
 # %% ../../nbs/11a_vision.image.ipynb #ef725c72
+BOX_COLORS = ['#e6194b','#3cb44b','#4363d8','#f58231','#911eb4','#42d4f4','#f032e6','#bfef45','#9a6324','#800000']  # distinct on most backgrounds
+
 def draw_boxes(
     img,           # A PIL image, or a path
     boxes:list,    # Dicts of `label`, `box` (pixels) and optionally `score`, as `Predictor.predict` gives them
@@ -86,9 +88,8 @@ def draw_boxes(
         with Image.open(img) as f: img = to_rgb(f)
     x = torch.from_numpy(np.asarray(to_rgb(img), dtype=np.uint8).copy()).permute(2,0,1)
     if not boxes: return to_rgb(img)
-    palette = ['#e6194b','#3cb44b','#4363d8','#f58231','#911eb4','#42d4f4','#f032e6','#bfef45','#9a6324','#800000']
     labels = sorted({b['label'] for b in boxes})
-    colors = colors or {l:palette[i%len(palette)] for i,l in enumerate(labels)}
+    colors = colors or {l:BOX_COLORS[i%len(BOX_COLORS)] for i,l in enumerate(labels)}
     out = draw_bounding_boxes(x, torch.tensor([b['box'] for b in boxes], dtype=torch.float32), [f"{b['label']} {b['score']:.2f}" if 'score' in b else b['label'] for b in boxes],
                               colors=[colors[b['label']] for b in boxes], width=width)
     return Image.fromarray(out.permute(1,2,0).numpy())
