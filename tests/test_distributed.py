@@ -280,3 +280,14 @@ def test_segmentation_and_multilabel_on_two_processes(tmp_path):
     y = np.array([[c in row.split() for c in cfg['classes']] for row in valid.labels], dtype=int)
     p = load_model(tmp_path/'ml2').probs([str(csv.parent/f) for f in valid.fname]).numpy()
     assert cfg['threshold'] == m['ml',2]['threshold'] == choose_threshold(y, p)
+
+def test_detection_on_two_processes(tmp_path):
+    "Detection on 2 processes: each batch's boxes and labels gathered for mAP (an image with no box included: the types of every batch agree across processes), the figures those of the whole validation set"
+    from ftkit.vision.image import detection_sample
+    r = ftkit('train', detection_sample(), '--task', 'detection', '--size', '64', '--epochs', '2', '--seed', '0', '--distributed', '2', '--out', tmp_path, '-q', env=ENV)
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((tmp_path/'metrics.json').read_text())
+    assert m['processes'] == 2 and m['task'] == 'detection' and m['map'] > 0
+    h = pd.read_csv(tmp_path/'history.csv')
+    best = h.iloc[m['restored_epoch']-1]  # gathered over both processes' shares during training; the final evaluation, alone on one process
+    for c in ('valid_loss', 'map', 'map_50', 'mar_100'): assert abs(best[c]-m[c]) < 1e-5, (c, best[c], m[c])

@@ -217,9 +217,9 @@ def pad_boxes(
     samples:list, # (image, boxes, labels) items
     n:int,        # Boxes per image after padding: the most any image of the data holds
 ):
-    "fastai's `bb_pad` to a fixed `n` boxes: batches of a whole pass then concatenate (padding: label 0, no box)"
+    "fastai's `bb_pad` to a fixed `n` boxes: batches of a whole pass then concatenate (padding: label 0, no box); labels are integers even for an image with no box (fastai gives it a float tensor), so every batch holds the same types on every process"
     samples = [(s[0], *clip_remove_empty(*s[1:])) for s in samples]
-    return [(x, torch.cat([b, b.new_zeros(n-len(b), 4)]), torch.cat([l, l.new_zeros(n-len(l))])) for x,b,l in samples]
+    return [(x, torch.cat([b, b.new_zeros(n-len(b), 4)]), torch.cat([l.long(), l.new_zeros(n-len(l), dtype=torch.long)])) for x,b,l in samples]
 
 def _boxes(r:dict): return r['boxes']
 def _labels(r:dict): return r['labels']
