@@ -3,7 +3,7 @@ default is chosen by.
 
 For a task, every strategy (lp_ft, fine_tune, gradual, feature_extract, scratch, auto) runs as a whole `ftkit train`
 process with the task's default epochs (or --epochs), over --seeds, on each of the task's sets; the figure is the task's
-main one (accuracy; mAP for multi-label; mean IoU for segmentation) on the validation set. Per set: each strategy's mean and standard deviation
+main one (accuracy; mAP for multi-label; mean IoU for segmentation; COCO mAP for detection) on the validation set. Per set: each strategy's mean and standard deviation
 over the seeds, its rank averaged over the seeds, its gap to the best mean, and its wall time. Over the sets: the mean rank
 and the largest gap. The rule a default must meet: on every set, its mean is within one standard deviation (the best
 strategy's, over the seeds) of the best mean. The task's default is marked; plain fastai's recipe, where there is one,
@@ -17,6 +17,8 @@ Sets (offline once fetched):
   items and places drawn from another seed, 64 px. Anchor: plain fastai's U-Net recipe (benchmarks/fastai_unet.py).
 - image_multilabel: the bundled sample (320 + 100 composited images, 64 px); `ml-other`: 400 + 160 images composited the
   same way from the Debian Fashion-MNIST items, with another seed, 64 px.
+- detection: the bundled sample (320 + 100 composited 96 px images, COCO boxes); `det-other`: 400 + 160 images composited
+  the same way from the Debian Fashion-MNIST items, with another seed, 96 px.
 - audio_classification: the bundled spoken-command sample; `voices`, 14 training voices and 4 others held out for
   validation (see benchmarks/audio.py).
 - text_classification: the bundled tweets.
@@ -32,7 +34,7 @@ from speed import _timed, BIN
 STRATEGIES = ['lp_ft', 'fine_tune', 'gradual', 'feature_extract', 'scratch', 'auto']
 
 def composited(kind, dest, n:dict, seed:int)->Path:
-    "A second set of `kind` ('segmentation' or 'multilabel'), `n` = {train:, valid:} images composited once by scripts/make_vision_samples.py from the Debian Fashion-MNIST items, with `seed`"
+    "A second set of `kind` ('segmentation', 'multilabel' or 'detection'), `n` = {train:, valid:} images composited once by scripts/make_vision_samples.py from the Debian Fashion-MNIST items, with `seed`"
     dest = Path(dest)
     if not (dest/'.complete').exists():
         from fashion import fashion_folder
@@ -54,6 +56,7 @@ def task_sets(task, cache):
         from auto import elpv_folder
         from fashion import fashion_folder
         return {'sample': (t.sample(), 64), 'fashion': (lambda: fashion_folder(cache/'fashion_1000', 1000, 1000), 48), 'elpv': (lambda: elpv_folder(cache/'elpv'), 64)}
+    if t.name=='detection': return {'sample': (t.sample(), 96), 'det-other': (lambda: composited('detection', cache/'det_other', dict(train=400, valid=160), 4), 96)}
     if t.name=='image_multilabel': return {'sample': (t.sample(), 64), 'ml-other': (lambda: composited('multilabel', cache/'ml_other', dict(train=400, valid=160), 3), 64)}
     if t.name=='audio_classification':
         from audio import data_of

@@ -59,7 +59,7 @@ class TrainSettings:
     workers:int|None=None       # Processes that read and resize the data while the model trains; 0: the training process reads (default: 0 on a CPU, one per CPU core up to 8 on a GPU; 0 for texts, tokenised up front)
     cache:bool|None=None        # Head-only phases on the frozen body's cached features (None: unless the data is augmented)
     forgetting:bool=True        # Measure what the body forgot of its pretraining: one pass of the pretrained network over the validation set, none when the body did not change
-    aug:str=_choices('none','light','standard','strong') # Augmentation of the training images: light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images; for detection, boxes moving with their images: light (flips, brightness), standard (plus zoom to 1.2x), strong (zoom to 1.5x, more lighting), never rotations or warps); of clips: light (time shift, gain), standard (plus SpecAugment's masks), strong (wider)
+    aug:str|None=_choices(None,'none','light','standard','strong') # Augmentation of the training items (default: light for detection, none for the other tasks): light (flips, brightness), standard (fastai's aug_transforms), strong (wider, plus random erasing) (images; for detection, boxes moving with their images: light (flips, brightness), standard (plus zoom to 1.2x), strong (zoom to 1.5x, more lighting), never rotations or warps); of clips: light (time shift, gain), standard (plus SpecAugment's masks), strong (wider)
     mix:str|None=_choices(None,'mixup','cutmix') # Blend pairs of training images (or clips: mixup) and their labels (images, audio)
     balance:str=_choices('none','weights','oversample') # Counter class imbalance with a class-weighted loss or by oversampling the small classes
     ps:float|None=None          # Dropout before the classifier (default: the task's, 0 for images, 0.1 for texts)
@@ -72,7 +72,7 @@ class TrainSettings:
 
     def __post_init__(self):
         self.weights = parse_weights(self.weights)
-        self.aug,self.balance = self.aug or 'none',self.balance or 'none'
+        self.balance = self.balance or 'none'
         if self.data is not None: self.data = str(Path(self.data).resolve())
         for f in fields(self):
             ch = f.metadata.get('choices')
@@ -110,6 +110,7 @@ def _for_task(s:TrainSettings)->TrainSettings:
     if s.balance=='oversample' and 'oversample' not in takes or s.balance=='weights' and 'class_weights' not in takes: raise FtkitError(f"--balance {s.balance} does not apply to {task.name}.")
     for k,v in task.setting_defaults.items():
         if getattr(s, k) is None: setattr(s, k, v)
+    s.aug = s.aug or 'none'
     return s
 
 # %% ../nbs/08b_settings.ipynb #a03d015d

@@ -193,7 +193,7 @@ def detection_records(
     keep = []
     for r,(size,why) in zip(recs, sizes):
         if why: skipped.append(dict(file=str(r['file']), reason=why)); continue
-        issues += fix_boxes(r, size); keep.append(r)
+        issues += fix_boxes(r, size); r['size'] = tuple(size); keep.append(r)
     issues += [(str(r['file']), 'image with no box (kept as a negative)') for r in keep if not r['boxes']]
     return keep,classes,skipped,issues
 
@@ -224,6 +224,10 @@ def pad_boxes(
 def _boxes(r:dict): return r['boxes']
 def _labels(r:dict): return r['labels']
 def _file(r:dict): return r['file']
+
+def _resize(recs:list, size:int):
+    "The item transform to `size`: fastai's `Resize` (squish), or none when every image is already `size` square (resizing would give the same image and boxes, at a cost on every item of every epoch)"
+    return [] if all(r['size']==(size, size) for r in recs) else [Resize(size, method='squish')]
 
 def detection_dls(
     source,                 # Detection data: a COCO folder, a YOLO folder or a CSV of boxes (see `detection_records`)
@@ -261,7 +265,7 @@ def detection_dls(
         for o in notes: print(o)
     mean,std = _stats(arch, stats)
     dblock = DataBlock(blocks=(ImageBlock(RGBImage), BBoxBlock, BBoxLblBlock(vocab=classes)), n_inp=1, get_x=_file, get_y=[_boxes, _labels],
-                       splitter=lambda _: splits, item_tfms=Resize(size, method='squish'), batch_tfms=[*detection_aug(aug), Normalize.from_stats(mean, std)])
+                       splitter=lambda _: splits, item_tfms=_resize(recs, size), batch_tfms=[*detection_aug(aug), Normalize.from_stats(mean, std)])
     dev = get_device(device)
     n_max = max(1, max(len(r['boxes']) for r in recs))
     dls = dblock.dataloaders(recs, bs=min(bs, len(splits[0])), device=dev, before_batch=partial(pad_boxes, n=n_max), **loader_kwargs(dev, num_workers), **{'dl_type':PinnedDL, **kwargs})
