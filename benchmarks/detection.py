@@ -12,6 +12,9 @@ Table 1, each row a whole process timed from outside, side by side in one run, p
 - `ftkit train DATA --task detection --size 96 --weights none`: the same detector from scratch (random backbone).
 COCO mAP, mAP50 and recall on the validation images, wall time.
 
+`s_to_recipe_map`: seconds into ftkit's default command (its own clock, `epoch_end_s`) at the end of the first epoch
+whose validation mAP reached the recipe's final mAP for the same seed: a point inside ftkit's run, not a whole command.
+
 Table 2, in one process: epochs of the whole detector (backbone unfrozen) and a validation pass with mAP, ftkit's
 learner (`fit_one_cycle`, its metrics included) against the hand-written loop (same model, batch size and images),
 each epoch's seconds and the process's resident memory after it; the ratio is ftkit's median epoch over the loop's
@@ -37,12 +40,20 @@ def sets(names, cache):
 def ftkit_train(data, out, seed, epochs, size, *opts):
     wall,_ = _timed([BIN/'ftkit', 'train', data, '--task', 'detection', '--size', size, '--seed', seed, '--epochs', epochs, '--out', out, '--quiet', *opts])
     m = json.loads((Path(out)/'metrics.json').read_text())
-    return dict(map=m['map'], map_50=m['map_50'], mar_100=m['mar_100'], wall_s=round(wall, 2), training_s=m['time_s']['training'])
+    h = pd.read_csv(Path(out)/'history.csv')
+    return dict(map=m['map'], map_50=m['map_50'], mar_100=m['mar_100'], wall_s=round(wall, 2), training_s=m['time_s']['training'],
+                curve=json.dumps([[t, round(v, 4)] for t,v in zip(m['epoch_end_s'], h['map'])]))  # (seconds into the command, validation mAP) at each epoch's end
 
 def hand_train(data, seed, epochs, size):
     wall,out = _timed([sys.executable, HERE/'torchvision_detection.py', data, '--size', size, '--seed', seed, '--epochs', epochs])
     r = json.loads(out.strip().splitlines()[-1])
     return dict(map=r['map'], map_50=r['map_50'], mar_100=r['mar_100'], wall_s=round(wall, 2), training_s=round(sum(r['epoch_s']), 2))
+
+def _reach(r, runs):
+    "Seconds into ftkit's default command at the end of its first epoch whose validation mAP reached the torchvision recipe's final mAP (same set and seed); NaN if it never did"
+    if r.run!='ftkit default': return float('nan')
+    target = runs[(runs.set==r.set) & (runs.seed==r.seed) & (runs.run=='torchvision recipe')]['map'].iloc[0]
+    return next((t for t,v in json.loads(r.curve) if v >= target), float('nan'))
 
 def epochs_ftkit(data, n, bs, seed):
     "Each epoch's seconds and the resident memory after it: ftkit's detection learner, everything unfrozen"
@@ -94,9 +105,10 @@ def main():
                                ('ftkit scratch', lambda: ftkit_train(src, Path(d)/f'{name}_sc_{seed}', seed, a.epochs, a.size, '--weights', 'none'))):
                     rows.append(dict(set=name, run=run, seed=seed, **fn())); print(rows[-1], flush=True)
     runs = pd.DataFrame(rows)
+    runs['s_to_recipe_map'] = [_reach(r, runs) for r in runs.itertuples()]
     print(f"\nDetection, {a.epochs} epochs, {a.size} px, batch 16, {os.cpu_count()} cores; whole processes, seeds {a.seeds}\n")
     t1 = runs.groupby(['set', 'run'], sort=False).agg(map=('map', 'mean'), map_sd=('map', 'std'), map_50=('map_50', 'mean'), mar_100=('mar_100', 'mean'),
-                                                    wall_s=('wall_s', 'mean')).reset_index()
+                                                    wall_s=('wall_s', 'mean'), s_to_recipe_map=('s_to_recipe_map', 'mean')).reset_index()
     for name in data:
         here = t1['set']==name
         ref = t1[here].set_index('run').loc['torchvision recipe']
