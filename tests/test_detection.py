@@ -33,10 +33,11 @@ def to_yolo(dest:Path)->Path:
 def test_train_evaluate_predict_and_export_a_detector(tmp_path):
     from ftkit.vision.image import detection_sample
     out = tmp_path/'run'
-    r = ftkit('train', detection_sample(), '--size', '64', '--epochs', '3', '--out', out, '-q')  # the task inferred from annotations.json
+    r = ftkit('train', detection_sample(), '--size', '64', '--epochs', '3', '--aug', 'none', '--out', out, '-q')  # the task inferred from annotations.json; with the default light augmentation three epochs at 64 px are too few for scores to pass the threshold (08b_settings tests that default)
     assert r.returncode == 0, r.stderr
     m,cfg = json.loads((out/'metrics.json').read_text()),json.loads((out/'config.json').read_text())
-    assert m['task'] == cfg['task'] == 'detection' and m['strategy']['strategy'] == 'fine_tune' and m['monitor'] == 'map'
+    assert m['task'] == cfg['task'] == 'detection' and m['strategy']['strategy'] == 'fine_tune'
+    assert m['monitor'] == 'valid_loss'  # the task's default: the loss watched (mAP sits at 0 until scores pass the threshold)
     assert m['map'] > 0.05, m['map']  # an untrained detector scores about 0.002 here
     assert m['n_valid'] == len(coco('valid')['images']) and m['skipped'] == []
     assert m['data_notes'] == ['image with no box (kept as a negative): 23 (images/train_0034.jpg, images/train_0040.jpg, images/train_0084.jpg, ...)']
