@@ -393,7 +393,7 @@ class Detection(Task):
     default_bs = 16
     default_epochs = 10
     default_strategy = 'fine_tune'
-    setting_defaults = {'label_col':'label', 'aug':'light'}  # flips and lighting by default: without them, one seed in three of the sample's default run stalled (the detection chapter, 'The learner')
+    setting_defaults = {**Task.setting_defaults, 'aug':'light'}  # flips and lighting by default: without them, one seed in three of the sample's default run stalled (the detection chapter, 'The learner')
     # (early stopping and the best epoch watch the validation loss, `Task`'s default: a detector's mAP stays at 0 until its scores pass the detection threshold, epochs after its loss has started to fall)
     dls_settings = ('size','aug','arch')
     learner_settings = ('arch',)
