@@ -63,10 +63,11 @@ def train_epoch(model, opt, dl, warmup=None):
         if warmup is not None: warmup.step()
 
 @torch.no_grad()
-def evaluate(model, dl)->dict:
+def evaluate(model, dl, backend:str='pycocotools')->dict:
+    "COCO's figures on `dl`, computed by torchmetrics with pycocotools (torchvision's reference evaluates with it) or `backend`"
     from torchmetrics.detection import MeanAveragePrecision
     model.eval()
-    m = MeanAveragePrecision()
+    m = MeanAveragePrecision(backend=backend)
     for imgs,ts in dl: m.update(model(imgs), ts)
     r = m.compute()
     return dict(map=float(r['map']), map_50=float(r['map_50']), map_75=float(r['map_75']), mar_100=float(r['mar_100']))

@@ -218,8 +218,13 @@ def pad_boxes(
     n:int,        # Boxes per image after padding: the most any image of the data holds
 ):
     "fastai's `bb_pad` to a fixed `n` boxes: batches of a whole pass then concatenate (padding: label 0, no box); labels are integers even for an image with no box (fastai gives it a float tensor), so every batch holds the same types on every process"
-    samples = [(s[0], *clip_remove_empty(*s[1:])) for s in samples]
-    return [(x, torch.cat([b, b.new_zeros(n-len(b), 4)]), torch.cat([l.long(), l.new_zeros(n-len(l), dtype=torch.long)])) for x,b,l in samples]
+    res = []
+    for x,b,l in samples:  # fastai's `clip_remove_empty` on plain tensors, then its types back: a fifth of the time (0.02 s a training epoch of the sample against 0.08 s)
+        bb,ll = b.as_subclass(Tensor).clamp(-1, 1),l.as_subclass(Tensor).long()
+        keep = (bb[:,2]-bb[:,0])*(bb[:,3]-bb[:,1]) > 0
+        bb,ll = bb[keep],ll[keep]
+        res.append((x, retain_type(torch.cat([bb, bb.new_zeros(n-len(bb), 4)]), b), retain_type(torch.cat([ll, ll.new_zeros(n-len(ll))]), l)))
+    return res
 
 def _boxes(r:dict): return r['boxes']
 def _labels(r:dict): return r['labels']
@@ -306,7 +311,7 @@ class Detector(nn.Module):
     "A torchvision FCOS detector run on a batch of prepared images (normalised squares): given padded boxes and labels, its loss (training) or its detections and each image's loss (validation); given images alone, its detections, padded (`pad_detections`)"
     def __init__(self, det:nn.Module): super().__init__(); self.det = det
     def forward(self, x, boxes=None, labels=None):
-        d,x = self.det,x.as_subclass(Tensor)  # (fastai's tensor types only slow the detector's many small operations)
+        d,x = self.det,x.as_subclass(Tensor).contiguous(memory_format=torch.channels_last)  # (fastai's tensor types only slow the detector's many small operations; the layout is the weights', `detection_model`)
         feats = list(d.backbone(x).values())
         out = d.head(feats)
         images = ImageList(x, [tuple(x.shape[-2:])]*len(x))
@@ -352,7 +357,7 @@ def detection_model(
     if ifnone(frozen_bn, weights is not None): enc = freeze_batch_norm_2d(enc)
     levels = _stages(enc)
     body = BackboneWithFPN(enc, {str(i):str(j) for j,(i,_) in enumerate(levels)}, [c for _,c in levels], fpn, extra_blocks=LastLevelP6P7(fpn, fpn))
-    m = Detector(FCOS(body, n_classes+1, score_thresh=score_thresh, nms_thresh=nms_thresh, detections_per_img=max_det))
+    m = Detector(FCOS(body, n_classes+1, score_thresh=score_thresh, nms_thresh=nms_thresh, detections_per_img=max_det)).to(memory_format=torch.channels_last)  # NHWC: oneDNN's convolutions run faster so
     m.arch,m.frozen_bn = arch,ifnone(frozen_bn, weights is not None)
     return m
 
@@ -365,9 +370,9 @@ def detection_splitter(model:Detector)->list:
 
 # %% ../../nbs/17_vision.detect.ipynb #b30172e5
 def _map_figures(preds:list, targs:list, **kwargs)->dict:
-    "torchmetrics' `MeanAveragePrecision` (COCO's definition, pycocotools' arithmetic) of detections `preds` against `targs`"
+    "torchmetrics' `MeanAveragePrecision` (COCO's definition; `backend` 'faster_coco_eval', pycocotools' arithmetic in C++, or 'pycocotools') of detections `preds` against `targs`"
     from torchmetrics.detection import MeanAveragePrecision
-    m = MeanAveragePrecision(**kwargs)
+    m = MeanAveragePrecision(**{'backend':'faster_coco_eval', **kwargs})
     m.update(preds, targs)
     return m.compute()
 
