@@ -221,6 +221,8 @@ def _write_onnx(model, x, fn, task, cfg:dict, opset:int=17):
         warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)  # data-dependent branches traced as constants (transformers' masks): the checks tell
         warnings.filterwarnings('ignore', message='Exporting aten::index operator')
         warnings.filterwarnings('ignore', message='Constant folding - Only steps=1')  # a strided slice the exporter leaves unfolded: the check below compares the outputs
+        warnings.filterwarnings('ignore', message='To copy construct from a tensor')  # torchvision's box clipping, traced (the image size a constant, as the input's is)
+        warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # torchvision scripts its per-image loops while a trace runs (`_script_if_tracing`)
         torch.onnx.export(model, x[:1], str(fn), dynamo=False, opset_version=opset, input_names=['input'], output_names=['logits'],
                           dynamic_axes={'input':task.onnx_axes(cfg), 'logits':{0:'batch'}})
     if cfg.get('weights_sha256'): stamp_onnx(fn, cfg['weights_sha256'])

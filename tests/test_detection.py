@@ -59,6 +59,7 @@ def test_train_evaluate_predict_and_export_a_detector(tmp_path):
     assert all(b['score'] >= cfg['threshold'] for o in rows for b in o['boxes'])
     r = ftkit('export', out, '--onnx')  # the boxes of ONNX Runtime within a pixel of PyTorch's, checked by the command
     assert r.returncode == 0 and (out/'model.onnx').exists() and 'box corners' in r.stdout, r.stderr
+    assert 'Warning' not in r.stderr, r.stderr  # torchvision's warnings while the trace runs are not the user's to act on
     onnx = json.loads(ftkit('predict', out, *files, '--format', 'json', '--backend', 'onnx').stdout)
     assert [[b['label'] for b in o['boxes']] for o in onnx] == [[b['label'] for b in o['boxes']] for o in rows[:4]]
     r = ftkit('evaluate', out, detection_sample()/'valid', '--backend', 'onnx', '--out', tmp_path/'ev_onnx')  # the ONNX file's own boxes scored (no loss: the graph holds none)
