@@ -311,7 +311,7 @@ class Detector(nn.Module):
     "A torchvision FCOS detector run on a batch of prepared images (normalised squares): given padded boxes and labels, its loss (training) or its detections and each image's loss (validation); given images alone, its detections, padded (`pad_detections`)"
     def __init__(self, det:nn.Module): super().__init__(); self.det = det
     def forward(self, x, boxes=None, labels=None):
-        d,x = self.det,x.as_subclass(Tensor).contiguous(memory_format=torch.channels_last)  # (fastai's tensor types only slow the detector's many small operations; the layout is the weights', `detection_model`)
+        d,x = self.det,x.as_subclass(Tensor).contiguous(memory_format=torch.channels_last)  # (fastai's tensor types only slow the detector's many small operations; channels-last, the layout `detection_model` gives the weights)
         feats = list(d.backbone(x).values())
         out = d.head(feats)
         images = ImageList(x, [tuple(x.shape[-2:])]*len(x))
