@@ -235,13 +235,14 @@ class LPFT(Strategy):
     "Linear probe, then fine-tune (Kumar et al. 2022): train the head on fixed features first, then everything at a low learning rate"
     epochs:int=4          # Epochs in all; with one, the probe runs alone
     probe_epochs:int|None=None # Epochs of linear probing (fixed body, BatchNorm included); None: half of `epochs`, at least one
-    lr:float=1e-4         # Learning rate of every group during fine-tuning (flat)
+    lr:float=1e-4         # Learning rate of the head (last group) during fine-tuning (flat); every other group's too, unless `body_div`
     probe_lr:float=1e-2   # Peak learning rate of the probe
     bn_stats:bool=False   # Let BatchNorm statistics follow the new data during fine-tuning (False keeps the pretrained ones, which the probe was trained on)
+    body_div:float=1.0    # During fine-tuning, every group but the head trains at `lr/body_div`: above 1 for a head that is more than a linear layer (a U-Net's decoder, a detector's pyramid and heads), which the probe leaves far from trained
     name = 'lp_ft'
     def phases(self, n):
         pe = min(self.epochs, self.probe_epochs if self.probe_epochs is not None else max(1, self.epochs//2))
-        return [p for p in (Phase(pe, 1, self.probe_lr, freeze_bn=True), Phase(self.epochs-pe, None, self.lr, schedule='flat', bn_stats=self.bn_stats)) if p.epochs>0]
+        return [p for p in (Phase(pe, 1, self.probe_lr, freeze_bn=True), Phase(self.epochs-pe, None, self.lr, schedule='flat', bn_stats=self.bn_stats, body_div=self.body_div)) if p.epochs>0]
 
 strategy_names = [c.name for c in (LPFT, FineTune, GradualUnfreeze, FeatureExtract, Scratch)]
 
