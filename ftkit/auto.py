@@ -141,8 +141,9 @@ class Auto(Strategy):
     epochs:int=4              # Epoch budget, as `lp_ft`'s: each try gets half of that run's fine-tuning, the better one continues with the other half (1.5 times its fine-tuning in all)
     budget:float|str|None=None # Wall-time budget of the training instead: seconds, or '90s', '2m', '1h'
     lr:float=1e-4             # Learning rate of every group in the `lp_ft`-like try; the `fine_tune`-like try gives the head ten times it, the first group a tenth of it
-    probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features); a task without pooled features (segmentation) tries the middle one alone, for half of `epochs`, on the inputs
+    probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features); a task without pooled features (segmentation, detection) tries the middle one alone, on the inputs
     probe_epochs:int=5        # Epochs of each linear probe (on cached features: seconds)
+    input_probe_epochs:int|None=None # Epochs of the probe where it trains on the inputs (no pooled features: segmentation, detection); the rest of `epochs` is the fine-tuning budget. None: half of `epochs`, as `lp_ft`'s probe (segmentation's: one, as `fine_tune`'s frozen epoch)
     probe_share:float=0.25    # Under a time budget, the share of it that a probe on the inputs (no cached features: segmentation) may take
     select_pct:float=0.15     # Share of each class's training items carved out as the selection split
     try_frac:float=0.5        # Share of the fine-tuning budget each try gets before the choice; the winner continues with the rest
@@ -215,9 +216,15 @@ def _start(self:Auto, learn:Learner, cbs=None)->_Run:
     rep.keep,rep.selection = keep,sel
     log = learn.logger  # as it is now: the continuation silences fastai's own per-epoch log, and logs its own line
     log(f"auto: {len(keep)} training items, {len(sel)} carved out to choose on (never the validation set); choosing by {monitor}")
-    total = (self.epochs - max(1, self.epochs//2))*len(dls.train)  # the fixed strategy's batches of fine-tuning on every training item: what the winner gets in all
+    total = (self.epochs - self._budget_probe_epochs(task.has_features))*len(dls.train)  # the fixed strategy's batches of fine-tuning on every training item: what the winner gets in all
     warm = max(1, round(0.1*total)) if secs is None else max(1, len(tr)//4)
     return _Run(learn, rep, log, t0, secs, cbs, dls, tr, sl, keep, sel, task.has_features, total, warm)
+
+@patch
+def _budget_probe_epochs(self:Auto, cached:bool)->int:
+    "Epochs of the budget the probe stands for: half of `epochs` on cached features (as `lp_ft`'s probe); on the inputs, `input_probe_epochs` (it trains that long)"
+    half = max(1, self.epochs//2)
+    return half if cached or self.input_probe_epochs is None else max(1, min(self.epochs, self.input_probe_epochs))
 
 def _sub_dl(dl, ds, idxs):
     "A loader like `dl` over dataset `ds` (items `idxs` of `dl`'s), with their weights when `dl` draws by weight"
@@ -276,7 +283,7 @@ def _probe(self:Auto, r:_Run)->AutoTry:
     learn = r.learn
     self._cache(r)
     rng = rng_states(*data_loaders(learn.dls))
-    lrs,epochs = (self.probe_lrs,self.probe_epochs) if r.cached else ((self.probe_lrs[len(self.probe_lrs)//2],),max(1, self.epochs//2))  # on the inputs, one probe of lp_ft's length
+    lrs,epochs = (self.probe_lrs,self.probe_epochs) if r.cached else ((self.probe_lrs[len(self.probe_lrs)//2],),self._budget_probe_epochs(False))  # on the inputs, one probe, its epochs taken from the budget
     best = None
     for lr in lrs:
         learn.model.load_state_dict(r.init); set_rng_states(rng, *data_loaders(learn.dls))

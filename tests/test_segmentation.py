@@ -89,11 +89,15 @@ def test_auto_on_segmentation(tmp_path, chosen_by):
     keep,sel = selection_split(labels, 0.15, 0)
     for c in set().union(*present):
         if sum(c in p for p in present) >= 2: assert any(c in present[j] for j in sel), c
-    r = ftkit('train', segmentation_sample(), '--strategy', 'auto', '--epochs', '2', '--size', '32', '--out', tmp_path, '-q')
+    r = ftkit('train', segmentation_sample(), '--strategy', 'auto', '--epochs', '4', '--size', '32', '--out', tmp_path, '-q')
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/'metrics.json').read_text())
     assert m['monitor'] == m['auto']['monitor'] == 'mean_iou' and m['auto']['n_selection'] == len(sel)
     stages = [t['stage'] for t in m['auto']['tries']]
     assert 'cache' not in stages and stages.count('probe') == 1 and stages.count('candidate') == 2  # no pooled features to cache: one probe, on the images
+    probe,tries = [t for t in m['auto']['tries'] if t['stage']=='probe'][0],[t for t in m['auto']['tries'] if t['stage']=='candidate']
+    bs = m['bs']
+    assert probe['name'] == 'linear probe, lr 0.001' and probe['batches'] == len(keep)//bs  # segmentation's probe rate, for one epoch of the kept images
+    assert all(t['batches'] == round(0.5*3*(len(ds)//bs)) for t in tries)  # each try half of the three epochs of fine-tuning the probe leaves
     assert sum(t['chosen'] for t in m['auto']['tries']) == 1  # which one: `chosen_by` checks it is the best by the monitor
     chosen_by(m['auto'], 'mean_iou')
