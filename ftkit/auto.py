@@ -144,7 +144,7 @@ class Auto(Strategy):
     probe_lrs:tuple=(3e-3, 1e-2, 3e-2) # Peak learning rates tried for the linear probe (one-cycle, on cached features); a task without pooled features (segmentation, detection) tries the middle one alone, on the inputs
     probe_epochs:int=5        # Epochs of each linear probe (on cached features: seconds)
     input_probe_epochs:int|None=None # Epochs of the probe where it trains on the inputs (no pooled features: segmentation, detection); the rest of `epochs` is the fine-tuning budget. None: half of `epochs`, as `lp_ft`'s probe (segmentation's: one, as `fine_tune`'s frozen epoch)
-    probe_share:float=0.25    # Under a time budget, the share of it that a probe on the inputs (no cached features: segmentation) may take
+    probe_share:float=0.25    # Under a time budget, the share of it that a probe on the inputs (no cached features: segmentation, detection) may take
     select_pct:float=0.15     # Share of each class's training items carved out as the selection split
     try_frac:float=0.5        # Share of the fine-tuning budget each try gets before the choice; the winner continues with the rest
     monitor:str|None=None     # What the choices compare, on the selection split: a metric (higher is better) or a loss such as valid_loss (default: the task's main figure, `Task.main_metric`)
