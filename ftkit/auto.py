@@ -400,7 +400,7 @@ def _continue_all(self:Auto, r:_Run, w:AutoTry)->AutoTry:
 @patch
 def _fine_tune(self:Auto, r:_Run, lp:AutoTry)->tuple:
     "Stages 2 and 3 within the budget: the fine-tuning that beat the probe `lp` on the selection split (None if none did), and why"
-    if r.secs is None and r.total==0: return None,f"with {self.epochs} epoch, the budget holds the probe alone"
+    if r.secs is None and r.total==0: return None,f"with {self.epochs} epoch{'s' if self.epochs>1 else ''}, the budget holds the probe alone"
     w = self._tries(r, lp)
     if w is None: return None,"every fine-tuning try diverged"
     if self.continue_on=='all' and r.better(w.score, lp.score):  # fine-tuning has won already: it goes on with the selection split's items too

@@ -319,9 +319,14 @@ def _fit_strategy(self, s, cbs, cache, views, resume):
     finally: self.phase_idx = None
     return self
 
+def _same_strategy(rec:dict, s:Strategy)->bool:
+    "Whether a checkpoint's record `rec` of its strategy (`Strategy.to_dict`) is `s`; a field the record lacks, added to the strategy since, counts at its default (the run ran as the default does)"
+    if dataclasses.is_dataclass(s): rec = {**{f.name:f.default for f in dataclasses.fields(s) if f.init and f.default is not dataclasses.MISSING}, **rec}
+    return rec == s.to_dict()
+
 def _resume(learn, s, phases, ck):
     "Load checkpoint `ck` into `learn`; the phase to start from and what `fit_phase` needs to continue it"
-    if ck['strategy'] != s.to_dict(): raise FtkitError(f"The checkpoint is of a run of {ck['strategy']}, not of {s.to_dict()}: resume it with the same settings.")
+    if not _same_strategy(ck['strategy'], s): raise FtkitError(f"The checkpoint is of a run of {ck['strategy']}, not of {s.to_dict()}: resume it with the same settings.")
     if ck.get('world_size', 1) != world_size(): raise FtkitError(
         f"The checkpoint is of a run on {ck.get('world_size', 1)} process(es), and this is {world_size()}: resume it on {ck.get('world_size', 1)}, as each process's share of the data and random state continue from it.")
     if world_size()>1: ck = {**ck, 'rng':[ck['rng'], *ck['rng_ranks']][rank()]}  # this process's own

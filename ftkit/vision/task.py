@@ -254,7 +254,7 @@ class Segmentation(Task):
     default_strategy = 'fine_tune'  # the only strategy within one standard deviation of the best mean IoU on both sets of benchmarks/defaults.py
     # A U-Net's decoder is new and large, not a linear layer: trained alone at a linear probe's 1e-2 it stayed at the background's IoU for 8 epochs
     # (seg-other, seed 0: 0.288; at 1e-3, 0.447); lp_ft then fine-tunes it above the encoder's rate (seg-other, three seeds, after a probe at 1e-3:
-    # decoder 3e-4 and encoder 1e-4, 0.432 mean IoU; every group at 1e-4, 0.403; decoder 1e-3, 0.354)
+    # decoder 3e-4 and encoder 1e-4, 0.433 mean IoU; every group at 1e-4, 0.403; decoder 1e-3, 0.354)
     # auto's probe on the images for one epoch, not half of them: 0.457 mean IoU against 0.413 on seg-other (three seeds, 8 epochs), 0.299 against 0.290 on the sample, in 1.3 and 1.5 times the wall time
     strategy_defaults = {'feature_extract': dict(lr=1e-3), 'lp_ft': dict(probe_lr=1e-3, lr=3e-4, body_div=3), 'auto': dict(probe_lrs=(3e-4, 1e-3, 3e-3), input_probe_epochs=1)}
     dls_settings = ('size','aug','arch')
