@@ -57,6 +57,13 @@ def test_train_evaluate_predict_and_export_a_detector(tmp_path):
     for a,b in zip(same, wide):  # the same boxes, twice as wide (the image resized: within the resampling's difference)
         assert abs(b['box'][0] - 2*a['box'][0]) < 3 and abs(b['box'][2] - 2*a['box'][2]) < 3 and abs(b['box'][1] - a['box'][1]) < 1.5, (a, b)
     assert all(b['score'] >= cfg['threshold'] for o in rows for b in o['boxes'])
+    code = (f"import sys, json\nfrom ftkit.export import load_model\np = load_model({str(out)!r}, device='cpu')\n"
+            f"print(json.dumps([p.predict({str(files[0])!r})['boxes'], 'fastai' in sys.modules]))")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    boxes,fastai = json.loads(r.stdout)
+    assert fastai is False  # a deployed detector loads and predicts with torch, torchvision and timm alone
+    assert [(b['label'], b['box']) for b in boxes] == [(b['label'], b['box']) for b in same]  # the same boxes as the command's
     r = ftkit('export', out, '--onnx')  # the boxes of ONNX Runtime within a pixel of PyTorch's, checked by the command
     assert r.returncode == 0 and (out/'model.onnx').exists() and 'box corners' in r.stdout, r.stderr
     assert 'Warning' not in r.stderr, r.stderr  # torchvision's warnings while the trace runs are not the user's to act on

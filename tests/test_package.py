@@ -8,7 +8,7 @@ ROOT = Path(__file__).parents[1]
 def run(code): return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
 
 def test_import_ftkit_is_light():
-    r = run("import sys, ftkit, ftkit.core, ftkit.vision.models, ftkit.vision.task, ftkit.export, ftkit.quantize; print('fastai' in sys.modules)")
+    r = run("import sys, ftkit, ftkit.core, ftkit.vision.models, ftkit.vision.task, ftkit.vision.detector, ftkit.export, ftkit.quantize; print('fastai' in sys.modules)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == 'False'
 

@@ -8,4 +8,5 @@ from .task import *
 from .learner import *
 from .adapt import *
 from .segment import *
+from .detector import *
 from .detect import *

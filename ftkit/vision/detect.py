@@ -13,15 +13,14 @@ from ..core import get_device, get_task, parse_weights, FtkitError, MissingError
 from ..data import skip_summary, loader_kwargs, stratified, rarest_label
 from ..imports import *
 from fastai.vision.all import *
-from torchvision.models.detection.image_list import ImageList
+from .detector import *
 from ..learner import finish_learner
 from .data import RGBImage, PinnedDL, _stats, _all_items, _check_image
 from .image import draw_boxes, BOX_COLORS
 
 # %% auto #0
 __all__ = ['coco_records', 'yolo_records', 'csv_records', 'fix_boxes', 'box_notes', 'detection_records', 'detection_aug',
-           'pad_boxes', 'detection_dls', 'box_targets', 'pad_detections', 'unpad_detections', 'Detector',
-           'detection_model', 'detection_splitter', 'DetectionMetric', 'detection_metrics', 'image_f1', 'BoxTargets',
+           'pad_boxes', 'detection_dls', 'DetectionMetric', 'detection_metrics', 'image_f1', 'BoxTargets',
            'DetectionLoss', 'detection_learner', 'plot_class_ap', 'plot_pr_curves', 'show_boxes']
 
 # %% ../../nbs/17_vision.detect.ipynb #34aaad5f
@@ -279,94 +278,6 @@ def detection_dls(
     train = Counter(l for i in splits[0] for l in recs[i]['labels'])
     dls.class_counts = {c:train.get(c, 0) for c in classes}  # training boxes per class
     return dls
-
-# %% ../../nbs/17_vision.detect.ipynb #9a937c10
-def box_targets(
-    boxes:Tensor,  # Padded boxes as fastai holds them: corners scaled to [-1, 1]
-    labels:Tensor, # Their labels, 0 for padding
-    hw:tuple,      # The images' (height, width) in pixels
-)->list:
-    "torchvision's targets: per image, a dict of its boxes (pixel corners, clipped to the image) and labels, padding and empty boxes left out"
-    h,w = hw
-    scale = torch.tensor([w, h, w, h], dtype=torch.float32, device=boxes.device)
-    res = []
-    for b,l in zip(boxes.as_subclass(Tensor), labels.as_subclass(Tensor)):
-        b = torch.minimum(((b.float()+1)*scale/2).clamp(min=0), scale)
-        keep = (l>0) & (b[:,2]>b[:,0]) & (b[:,3]>b[:,1])
-        res.append(dict(boxes=b[keep], labels=l[keep].long()))
-    return res
-
-def pad_detections(dets:list, n:int)->Tensor:
-    "torchvision's detections (per image, a dict of boxes, scores and labels) as one tensor: per image `n` rows of x0, y0, x1, y1, score, label (padding: all zeros)"
-    if not dets: return torch.zeros(0, n, 6)
-    rows = [torch.cat([d['boxes'], d['scores'][:, None], d['labels'][:, None].to(d['boxes'].dtype)], 1) for d in dets]
-    return torch.stack([torch.cat([r, r.new_zeros(n, 6)])[:n] for r in rows])  # (no count taken from the data: an ONNX trace keeps it)
-
-def unpad_detections(dets:Tensor)->list:
-    "`pad_detections` undone: per image, a dict of boxes, scores and labels"
-    return [dict(boxes=d[d[:,5]>0, :4], scores=d[d[:,5]>0, 4], labels=d[d[:,5]>0, 5].long()) for d in dets.float()]
-
-# %% ../../nbs/17_vision.detect.ipynb #141a5e17
-class Detector(nn.Module):
-    "A torchvision FCOS detector run on a batch of prepared images (normalised squares): given padded boxes and labels, its loss (training) or its detections and each image's loss (validation); given images alone, its detections, padded (`pad_detections`)"
-    def __init__(self, det:nn.Module): super().__init__(); self.det = det
-    def forward(self, x, boxes=None, labels=None):
-        d,x = self.det,x.as_subclass(Tensor).contiguous(memory_format=torch.channels_last)  # (fastai's tensor types only slow the detector's many small operations; channels-last, the layout `detection_model` gives the weights)
-        feats = list(d.backbone(x).values())
-        out = d.head(feats)
-        images = ImageList(x, [tuple(x.shape[-2:])]*len(x))
-        anchors = d.anchor_generator(images, feats)
-        n = [f.size(2)*f.size(3) for f in feats]
-        if boxes is None:
-            if self.training: raise FtkitError("A detector in training needs the images' boxes and labels.")
-            return self._detections(out, anchors, n, images)
-        ts = box_targets(boxes, labels, x.shape[-2:])
-        if self.training: return sum(d.compute_loss(ts, out, anchors, n).values())
-        losses = torch.stack([sum(d.compute_loss([t], {k:v[i:i+1] for k,v in out.items()}, [anchors[i]], n).values()) for i,t in enumerate(ts)])
-        return self._detections(out, anchors, n, images),losses
-    def _detections(self, out, anchors, n, images):
-        split = {k:list(v.split(n, dim=1)) for k,v in out.items()}
-        return pad_detections(self.det.postprocess_detections(split, [list(a.split(n)) for a in anchors], images.image_sizes), self.det.detections_per_img)
-
-def _stages(enc:nn.Sequential, size:int=64)->list:
-    "(index, channels) of the last module of `enc` at strides 8, 16 and 32: the levels a feature pyramid takes"
-    x,res = torch.zeros(1, 3, size, size),{}
-    with torch.no_grad():
-        for i,m in enumerate(enc): x = m(x); res[size//x.shape[-1]] = (i, x.shape[1])
-    return [res[s] for s in (8, 16, 32)]
-
-def detection_model(
-    arch:str='mobilenetv2_100', # timm architecture of the backbone (an EfficientNet-family model: `unet_encoder`)
-    n_classes:int=4,            # Classes of the boxes (background not counted)
-    weights='offline',          # The backbone's weights: 'offline', 'hub', a file, or None (random)
-    frozen_bn:bool|None=None,   # Freeze the backbone's BatchNorm (its statistics and scales fixed, as detection does with small batches; default: when pretrained)
-    fpn:int=128,                # Channels of the feature pyramid and the heads
-    score_thresh:float=0.05,    # Detections scoring less are dropped (low, so that mAP sees the whole precision-recall curve)
-    nms_thresh:float=0.5,       # Non-maximum suppression's IoU, class by class
-    max_det:int=100,            # Detections kept per image
-)->Detector:
-    "torchvision's FCOS over a feature pyramid on three stages (strides 8, 16, 32, plus P6 and P7) of the timm model `arch`, as a `Detector`"
-    from torchvision.models.detection import FCOS
-    from torchvision.models.detection.backbone_utils import BackboneWithFPN
-    from torchvision.ops.feature_pyramid_network import LastLevelP6P7
-    from timm.layers import freeze_batch_norm_2d
-    from ftkit.vision.models import create_backbone
-    from ftkit.vision.segment import unet_encoder
-    weights = parse_weights(weights)
-    enc = unet_encoder(create_backbone(arch, weights=weights))
-    if ifnone(frozen_bn, weights is not None): enc = freeze_batch_norm_2d(enc)
-    levels = _stages(enc)
-    body = BackboneWithFPN(enc, {str(i):str(j) for j,(i,_) in enumerate(levels)}, [c for _,c in levels], fpn, extra_blocks=LastLevelP6P7(fpn, fpn))
-    m = Detector(FCOS(body, n_classes+1, score_thresh=score_thresh, nms_thresh=nms_thresh, detections_per_img=max_det)).to(memory_format=torch.channels_last)  # NHWC: oneDNN's convolutions run faster so
-    m.arch,m.frozen_bn = arch,ifnone(frozen_bn, weights is not None)
-    return m
-
-def detection_splitter(model:Detector)->list:
-    "Layer groups of a `detection_model`: the stem with the first stage, each later stage of the backbone, then the feature pyramid and the heads together (all new, trained from the start)"
-    d = model.det
-    enc = list(d.backbone.body.children())
-    groups = [[p for m in enc[:3] for p in m.parameters()]] + [list(m.parameters()) for m in enc[3:]]
-    return [g for g in groups if g] + [[*d.backbone.fpn.parameters(), *d.head.parameters()]]
 
 # %% ../../nbs/17_vision.detect.ipynb #b30172e5
 def _map_figures(preds:list, targs:list, **kwargs)->dict:

@@ -13,7 +13,7 @@ from ..core import cache_dir, atomic_path, hub_reachable, parse_weights, FtkitEr
 
 # %% auto #0
 __all__ = ['OFFLINE_WEIGHTS', 'offline_source', 'weights_licence', 'convert_state_dict', 'offline_weights', 'load_state',
-           'create_backbone']
+           'create_backbone', 'unet_encoder']
 
 # %% ../../nbs/11_vision.models.ipynb #cc424df2
 OFFLINE_WEIGHTS = {
@@ -147,3 +147,10 @@ def create_backbone(
     else: raise FtkitError(f"weights must be 'offline', 'hub', a file path or None, not {weights!r}.")
     if num_classes is not None and num_classes!=model.num_classes: model.reset_classifier(num_classes)
     return model
+
+# %% ../../nbs/11_vision.models.ipynb #6f314141
+def unet_encoder(model:nn.Module)->nn.Sequential:
+    "The encoder of a timm EfficientNet-family model (MobileNetV2, EfficientNet-Lite and the like): its stem and its stages, in order"
+    if not all(hasattr(model, a) for a in ('conv_stem', 'bn1', 'blocks')): raise FtkitError(
+        f"{type(model).__name__} is not an EfficientNet-family timm model (conv_stem, bn1, blocks): segmentation and detection take mobilenetv2_100 or tf_efficientnet_lite0 (offline), or another of that family.")
+    return nn.Sequential(model.conv_stem, model.bn1, *model.blocks)

@@ -16,8 +16,7 @@ from .data import RGBImage, PinnedDL, arch_stats, aug_tfms, _stats, _all_items
 from .image import segmentation_sample, pixel_confusion, seg_scores
 
 # %% auto #0
-__all__ = ['segmentation_dls', 'unet_encoder', 'unet_model', 'unet_splitter', 'SegmentationMetric', 'seg_metrics', 'seg_learner',
-           'show_masks']
+__all__ = ['segmentation_dls', 'unet_model', 'unet_splitter', 'SegmentationMetric', 'seg_metrics', 'seg_learner', 'show_masks']
 
 # %% ../../nbs/16_vision.segment.ipynb #f00dfc28
 def _seg_roots(path:Path)->list:
@@ -122,12 +121,6 @@ def segmentation_dls(
     return dls
 
 # %% ../../nbs/16_vision.segment.ipynb #4b964c52
-def unet_encoder(model:nn.Module)->nn.Sequential:
-    "The encoder of a timm EfficientNet-family model (MobileNetV2, EfficientNet-Lite and the like): its stem and its stages, in order"
-    if not all(hasattr(model, a) for a in ('conv_stem', 'bn1', 'blocks')): raise FtkitError(
-        f"{type(model).__name__} is not an EfficientNet-family timm model (conv_stem, bn1, blocks): segmentation takes mobilenetv2_100 or tf_efficientnet_lite0 (offline), or another of that family.")
-    return nn.Sequential(model.conv_stem, model.bn1, *model.blocks)
-
 def unet_model(
     arch:str='mobilenetv2_100', # timm architecture of the encoder
     n_classes:int=2,            # Classes of the masks (background included)
@@ -135,7 +128,7 @@ def unet_model(
     weights='offline',          # The encoder's weights: 'offline', 'hub', a file, or None (random)
 )->nn.Module:
     "fastai's `DynamicUnet` over the encoder of the timm model `arch`"
-    from ftkit.vision.models import create_backbone
+    from ftkit.vision.models import create_backbone, unet_encoder
     enc = unet_encoder(create_backbone(arch, weights=weights))
     m = DynamicUnet(enc, n_classes, (size, size))
     m.arch,m.n_encoder = arch,len(enc)

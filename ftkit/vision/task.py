@@ -429,7 +429,7 @@ class Detection(Task):
     def sample(self)->Path: return detection_sample()
     def pretrained_model(self, learn):
         "The detector `learn` started from (its backbone pretrained, its pyramid and heads as initialised)"
-        from ftkit.vision.detect import detection_model
+        from ftkit.vision.detector import detection_model
         m = learn.model
         return detection_model(learn.arch, len(learn.dls.classes), weights=learn.weights, frozen_bn=m.frozen_bn, fpn=m.det.backbone.out_channels,
                                score_thresh=m.det.score_thresh, nms_thresh=m.det.nms_thresh, max_det=m.det.detections_per_img).to(learn.dls.device)
@@ -440,7 +440,7 @@ class Detection(Task):
                     resize_method='squish', mean=p['mean'], std=p['std'], fpn=d.backbone.out_channels, frozen_bn=m.frozen_bn,
                     score_thresh=d.score_thresh, nms_thresh=d.nms_thresh, max_det=d.detections_per_img, threshold=0.3, pretrained_weights=str(learn.weights))
     def build_model(self, cfg):
-        from ftkit.vision.detect import detection_model
+        from ftkit.vision.detector import detection_model  # (no fastai: a model folder loads without it)
         return detection_model(cfg['arch'], len(cfg['classes']), weights=None, frozen_bn=cfg['frozen_bn'], fpn=cfg['fpn'],
                                score_thresh=cfg['score_thresh'], nms_thresh=cfg['nms_thresh'], max_det=cfg['max_det'])
     def preprocess(self, cfg, item)->torch.Tensor:
@@ -524,7 +524,8 @@ def csv_fields(self:Detection, row:dict)->dict:
 @patch
 def score(self:Detection, learn, probs, targs, losses, valid=True):
     "COCO's figures (`map`, `map_50`, `map_75`, `mar_100`), average precision, recall and boxes per class, the precision-recall curve of each class at IoU 0.5, and each image's F1 of its boxes at IoU 0.5 (detections scoring at least the predictor's threshold)"
-    from ftkit.vision.detect import unpad_detections, box_targets, _map_figures, image_f1
+    from ftkit.vision.detector import unpad_detections, box_targets
+    from ftkit.vision.detect import _map_figures, image_f1
     size = learn.dls.prep['size']
     preds,ts = unpad_detections(probs[0]),box_targets(*targs, (size, size))
     r = _map_figures(preds, ts, class_metrics=True, extended_summary=True)
