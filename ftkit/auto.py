@@ -157,8 +157,8 @@ class Auto(Strategy):
     history_on_valid = False  # Its epochs are scored on the selection split
 
     def phases(self, n):
-        "The nominal plan, as `lp_ft` with the same epochs: a probe, then fine-tuning (what runs is decided as it goes)"
-        pe = max(1, self.epochs//2)
+        "The nominal plan, as `lp_ft` with the same epochs: a probe, then fine-tuning (what runs is decided as it goes); the probe `input_probe_epochs` long where that is set (a task whose probe trains on the inputs)"
+        pe = max(1, self.epochs//2) if self.input_probe_epochs is None else max(1, min(self.epochs, self.input_probe_epochs))  # (`_budget_probe_epochs`'s arithmetic)
         return [p for p in (Phase(pe, 1, self.probe_lrs[len(self.probe_lrs)//2], freeze_bn=True), Phase(self.epochs-pe, None, self.lr, schedule='flat')) if p.epochs>0]
 
     def run(self, learn:Learner, cbs=None, cache=None, views=1):
