@@ -400,7 +400,7 @@ class Detection(Task):
     default_strategy = 'fine_tune'
     # The pyramid and heads are new and far from a linear layer: trained alone at a linear probe's 1e-2 a run could stall at 0 mAP (the sample, seed 1: 0.000; at 1e-3, 0.345);
     # lp_ft then fine-tunes them at ten times the backbone's rate (the sample, seed 1, after a probe at 1e-3: heads 1e-3 and backbone 1e-4, 0.326 mAP; every group at 1e-4, 0.292)
-    strategy_defaults = {'feature_extract': dict(lr=1e-3), 'lp_ft': dict(probe_lr=1e-3, lr=1e-3, body_div=10), 'auto': dict(probe_lrs=(3e-4, 1e-3, 3e-3))}
+    strategy_defaults = {'feature_extract': dict(lr=1e-3), 'lp_ft': dict(probe_lr=1e-3, lr=1e-3, body_div=10), 'gradual': dict(schedule='one_cycle'), 'auto': dict(probe_lrs=(3e-4, 1e-3, 3e-3))}
     setting_defaults = {**Task.setting_defaults, 'aug':'light'}  # flips and lighting by default: without them, one seed in three of the sample's default run stalled (the detection chapter, 'The learner')
     # (early stopping and the best epoch watch the validation loss, `Task`'s default: a detector's mAP stays at 0 until its scores pass the detection threshold, epochs after its loss has started to fall)
     dls_settings = ('size','aug','arch')
