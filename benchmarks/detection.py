@@ -10,10 +10,12 @@ Table 1, each row a whole process timed from outside, side by side in one run, p
 - `python benchmarks/torchvision_detection.py DATA --size 96 --seed S`: the same FCOS and backbone weights, trained by
   torchvision's recipe (SGD with momentum, warm-up, step decay; see that file) for the same epochs, at the same size,
   scoring COCO mAP after every epoch as the tutorial's loop does (`evaluate(model, data_loader_test)` each epoch);
-- the same with `--eval-at-end` ("recipe, scored at the end"): the same training, scored once after the last epoch, the
-  cheapest way to run the recipe, shown beside it (`wall_vs_end_only`);
+- the same with `--eval-at-end` ("recipe, scored at the end"): scored once, after the last epoch, the cheapest way to run
+  the recipe, shown beside it (`wall_vs_end_only`); its batches are flipped differently (the per-epoch evaluation's
+  loader draws from torch's global generator), so its mAP differs by the seed's noise, not by the scoring;
 - `ftkit train DATA --task detection --size 96 --weights none`: the same detector from scratch (random backbone).
-COCO mAP, mAP50 and recall on the validation images, wall time.
+COCO mAP, mAP50 and recall on the validation images, wall time; `training_s`, ftkit's training stage (with its
+per-epoch validation) and the script's epochs (with their evaluation, and the end-only run's final one).
 
 `s_to_recipe_map`: seconds into ftkit's default command (its own clock, `epoch_end_s`) at the end of the first epoch
 whose validation mAP reached the recipe's final mAP for the same seed: a point inside ftkit's run, not a whole command.

@@ -10,8 +10,9 @@ decay 1e-4 at 0.02 for a batch of 16 (the best of 0.005, 0.01 and 0.02 on the sa
 (`train_one_epoch`'s), the rate divided by 10 at 60% and 85% of the epochs (the reference's 16 and 22 of 26), and
 COCO mAP on the validation images after every epoch, as the tutorial's loop and the reference's `train.py` do
 (`evaluate(model, data_loader_test)` after each epoch; computed here by torchmetrics with pycocotools, the library
-their `CocoEvaluator` uses). `--eval-at-end` scores once, after the last epoch, instead: the same training without the
-per-epoch evaluation. Prints one JSON line: the last epoch's mAP, mAP50, mAP75 and recall, each epoch's mAP (with
+their `CocoEvaluator` uses). `--eval-at-end` scores once, after the last epoch, instead: the same recipe without the
+per-epoch evaluation (its figures differ a little: each evaluation's loader draws a seed from torch's global generator,
+which moves the later random flips). Prints one JSON line: the last epoch's mAP, mAP50, mAP75 and recall, each epoch's mAP (with
 per-epoch evaluation), per-epoch seconds (training and evaluation) and the process's resident memory after each epoch.
 
     python benchmarks/torchvision_detection.py DATA [--epochs 10] [--bs 16] [--lr 0.02] [--seed 0] [--weights offline|none] [--eval-at-end]
@@ -92,6 +93,7 @@ def main():
     p.add_argument('--weights', default='offline')
     p.add_argument('--eval-at-end', action='store_true', help='score once, after the last epoch (default: after every epoch, as the tutorial does)')
     a = p.parse_args()
+    if a.epochs < 1: p.error('--epochs must be at least 1')
     random.seed(a.seed); np.random.seed(a.seed); torch.manual_seed(a.seed)
     root = Path(a.data)
     tr,va = loaders(root, a.bs, a.seed)

@@ -63,7 +63,8 @@ def test_train_evaluate_predict_and_export_a_detector(tmp_path):
     assert r.returncode == 0, r.stderr
     boxes,fastai = json.loads(r.stdout)
     assert fastai is False  # a deployed detector loads and predicts with torch, torchvision and timm alone
-    assert [(b['label'], b['box']) for b in boxes] == [(b['label'], b['box']) for b in same]  # the same boxes as the command's
+    assert [b['label'] for b in boxes] == [b['label'] for b in same]  # the same boxes as the command's (on its own device: within a pixel's rounding)
+    assert all(abs(u-v) <= 0.5 for a,b in zip(boxes, same) for u,v in zip(a['box'], b['box'])), (boxes, same)
     r = ftkit('export', out, '--onnx')  # the boxes of ONNX Runtime within a pixel of PyTorch's, checked by the command
     assert r.returncode == 0 and (out/'model.onnx').exists() and 'box corners' in r.stdout, r.stderr
     assert 'Warning' not in r.stderr, r.stderr  # torchvision's warnings while the trace runs are not the user's to act on
