@@ -158,8 +158,13 @@ class Auto(Strategy):
 
     def phases(self, n):
         "The nominal plan, as `lp_ft` with the same epochs: a probe, then fine-tuning (what runs is decided as it goes); the probe `input_probe_epochs` long where that is set (a task whose probe trains on the inputs)"
-        pe = max(1, self.epochs//2) if self.input_probe_epochs is None else max(1, min(self.epochs, self.input_probe_epochs))  # (`_budget_probe_epochs`'s arithmetic)
+        pe = self._budget_probe_epochs(self.input_probe_epochs is None)
         return [p for p in (Phase(pe, 1, self.probe_lrs[len(self.probe_lrs)//2], freeze_bn=True), Phase(self.epochs-pe, None, self.lr, schedule='flat')) if p.epochs>0]
+
+    def _budget_probe_epochs(self, cached:bool)->int:
+        "Epochs of the budget the probe stands for: half of `epochs` on cached features (as `lp_ft`'s probe); on the inputs, `input_probe_epochs` (it trains that long)"
+        half = max(1, self.epochs//2)
+        return half if cached or self.input_probe_epochs is None else max(1, min(self.epochs, self.input_probe_epochs))
 
     def run(self, learn:Learner, cbs=None, cache=None, views=1):
         "Search and continue on `learn` (called by `fit_strategy`); `learn.auto` holds the report"
@@ -219,12 +224,6 @@ def _start(self:Auto, learn:Learner, cbs=None)->_Run:
     total = (self.epochs - self._budget_probe_epochs(task.has_features))*len(dls.train)  # the fixed strategy's batches of fine-tuning on every training item: what the winner gets in all
     warm = max(1, round(0.1*total)) if secs is None else max(1, len(tr)//4)
     return _Run(learn, rep, log, t0, secs, cbs, dls, tr, sl, keep, sel, task.has_features, total, warm)
-
-@patch
-def _budget_probe_epochs(self:Auto, cached:bool)->int:
-    "Epochs of the budget the probe stands for: half of `epochs` on cached features (as `lp_ft`'s probe); on the inputs, `input_probe_epochs` (it trains that long)"
-    half = max(1, self.epochs//2)
-    return half if cached or self.input_probe_epochs is None else max(1, min(self.epochs, self.input_probe_epochs))
 
 def _sub_dl(dl, ds, idxs):
     "A loader like `dl` over dataset `ds` (items `idxs` of `dl`'s), with their weights when `dl` draws by weight"
