@@ -9,14 +9,15 @@ from contextlib import contextmanager
 from dataclasses import asdict
 import matplotlib
 from safetensors.torch import save, load_file
-from .core import atomic_path, rng_states, FtkitError, MissingError, is_main, gather_objects
+from .core import atomic_path, rng_states, FtkitError, MissingError, is_main, gather_objects, world_size
 from .imports import *
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'History', 'NonFiniteLoss', 'NanGuard', 'trainable_groups', 'PhaseBanner', 'gpu_has_bf16',
            'default_precision', 'cpu_has_bf16', 'check_precision', 'Precision', 'autocast_of', 'RunToken',
            'current_run', 'data_loaders', 'stop_requested', 'Checkpoint', 'previous_checkpoint', 'checkpoint_files',
-           'write_checkpoint', 'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel']
+           'write_checkpoint', 'load_checkpoint', 'TrainingInterrupted', 'StopOnSignal', 'graceful_stop', 'BestModel',
+           'weights_fingerprint', 'LastPass']
 
 # %% ../nbs/02_callbacks.ipynb #65a7d653
 class History(Callback):
@@ -454,7 +455,8 @@ def load_best(self:BestModel):
     state = self.state
     if state is None and self.fname is not None and self.fname.exists(): state = load_file(self.fname)
     if state is None: return
-    self.model.load_state_dict({k:v.to(self.model.state_dict()[k].device) for k,v in state.items()})
+    cur = self.model.state_dict()  # (read once: a model's `state_dict` walks every module)
+    self.model.load_state_dict({k:v.to(cur[k].device) for k,v in state.items()})
     self.learn.restored_epoch = self.best_epoch
 
 @patch(as_prop=True)
@@ -463,3 +465,45 @@ def summary(self:BestModel)->str:
     if self.best_epoch is None: return 'No epoch finished.'
     res = f"Stopped early after epoch {self.stopped_epoch+1}: {self.monitor} had not improved on its phase's best for {self.wait} epochs. " if self.stopped_epoch is not None else ''
     return res + f"Best {self.monitor}: {self.best:.4f} at epoch {self.best_epoch+1}" + (', whose weights are restored.' if self.restore else '.')
+
+# %% ../nbs/02_callbacks.ipynb #bb89fd1d
+def weights_fingerprint(model:nn.Module)->Tensor:
+    "Two figures per floating-point tensor of `model`'s state, its sum and its norm (in float64): equal for the same weights; any training step, or a load of other weights, changes them"
+    return torch.stack([torch.stack([t.detach().sum(dtype=torch.float64), torch.linalg.vector_norm(t.detach(), dtype=torch.float64)])
+                        for t in model.state_dict().values() if t.is_floating_point()]).cpu()
+
+class LastPass(Callback):
+    "Keep the validation pass of a fit's last epoch (the last phase's, in a strategy): predictions, targets and each item's loss in the dataset's order, and the weights' fingerprint, for `Learner.evaluate` to reuse (`learn.last_pass.result`)"
+    order = Recorder.order+1
+    def __init__(self): self.result,self.on,self.trained = None,False,False
+    def before_epoch(self): self.trained = False
+    def after_train(self): self.trained = True  # (`get_preds` runs fastai's fit events around its pass, but no training: its pass is not kept)
+    def _final_epoch(self)->bool:
+        n,i = getattr(self.learn, 'n_phases', None),getattr(self.learn, 'phase_idx', None)
+        return self.trained and self.epoch==self.n_epoch-1 and (n is None or i is None or i==n-1)
+    def before_validate(self):
+        dl = self.learn.dl
+        self.on = (self._final_epoch() and world_size()==1 and _precision_cb(self.learn) is None and getattr(dl, 'indexed', True)
+                   and not getattr(dl, 'shuffle', False) and hasattr(dl, 'get_idxs'))
+        if self.on: self.idxs,self.preds,self.targs,self.losses = list(dl.get_idxs()),[],[],[]  # (a loader that does not shuffle serves this order)
+    def after_batch(self):
+        if self.training or not self.on: return
+        with self.learn.loss_not_reduced(): loss = self.learn.loss_func(self.learn.pred, *self.learn.yb)  # each item's, as `get_preds(with_loss=True)` computes it
+        bs = find_bs(self.learn.yb)
+        self.losses.append(self.learn.to_detach(loss if loss.numel()==bs else loss.view(bs, -1).mean(1)))
+        self.preds.append(self.learn.to_detach(self.learn.pred)); self.targs.append(self.learn.to_detach(self.learn.yb))
+    def after_validate(self):
+        if not self.on: return
+        self.on = False
+        losses = to_concat(self.losses) if self.losses else None
+        if losses is None or len(losses)!=len(self.idxs): return  # a pass cut short, or one that skipped a batch
+        preds,targs = getcallable(self.learn.loss_func, 'activation')(detuplify(to_concat(self.preds))),detuplify(to_concat(self.targs))
+        preds,targs,losses = nested_reorder([preds, targs, losses], tensor(self.idxs).argsort())
+        self.result = dict(probs=preds, targs=targs, losses=losses, dl=self.learn.dl, loss_func=self.learn.loss_func, weights=weights_fingerprint(self.learn.model))
+        del self.preds,self.targs,self.losses
+
+    def matches(self, learn, dl)->bool:
+        "Whether the kept pass is what predicting `dl` with `learn`'s model now would give: the same loader and loss, full precision, and the same weights"
+        r = self.result
+        return (r is not None and dl is r['dl'] and learn.loss_func is r['loss_func'] and _precision_cb(learn) is None
+                and torch.equal(r['weights'], weights_fingerprint(learn.model)))

@@ -117,15 +117,21 @@ def evaluate(self:Learner,
     use_cache = cached is not False and dl is self.dls.valid and fc is not None and fc.matches(self, fc.views)  # the checksum of the body proves it unchanged
     if cached and not use_cache: raise FtkitError("No feature cache matches this learner's validation set and body: evaluate on the inputs (cached=None or False).")
     ddp = [c for c in self.cbs if type(c).__name__ in ('DDPTrainer', 'SyncStep')]
-    with self.no_bar(), self.no_logging(), self.removed_cbs(ddp), one_process(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)  # (each process of a run of several: the whole set, alone)
+    last = getattr(self, 'last_pass', None)
+    reuse = not use_cache and not features and dl is self.dls.valid and last is not None and last.matches(self, dl)  # the last epoch's pass, made by these very weights
+    if reuse: r = last.result; probs,targs,losses,feats = r['probs'],r['targs'],_per_item(r['losses'], r['targs']),None
+    else:
+        with self.no_bar(), self.no_logging(), self.removed_cbs(ddp), one_process(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)  # (each process of a run of several: the whole set, alone)
     res = _task(self).score(self, probs, targs, losses, valid=dl is self.dls.valid)
-    res['preds'] = Predictions(probs, targs, losses, dl, feats, use_cache)  # the pass the report's figures and tables reuse (see `save_report`)
+    res['preds'] = Predictions(probs, targs, losses, dl, feats, use_cache, reuse)  # the pass the report's figures and tables reuse (see `save_report`)
     return res
 
 class Predictions(NamedTuple):
-    "One prediction pass of `Learner.evaluate`: probabilities, targets and losses of every item of `dl`, in its dataset's order; the body's features if kept; whether the pass ran on cached features"
-    probs:Tensor; targs:Tensor; losses:Tensor; dl:DataLoader; feats:Tensor|None=None; cached:bool=False
-    def __repr__(self): return f"Predictions({len(self.targs)} items{', on cached features' if self.cached else ''})"
+    "One prediction pass of `Learner.evaluate`: probabilities, targets and losses of every item of `dl`, in its dataset's order; the body's features if kept; whether the pass ran on cached features; whether it is the last epoch's validation pass, kept by `LastPass`"
+    probs:Tensor; targs:Tensor; losses:Tensor; dl:DataLoader; feats:Tensor|None=None; cached:bool=False; reused:bool=False
+    def __repr__(self):
+        how = ', on cached features' if self.cached else ", the last epoch's validation pass" if self.reused else ''
+        return f"Predictions({len(self.targs)} items{how})"
 
 
 # %% ../nbs/05_evaluate.ipynb #173500ed

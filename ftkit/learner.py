@@ -9,7 +9,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from .core import FtkitError, parse_weights
 from .imports import *
 from fastai.metrics import ActivationType
-from .callbacks import History, NanGuard
+from .callbacks import History, NanGuard, LastPass
 
 # %% auto #0
 __all__ = ['default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss', 'finish_learner',
@@ -67,13 +67,14 @@ def finish_learner(
     freeze:bool=True,         # Freeze every layer group but the head when the model starts from weights
     channels_last:bool=False, # Keep the model's weights and activations in channels-last memory (faster convolutions on CPUs)
 )->Learner:
-    "`learn` ready to train: `arch`, `weights` and `task` recorded, `History` and `NanGuard` added, frozen to its head when pretrained"
+    "`learn` ready to train: `arch`, `weights` and `task` recorded, `History`, `NanGuard` and `LastPass` added, frozen to its head when pretrained"
     learn.arch,learn.weights,learn.task = arch,parse_weights(weights),task
     if not hasattr(learn, 'history'): learn.add_cb(History())
     if learn.weights is not None and freeze: learn.freeze()
     if channels_last:  # now, so that passes outside `fit` (the feature cache, evaluation, forgetting) run channels-last too; fastai's callback converts it again at every fit
         learn.model.to(memory_format=torch.channels_last); learn.to_channelslast(use_amp=False)
     if not hasattr(learn, 'nan_guard'): learn.add_cb(NanGuard())
+    if not hasattr(learn, 'last_pass'): learn.add_cb(LastPass())  # (`evaluate` reuses the last epoch's validation pass while the weights are still that epoch's)
     return learn
 
 # %% ../nbs/01_learner.ipynb #810ddf01
