@@ -466,7 +466,7 @@ def summary(self:BestModel)->str:
     res = f"Stopped early after epoch {self.stopped_epoch+1}: {self.monitor} had not improved on its phase's best for {self.wait} epochs. " if self.stopped_epoch is not None else ''
     return res + f"Best {self.monitor}: {self.best:.4f} at epoch {self.best_epoch+1}" + (', whose weights are restored.' if self.restore else '.')
 
-# %% ../nbs/02_callbacks.ipynb #bb89fd1d
+# %% ../nbs/02_callbacks.ipynb #29032d4e
 def weights_fingerprint(model:nn.Module)->Tensor:
     "Two figures per floating-point tensor of `model`'s state, its sum and its norm (in float64): equal for the same weights; any training step, or a load of other weights, changes them"
     return torch.stack([torch.stack([t.detach().sum(dtype=torch.float64), torch.linalg.vector_norm(t.detach(), dtype=torch.float64)])
