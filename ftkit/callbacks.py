@@ -468,42 +468,51 @@ def summary(self:BestModel)->str:
 
 # %% ../nbs/02_callbacks.ipynb #29032d4e
 def weights_fingerprint(model:nn.Module)->Tensor:
-    "Two figures per floating-point tensor of `model`'s state, its sum and its norm (in float64): equal for the same weights; any training step, or a load of other weights, changes them"
-    return torch.stack([torch.stack([t.detach().sum(dtype=torch.float64), torch.linalg.vector_norm(t.detach(), dtype=torch.float64)])
-                        for t in model.state_dict().values() if t.is_floating_point()]).cpu()
+    "Two figures per floating-point tensor of `model`'s state, its sum and its norm (in float64; float32 on an Apple GPU, which has no float64): equal for the same weights; any training step, or a load of other weights, changes them"
+    def two(t):
+        dt = torch.float32 if t.device.type=='mps' else torch.float64
+        return torch.stack([t.detach().sum(dtype=dt), torch.linalg.vector_norm(t.detach(), dtype=dt)]).double()
+    return torch.stack([two(t) for t in model.state_dict().values() if t.is_floating_point()]).cpu()
+
+def _mixed(learn)->bool: return any(isinstance(c, MixedPrecision) for c in learn.cbs)  # ftkit's `Precision`, or fastai's own `to_fp16`/`to_bf16`
 
 class LastPass(Callback):
     "Keep the validation pass of a fit's last epoch (the last phase's, in a strategy): predictions, targets and each item's loss in the dataset's order, and the weights' fingerprint, for `Learner.evaluate` to reuse (`learn.last_pass.result`)"
     order = Recorder.order+1
-    def __init__(self): self.result,self.on,self.trained = None,False,False
+    _stateattrs = ('result','idxs','preds','targs','losses')  # not pickled (`learn.export`) nor copied: the kept pass holds the validation loader
+    result,on,trained = None,False,False
     def before_epoch(self): self.trained = False
-    def after_train(self): self.trained = True  # (`get_preds` runs fastai's fit events around its pass, but no training: its pass is not kept)
+    def after_train(self): self.trained,self.result = True,None  # the weights moved: an older pass is gone (`get_preds` runs fastai's fit events around its own pass, but no training: its pass is not kept)
     def _final_epoch(self)->bool:
         n,i = getattr(self.learn, 'n_phases', None),getattr(self.learn, 'phase_idx', None)
         return self.trained and self.epoch==self.n_epoch-1 and (n is None or i is None or i==n-1)
     def before_validate(self):
         dl = self.learn.dl
-        self.on = (self._final_epoch() and world_size()==1 and _precision_cb(self.learn) is None and getattr(dl, 'indexed', True)
+        self.on = (self._final_epoch() and world_size()==1 and not _mixed(self.learn) and getattr(dl, 'indexed', True)
                    and not getattr(dl, 'shuffle', False) and hasattr(dl, 'get_idxs'))
         if self.on: self.idxs,self.preds,self.targs,self.losses = list(dl.get_idxs()),[],[],[]  # (a loader that does not shuffle serves this order)
     def after_batch(self):
         if self.training or not self.on: return
-        with self.learn.loss_not_reduced(): loss = self.learn.loss_func(self.learn.pred, *self.learn.yb)  # each item's, as `get_preds(with_loss=True)` computes it
         bs = find_bs(self.learn.yb)
+        try:
+            with self.learn.loss_not_reduced(): loss = self.learn.loss_func(self.learn.pred, *self.learn.yb)  # each item's, as `get_preds(with_loss=True)` computes it
+            if loss.numel()%bs: raise ValueError(f"{loss.numel()} losses for {bs} items")
+        except Exception: self.on = False; self._drop(); return  # a loss that cannot give each item's: nothing kept (`evaluate` predicts again), and training goes on
         self.losses.append(self.learn.to_detach(loss if loss.numel()==bs else loss.view(bs, -1).mean(1)))
         self.preds.append(self.learn.to_detach(self.learn.pred)); self.targs.append(self.learn.to_detach(self.learn.yb))
+    def _drop(self): self.preds,self.targs,self.losses = [],[],[]
     def after_validate(self):
         if not self.on: return
         self.on = False
         losses = to_concat(self.losses) if self.losses else None
-        if losses is None or len(losses)!=len(self.idxs): return  # a pass cut short, or one that skipped a batch
-        preds,targs = getcallable(self.learn.loss_func, 'activation')(detuplify(to_concat(self.preds))),detuplify(to_concat(self.targs))
-        preds,targs,losses = nested_reorder([preds, targs, losses], tensor(self.idxs).argsort())
-        self.result = dict(probs=preds, targs=targs, losses=losses, dl=self.learn.dl, loss_func=self.learn.loss_func, weights=weights_fingerprint(self.learn.model))
-        del self.preds,self.targs,self.losses
+        if losses is not None and len(losses)==len(self.idxs):  # (not a pass cut short, nor one that skipped a batch)
+            preds,targs = getcallable(self.learn.loss_func, 'activation')(detuplify(to_concat(self.preds))),detuplify(to_concat(self.targs))
+            preds,targs,losses = nested_reorder([preds, targs, losses], tensor(self.idxs).argsort())
+            self.result = dict(probs=preds, targs=targs, losses=losses, dl=self.learn.dl, loss_func=self.learn.loss_func, weights=weights_fingerprint(self.learn.model))
+        self._drop()
 
     def matches(self, learn, dl)->bool:
         "Whether the kept pass is what predicting `dl` with `learn`'s model now would give: the same loader and loss, full precision, and the same weights"
         r = self.result
-        return (r is not None and dl is r['dl'] and learn.loss_func is r['loss_func'] and _precision_cb(learn) is None
+        return (r is not None and dl is r['dl'] and learn.loss_func is r['loss_func'] and not _mixed(learn)
                 and torch.equal(r['weights'], weights_fingerprint(learn.model)))

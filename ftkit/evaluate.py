@@ -110,6 +110,7 @@ def evaluate(self:Learner,
     dl=None,                 # A loader with labels (default: the validation set)
     features:bool=False,     # Also keep the body's features of every item (`ev['preds'].feats`), from the same pass
     cached:bool|None=None,   # On the validation set, run the head on the feature cache when the body is unchanged since it was built (None, True) or always on the inputs (False)
+    last_pass:bool=False,    # On the validation set, take the last epoch's validation pass (`LastPass`) when the weights are still that epoch's: for a call straight after `fit`, as `ftkit train` makes (a change since then outside the weights, such as a detector's score threshold, is not seen)
 )->dict:
     "The task's figures on `dl` from one prediction pass (`Task.score`: for classification, accuracy, macro and weighted precision/recall/F1, per-class figures and loss)"
     dl = ifnone(dl, self.dls.valid)
@@ -118,7 +119,7 @@ def evaluate(self:Learner,
     if cached and not use_cache: raise FtkitError("No feature cache matches this learner's validation set and body: evaluate on the inputs (cached=None or False).")
     ddp = [c for c in self.cbs if type(c).__name__ in ('DDPTrainer', 'SyncStep')]
     last = getattr(self, 'last_pass', None)
-    reuse = not use_cache and not features and dl is self.dls.valid and last is not None and last.matches(self, dl)  # the last epoch's pass, made by these very weights
+    reuse = last_pass and not use_cache and not features and dl is self.dls.valid and last is not None and last.matches(self, dl)  # the last epoch's pass, made by these very weights
     if reuse: r = last.result; probs,targs,losses,feats = r['probs'],r['targs'],_per_item(r['losses'], r['targs']),None
     else:
         with self.no_bar(), self.no_logging(), self.removed_cbs(ddp), one_process(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)  # (each process of a run of several: the whole set, alone)

@@ -297,7 +297,7 @@ def train(
         if fc is not None: clock.stages['training'] -= fc.seconds; clock.stages['cache'] = fc.seconds  # the pass of the body that built it, apart
         need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
         learn.to_precision('32')  # the final model's figures in float32, as the exported model predicts (and `ftkit evaluate` scores it)
-        ev = learn.evaluate(features=need_feats)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was (and they were computed in float32)
+        ev = learn.evaluate(features=need_feats, last_pass=True)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was (and they were computed in float32), or the last epoch's pass if the weights are still that epoch's
         clock('evaluation')
         fg = _forgetting(learn, s, strategy, ev)
         clock('forgetting')
