@@ -120,7 +120,7 @@ def evaluate(self:Learner,
     ddp = [c for c in self.cbs if type(c).__name__ in ('DDPTrainer', 'SyncStep')]
     last = getattr(self, 'last_pass', None)
     reuse = last_pass and not use_cache and not features and dl is self.dls.valid and last is not None and last.matches(self, dl)  # the last epoch's pass, made by these very weights
-    if reuse: r = last.result; probs,targs,losses,feats = r['probs'],r['targs'],_per_item(r['losses'], r['targs']),None
+    if reuse: r = last.result; probs,targs,losses,feats = r['probs'],r['targs'],r['losses'],None  # (its losses are each item's already)
     else:
         with self.no_bar(), self.no_logging(), self.removed_cbs(ddp), one_process(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)  # (each process of a run of several: the whole set, alone)
     res = _task(self).score(self, probs, targs, losses, valid=dl is self.dls.valid)
