@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #8cb8893b
 from __future__ import annotations
-import errno, os, random, re, socket, tempfile
+import errno, functools, inspect, os, random, re, socket, sys, tempfile, types
+import importlib.abc
 from contextlib import contextmanager
 from pathlib import Path
 import importlib
@@ -13,8 +14,8 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'DiskFullError', 'plural', 'cache_dir', 'parse_budget', 'parse_grace',
-           'atomic_path', 'file_size_limit', 'get_device', 'hub_reachable', 'seed_everything', 'rng_states',
-           'set_rng_states', 'world_size', 'rank', 'is_main', 'distributed_active', 'gather_objects',
+           'atomic_path', 'file_size_limit', 'get_device', 'hub_reachable', 'defer_dynamo', 'seed_everything',
+           'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main', 'distributed_active', 'gather_objects',
            'broadcast_object', 'one_process', 'Task', 'csv_columns', 'file_suffixes', 'infer_task', 'get_task',
            'parse_weights']
 
@@ -154,6 +155,64 @@ def hub_reachable(
         with socket.create_connection((host, 443), timeout=timeout): return True
     except OSError: return False
 
+
+# %% ../nbs/00_core.ipynb #6f877ff9
+def _is_compile_supported(device_type):
+    "torchvision's `roi_align` asks this only on its fallback path; TorchDynamo is imported then"
+    from torch._dynamo.utils import is_compile_supported
+    return is_compile_supported(device_type)
+
+_torch_disable = None  # PyTorch's own `torch.compiler.disable`, once `_without_dynamo` has run
+
+def _lazy_disable(fn=None, recursive=True, *, reason=None):
+    "`torch.compiler.disable`, with TorchDynamo imported when `fn` is first called rather than when it is decorated"
+    if fn is None: return functools.partial(_lazy_disable, recursive=recursive, reason=reason)
+    if not inspect.isfunction(fn): return _torch_disable(fn, recursive, reason=reason)  # (a class or a callable object: at once)
+    real = None
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        nonlocal real
+        if 'torch._dynamo' not in sys.modules: return fn(*args, **kwargs)  # nothing can be compiling without TorchDynamo
+        if real is None: real = _torch_disable(fn, recursive, reason=reason)
+        return real(*args, **kwargs)
+    return call
+
+@contextmanager
+def _without_dynamo():
+    "Within: `torch.compiler.disable` is `_lazy_disable`, and `torch._dynamo.utils` holds only `_is_compile_supported`"
+    global _torch_disable
+    import torch, torch.compiler
+    if 'torch._dynamo' in sys.modules: yield; return
+    pkg,utils = types.ModuleType('torch._dynamo'),types.ModuleType('torch._dynamo.utils')
+    pkg.__path__,pkg.utils,utils.is_compile_supported = [],utils,_is_compile_supported
+    _torch_disable,torch.compiler.disable = torch.compiler.disable,_lazy_disable
+    sys.modules.update({'torch._dynamo': pkg, 'torch._dynamo.utils': utils})
+    try: yield
+    finally:
+        torch.compiler.disable = _torch_disable
+        for k,m in (('torch._dynamo.utils', utils), ('torch._dynamo', pkg)):
+            if sys.modules.get(k) is m: del sys.modules[k]
+        if vars(torch).get('_dynamo') is pkg: delattr(torch, '_dynamo')
+
+class _DeferDynamo(importlib.abc.MetaPathFinder):
+    "Finds torchvision and timm as the other finders do, and runs their import inside `_without_dynamo`"
+    names,busy = ('torchvision', 'timm'),False
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.names or self.busy or 'torch._dynamo' in sys.modules: return None
+        spec = next((s for f in sys.meta_path if f is not self and hasattr(f, 'find_spec') and (s := f.find_spec(name, path, target)) is not None), None)
+        if spec is None or not hasattr(spec.loader, 'exec_module'): return spec
+        run = spec.loader.exec_module
+        def exec_module(module):
+            self.busy = True
+            try:
+                with _without_dynamo(): run(module)
+            finally: self.busy = False
+        spec.loader.exec_module = exec_module
+        return spec
+
+def defer_dynamo():
+    "Import torchvision and timm, from now on in this process, without importing TorchDynamo until it is used (once; `import ftkit` calls it)"
+    if not any(isinstance(f, _DeferDynamo) for f in sys.meta_path): sys.meta_path.insert(0, _DeferDynamo())
 
 # %% ../nbs/00_core.ipynb #7871bafa
 def seed_everything(
