@@ -477,20 +477,36 @@ def weights_fingerprint(model:nn.Module)->Tensor:
 def _mixed(learn)->bool: return any(isinstance(c, MixedPrecision) for c in learn.cbs)  # ftkit's `Precision`, or fastai's own `to_fp16`/`to_bf16`
 
 class LastPass(Callback):
-    "Keep the validation pass of a fit's last epoch (the last phase's, in a strategy): predictions, targets and each item's loss in the dataset's order, and the weights' fingerprint, for `Learner.evaluate` to reuse (`learn.last_pass.result`)"
+    "Keep the validation pass of a fit's last epoch (the last phase's, in a strategy): predictions, targets, each item's loss and, where the task has them, the body's pooled features, in the dataset's order, and the weights' fingerprint, for `Learner.evaluate` to reuse (`learn.last_pass.result`)"
     order = Recorder.order+1
-    _stateattrs = ('result','idxs','preds','targs','losses')  # not pickled (`learn.export`) nor copied: the kept pass holds the validation loader
-    result,on,trained = None,False,False
+    _stateattrs = ('result','idxs','preds','targs','losses','feats')  # not pickled (`learn.export`) nor copied: the kept pass holds the validation loader
+    result,on,trained,feats,_model = None,False,False,None,None
+    def before_fit(self): self._unpatch()  # (a pass that an exception cut short leaves no forward of its own behind)
     def before_epoch(self): self.trained = False
     def after_train(self): self.trained,self.result = True,None  # the weights moved: an older pass is gone (`get_preds` runs fastai's fit events around its own pass, but no training: its pass is not kept)
     def _final_epoch(self)->bool:
         n,i = getattr(self.learn, 'n_phases', None),getattr(self.learn, 'phase_idx', None)
         return self.trained and self.epoch==self.n_epoch-1 and (n is None or i is None or i==n-1)
     def before_validate(self):
+        self._unpatch()
         dl = self.learn.dl
         self.on = (self._final_epoch() and world_size()==1 and not _mixed(self.learn) and getattr(dl, 'indexed', True)
                    and not getattr(dl, 'shuffle', False) and hasattr(dl, 'get_idxs'))
-        if self.on: self.idxs,self.preds,self.targs,self.losses = list(dl.get_idxs()),[],[],[]  # (a loader that does not shuffle serves this order)
+        if not self.on: return
+        self.idxs,self.preds,self.targs,self.losses = list(dl.get_idxs()),[],[],[]  # (a loader that does not shuffle serves this order)
+        task,m = getattr(self.learn, 'task', None),self.learn.model
+        self.feats = [] if task is not None and task.has_features and 'forward' not in vars(m) else None  # (a forward patched already, e.g. to take cached features: none kept)
+        if self.feats is not None: self._model,m.forward = m,self._forward
+    def _forward(self, *xs, **kwargs):
+        "The model's forward during the kept pass: the task's body, then its head (`Task.features`, `Task.head`: the same outputs), keeping the pooled features as `evaluate(features=True)` does"
+        m,task = self._model,getattr(self.learn, 'task', None)
+        if not self.on or self.feats is None or len(xs)!=1 or kwargs:  # (a model of several inputs: its own forward, no features kept)
+            self.feats = None; return type(m).forward(m, *xs, **kwargs)
+        f = task.features(m, xs[0]); self.feats.append(self.learn.to_detach(f).float())
+        return task.head(m, f)
+    def _unpatch(self):
+        m,self._model = self._model,None
+        if m is not None and vars(m).get('forward') == self._forward: del m.forward
     def after_batch(self):
         if self.training or not self.on: return
         bs = find_bs(self.learn.yb)
@@ -500,15 +516,18 @@ class LastPass(Callback):
         except Exception: self.on = False; self._drop(); return  # a loss that cannot give each item's: nothing kept (`evaluate` predicts again), and training goes on
         self.losses.append(self.learn.to_detach(loss if loss.numel()==bs else loss.view(bs, -1).mean(1)))
         self.preds.append(self.learn.to_detach(self.learn.pred)); self.targs.append(self.learn.to_detach(self.learn.yb))
-    def _drop(self): self.preds,self.targs,self.losses = [],[],[]
+    def _drop(self): self.preds,self.targs,self.losses,self.feats = [],[],[],None
     def after_validate(self):
+        self._unpatch()
         if not self.on: return
         self.on = False
         losses = to_concat(self.losses) if self.losses else None
         if losses is not None and len(losses)==len(self.idxs):  # (not a pass cut short, nor one that skipped a batch)
             preds,targs = getcallable(self.learn.loss_func, 'activation')(detuplify(to_concat(self.preds))),detuplify(to_concat(self.targs))
-            preds,targs,losses = nested_reorder([preds, targs, losses], tensor(self.idxs).argsort())
-            self.result = dict(probs=preds, targs=targs, losses=losses, dl=self.learn.dl, loss_func=self.learn.loss_func, weights=weights_fingerprint(self.learn.model))
+            order = tensor(self.idxs).argsort()
+            feats = torch.cat(self.feats)[order] if self.feats and sum(map(len, self.feats))==len(self.idxs) else None
+            preds,targs,losses = nested_reorder([preds, targs, losses], order)
+            self.result = dict(probs=preds, targs=targs, losses=losses, feats=feats, dl=self.learn.dl, loss_func=self.learn.loss_func, weights=weights_fingerprint(self.learn.model))
         self._drop()
 
     def matches(self, learn, dl)->bool:

@@ -119,8 +119,10 @@ def evaluate(self:Learner,
     if cached and not use_cache: raise FtkitError("No feature cache matches this learner's validation set and body: evaluate on the inputs (cached=None or False).")
     ddp = [c for c in self.cbs if type(c).__name__ in ('DDPTrainer', 'SyncStep')]
     last = getattr(self, 'last_pass', None)
-    reuse = last_pass and not use_cache and not features and dl is self.dls.valid and last is not None and last.matches(self, dl)  # the last epoch's pass, made by these very weights
-    if reuse: r = last.result; probs,targs,losses,feats = r['probs'],r['targs'],r['losses'],None  # (its losses are each item's already)
+    kept = getattr(last, 'result', None) or {}
+    reuse = (last_pass and not use_cache and (not features or kept.get('feats') is not None) and dl is self.dls.valid
+             and last is not None and last.matches(self, dl))  # the last epoch's pass, made by these very weights (with the body's features, when asked for)
+    if reuse: probs,targs,losses,feats = kept['probs'],kept['targs'],kept['losses'],(kept['feats'] if features else None)  # (its losses are each item's already)
     else:
         with self.no_bar(), self.no_logging(), self.removed_cbs(ddp), one_process(): probs,targs,losses,feats = _cached_preds(self, fc) if use_cache else _preds(self, dl, features)  # (each process of a run of several: the whole set, alone)
     res = _task(self).score(self, probs, targs, losses, valid=dl is self.dls.valid)
