@@ -480,8 +480,9 @@ class LastPass(Callback):
     "Keep the validation pass of a fit's last epoch (the last phase's, in a strategy): predictions, targets, each item's loss and, where the task has them, the body's pooled features, in the dataset's order, and the weights' fingerprint, for `Learner.evaluate` to reuse (`learn.last_pass.result`)"
     order = Recorder.order+1
     _stateattrs = ('result','idxs','preds','targs','losses','feats')  # not pickled (`learn.export`) nor copied: the kept pass holds the validation loader
-    result,on,trained,feats,_model = None,False,False,None,None
-    def before_fit(self): self._unpatch()  # (a pass that an exception cut short leaves no forward of its own behind)
+    result,on,trained,feats,_model,keep_features = None,False,False,None,None,False
+    def before_fit(self): self.on = False; self._unpatch()  # (a pass that an exception cut short leaves no forward of its own behind)
+    def after_fit(self): self.on = False; self._unpatch()
     def before_epoch(self): self.trained = False
     def after_train(self): self.trained,self.result = True,None  # the weights moved: an older pass is gone (`get_preds` runs fastai's fit events around its own pass, but no training: its pass is not kept)
     def _final_epoch(self)->bool:
@@ -495,18 +496,23 @@ class LastPass(Callback):
         if not self.on: return
         self.idxs,self.preds,self.targs,self.losses = list(dl.get_idxs()),[],[],[]  # (a loader that does not shuffle serves this order)
         task,m = getattr(self.learn, 'task', None),self.learn.model
-        self.feats = [] if task is not None and task.has_features and 'forward' not in vars(m) else None  # (a forward patched already, e.g. to take cached features: none kept)
+        self.feats = ([] if self.keep_features and task is not None and task.has_features and 'forward' not in vars(m)
+                      and getattr(m, '_compiled_call_impl', None) is None else None)  # (a forward patched already, e.g. to take cached features, or a compiled model: none kept)
         if self.feats is not None: self._model,m.forward = m,self._forward
     def _forward(self, *xs, **kwargs):
         "The model's forward during the kept pass: the task's body, then its head (`Task.features`, `Task.head`: the same outputs), keeping the pooled features as `evaluate(features=True)` does"
         m,task = self._model,getattr(self.learn, 'task', None)
         if not self.on or self.feats is None or len(xs)!=1 or kwargs:  # (a model of several inputs: its own forward, no features kept)
             self.feats = None; return type(m).forward(m, *xs, **kwargs)
-        f = task.features(m, xs[0]); self.feats.append(self.learn.to_detach(f).float())
-        return task.head(m, f)
+        try: f = task.features(m, xs[0]); out = task.head(m, f)
+        except Exception: self.feats = None; return type(m).forward(m, *xs)  # (a model the task's split does not fit, e.g. wrapped for several GPUs: its own forward, no features)
+        self.feats.append(self.learn.to_detach(f).float())
+        return out
     def _unpatch(self):
-        m,self._model = self._model,None
-        if m is not None and vars(m).get('forward') == self._forward: del m.forward
+        m = self._model
+        if m is None: return
+        if vars(m).get('forward') == self._forward: del m.forward
+        if 'forward' not in vars(m): self._model = None  # (while another forward is patched over this one, e.g. by `evaluate`, it stays known, to be removed later)
     def after_batch(self):
         if self.training or not self.on: return
         bs = find_bs(self.learn.yb)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #8cb8893b
 from __future__ import annotations
-import errno, functools, inspect, os, random, re, socket, sys, tempfile, types
+import errno, functools, inspect, os, random, re, socket, sys, tempfile, threading, types
 import importlib.abc
 from contextlib import contextmanager
 from pathlib import Path
@@ -167,46 +167,62 @@ _torch_disable = None  # PyTorch's own `torch.compiler.disable`, once `_without_
 def _lazy_disable(fn=None, recursive=True, *, reason=None):
     "`torch.compiler.disable`, with TorchDynamo imported when `fn` is first called rather than when it is decorated"
     if fn is None: return functools.partial(_lazy_disable, recursive=recursive, reason=reason)
-    if not inspect.isfunction(fn): return _torch_disable(fn, recursive, reason=reason)  # (a class or a callable object: at once)
+    why = {} if reason is None else dict(reason=reason)  # (PyTorch before 2.8 takes no `reason`)
+    if not inspect.isfunction(fn): return _torch_disable(fn, recursive, **why)  # (a class or a callable object: at once)
     real = None
     @functools.wraps(fn)
     def call(*args, **kwargs):
         nonlocal real
         if 'torch._dynamo' not in sys.modules: return fn(*args, **kwargs)  # nothing can be compiling without TorchDynamo
-        if real is None: real = _torch_disable(fn, recursive, reason=reason)
+        if real is None: real = _torch_disable(fn, recursive, **why)
         return real(*args, **kwargs)
     return call
 
+_window,_window_lock,_stubs = 0,threading.Lock(),()  # imports inside the window now (of any thread), and the stand-in modules
+
+def _drop_stubs():
+    "Take the stand-in modules out of `sys.modules` (and `torch`), if they are still there"
+    import torch
+    for k,m in zip(('torch._dynamo', 'torch._dynamo.utils'), _stubs):
+        if sys.modules.get(k) is m: del sys.modules[k]
+    if _stubs and vars(torch).get('_dynamo') is _stubs[0]: delattr(torch, '_dynamo')
+
+def _real_dynamo(name):
+    "Anything else asked of the stand-in `torch._dynamo`: the real one, imported now (a library version that uses more of it still imports)"
+    if name.startswith('__'): raise AttributeError(name)  # (a module attribute probed, e.g. `__file__`: not a use)
+    with _window_lock: _drop_stubs()
+    return getattr(importlib.import_module('torch._dynamo'), name)
+
 @contextmanager
 def _without_dynamo():
-    "Within: `torch.compiler.disable` is `_lazy_disable`, and `torch._dynamo.utils` holds only `_is_compile_supported`"
-    global _torch_disable
+    "Within: `torch.compiler.disable` is `_lazy_disable`, and `torch._dynamo.utils` holds only `_is_compile_supported` (imports in several threads share one window)"
+    global _torch_disable,_window,_stubs
     import torch, torch.compiler
-    if 'torch._dynamo' in sys.modules: yield; return
-    pkg,utils = types.ModuleType('torch._dynamo'),types.ModuleType('torch._dynamo.utils')
-    pkg.__path__,pkg.utils,utils.is_compile_supported = [],utils,_is_compile_supported
-    _torch_disable,torch.compiler.disable = torch.compiler.disable,_lazy_disable
-    sys.modules.update({'torch._dynamo': pkg, 'torch._dynamo.utils': utils})
+    with _window_lock:
+        joined = _window > 0 or 'torch._dynamo' not in sys.modules
+        if joined and _window == 0:
+            pkg,utils = types.ModuleType('torch._dynamo'),types.ModuleType('torch._dynamo.utils')
+            pkg.__path__,pkg.utils,pkg.__getattr__,utils.is_compile_supported = [],utils,_real_dynamo,_is_compile_supported
+            _stubs,_torch_disable,torch.compiler.disable = (pkg, utils),torch.compiler.disable,_lazy_disable
+            sys.modules.update({'torch._dynamo': pkg, 'torch._dynamo.utils': utils})
+        _window += joined
     try: yield
     finally:
-        torch.compiler.disable = _torch_disable
-        for k,m in (('torch._dynamo.utils', utils), ('torch._dynamo', pkg)):
-            if sys.modules.get(k) is m: del sys.modules[k]
-        if vars(torch).get('_dynamo') is pkg: delattr(torch, '_dynamo')
+        if joined:
+            with _window_lock:
+                _window -= 1
+                if _window == 0: torch.compiler.disable = _torch_disable; _drop_stubs(); _stubs = ()
 
 class _DeferDynamo(importlib.abc.MetaPathFinder):
     "Finds torchvision and timm as the other finders do, and runs their import inside `_without_dynamo`"
-    names,busy = ('torchvision', 'timm'),False
+    names = ('torchvision', 'timm')
     def find_spec(self, name, path=None, target=None):
-        if name not in self.names or self.busy or 'torch._dynamo' in sys.modules: return None
+        if name not in self.names or 'torch._dynamo' in sys.modules: return None  # (inside the window, the stand-in is there: an import within one runs in it)
         spec = next((s for f in sys.meta_path if f is not self and hasattr(f, 'find_spec') and (s := f.find_spec(name, path, target)) is not None), None)
         if spec is None or not hasattr(spec.loader, 'exec_module'): return spec
         run = spec.loader.exec_module
         def exec_module(module):
-            self.busy = True
-            try:
-                with _without_dynamo(): run(module)
-            finally: self.busy = False
+            with _without_dynamo(): run(module)
         spec.loader.exec_module = exec_module
         return spec
 

@@ -288,6 +288,8 @@ def train(
     start = time.perf_counter()
     ends = _EpochEnds(clock.t0 - (started or 0))
     if dls.device.type=='cuda': torch.cuda.reset_peak_memory_stats(dls.device)
+    need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
+    if (lp := getattr(learn, 'last_pass', None)) is not None: lp.keep_features = need_feats  # the forgetting measure's input, from the last epoch's pass
     best = _fit(learn, strategy, s, out, ck, progress, grace, ends)
     n = world_size()  # (inside `one_process` it reads 1)
     with one_process():  # the final model, the same on every process, evaluated in full by each (rank 0 writes)
@@ -295,7 +297,6 @@ def train(
         clock('training')
         fc = getattr(learn, 'feature_cache', None)
         if fc is not None: clock.stages['training'] -= fc.seconds; clock.stages['cache'] = fc.seconds  # the pass of the body that built it, apart
-        need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
         learn.to_precision('32')  # the final model's figures in float32, as the exported model predicts (and `ftkit evaluate` scores it)
         ev = learn.evaluate(features=need_feats, last_pass=True)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was (and they were computed in float32), or the last epoch's pass if the weights are still that epoch's
         clock('evaluation')
