@@ -113,7 +113,7 @@ def _export_parser(sub):
     e = sub.add_parser('export', help='add ONNX and int8 files and the model card to a trained model folder',
         description='Write MODEL/README.md, the model card (task, classes, training, figures, preprocessing, how to load it, the pretrained weights and their licence). '
                     'With --onnx, also MODEL/model.onnx (dynamic batch axis), after checking ONNX Runtime agrees with PyTorch on real inputs. '
-                    'With --int8, also MODEL/model.int8.onnx, quantised as the task does it (static for CNNs, calibrated on training items; dynamic for transformers), '
+                    'With --int8, also MODEL/model.int8.onnx, quantised as the task does it (static for CNNs, calibrated on training items, the first and last layers kept in float32; dynamic for transformers), '
                     'scored on --data beside the fp32 model and timed (MODEL/quantization.json); refused, its figures printed, when it loses more than --max-drop points.')
     e.add_argument('model', help='model folder (with model.safetensors and config.json)')
     e.add_argument('--onnx', action='store_true', help='write model.onnx (the weights are already safetensors)')

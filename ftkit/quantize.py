@@ -11,7 +11,8 @@ from .core import atomic_path, get_task, plural, FtkitError
 from .export import ONNX_FILES, Predictor, _OnnxModel, _load_config, _write_onnx, evaluate_model, export_onnx, load_weights, stamp_onnx
 
 # %% auto #0
-__all__ = ['calibration_batches', 'latencies', 'onnx_matches', 'quantization_table', 'quantize_model', 'qat_model', 'model_card']
+__all__ = ['WEIGHTED_OPS', 'calibration_batches', 'latencies', 'onnx_matches', 'quantization_table', 'quantize_model',
+           'qat_model', 'model_card']
 
 # %% ../nbs/07a_quantize.ipynb #7cd0b8cb
 def _batches(learn, n:int, seed:int=0)->list:
@@ -35,6 +36,18 @@ def calibration_batches(
     return _batches(get_task(cfg['task']).test_learner(path, cfg, source, bs=bs, device='cpu', **kwargs), n, seed)
 
 # %% ../nbs/07a_quantize.ipynb #f2feb727
+WEIGHTED_OPS = ('Conv', 'ConvTranspose', 'Gemm', 'MatMul')
+
+def _end_layers(fn:Path)->list:
+    "The first and the last layer with weights (`WEIGHTED_OPS`) of ONNX file `fn`, in the graph's order; nodes with no name are named, and the file rewritten, so that they can be told apart"
+    import onnx
+    m = onnx.load(str(fn))
+    if any(not n.name for n in m.graph.node):
+        for i,n in enumerate(m.graph.node): n.name = n.name or f'{n.op_type}_{i}'
+        onnx.save(m, str(fn))
+    w = [n for n in m.graph.node if n.op_type in WEIGHTED_OPS]
+    return list({n.name:n for n in w[:1]+w[-1:]}.values())
+
 def _quantize_file(task, src:Path, dst:Path, calib:list|None, tmp:Path, sha:str)->str:
     "Write the int8 model of ONNX file `src` to `dst` by the task's recipe (`Task.int8`); a one-line description of what was done"
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
@@ -48,10 +61,13 @@ def _quantize_file(task, src:Path, dst:Path, calib:list|None, tmp:Path, sha:str)
     class Reader(CalibrationDataReader):
         def __init__(self): self.it = iter(calib)
         def get_next(self): x = next(self.it, None); return None if x is None else {'input': x}
+    ends = _end_layers(pre)
     quantize_static(str(pre), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=[n.name for n in ends])
     stamp_onnx(dst, sha)
-    return f'static (QDQ): int8 weights per channel, uint8 activations calibrated on {sum(map(len, calib))} items'
+    kept = ' and '.join(dict.fromkeys(n.op_type for n in ends))
+    return (f'static (QDQ): int8 weights per channel, uint8 activations calibrated on {sum(map(len, calib))} items; '
+            f'the first and last layers ({kept}) kept in float32')
 
 # %% ../nbs/07a_quantize.ipynb #bbfde1a8
 def _timed(f, x, repeats:int)->dict:
@@ -115,7 +131,7 @@ def quantization_table(
     lines = [f"int8 against fp32 on {rep['n']} items ({rep['method']}):", f"{'':<18}{'fp32':>10}{'int8':>10}"]
     lines += [f"{k:<18}{rep['fp32'][k]:>10.4f}{rep['int8'][k]:>10.4f}" for k in rep['fp32']]
     if rep.get('qat'): lines += [f"{m} of the fine-tuned fp32 copy the int8 model was made from: {rep['qat']['fp32'][m]:.4f} (the int8 model is held to the folder's own fp32 model)"]
-    lines += [f"{m}: {-rep['drop_points']:+.2f} points as int8 (at most {rep['max_drop_points']:g} may be lost)",
+    lines += [f"{m}: {0.0-rep['drop_points']:+.2f} points as int8 (at most {rep['max_drop_points']:g} may be lost)",
               f"size: {s['model.onnx']:.1f} MB as fp32 ONNX, {s['model.int8.onnx']:.1f} MB as int8 ({s['model.int8.onnx']/s['model.onnx']:.2f}x)"]
     lines += [f"{b.replace('_', ' ')}, median ms (p95): " + ', '.join(f"{k.replace('_', ' ')} {v['median_ms']:.1f} ({v['p95_ms']:.1f})" for k,v in t.items())
               for b,t in rep['latency_ms'].items()]
@@ -289,7 +305,7 @@ def _int8_section(q:dict, path:Path)->str:
     s = q['size_mb']; lat = q['latency_ms']
     times = ''.join(f"| {b.replace('_', ' ')} | " + ' | '.join(f"{lat[b][k]['median_ms']:.1f}" for k in ('torch_fp32','onnx_fp32','onnx_int8')) + ' |\n' for b in lat)
     tuned = f" The fine-tuned fp32 copy it was made from scored {q['qat']['fp32'][q['main_metric']]:.4f}; the int8 model is held to the folder's own fp32 model." if q.get('qat') else ''
-    return (f"\n## int8 model\n\n`model.int8.onnx`, {q['method']}.{tuned} Scored on the same {q['n']} items ({q['main_metric']}: {-q['drop_points']:+.2f} points as int8; at most {q['max_drop_points']:g} may be lost):\n\n"
+    return (f"\n## int8 model\n\n`model.int8.onnx`, {q['method']}.{tuned} Scored on the same {q['n']} items ({q['main_metric']}: {0.0-q['drop_points']:+.2f} points as int8; at most {q['max_drop_points']:g} may be lost):\n\n"
             f"| figure | fp32 | int8 |\n|---|---|---|\n{figs}\nSize: {s['model.onnx']:.1f} MB as fp32 ONNX, {s['model.int8.onnx']:.1f} MB as int8. "
             f"Median latency in ms on {q['cpu']} (PyTorch with {q['torch_threads']} threads, ONNX Runtime with its default):\n\n| batch | PyTorch fp32 | ONNX Runtime fp32 | ONNX Runtime int8 |\n|---|---|---|---|\n{times}")
 
