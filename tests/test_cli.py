@@ -290,7 +290,7 @@ def test_predict_on_a_folder_with_unreadable_files(fe_run, tmp_path):
     r = ftkit('export', run, '--int8', '--data', sample_data()/'valid', '--repeats', 3, '--max-drop', 5)  # calibrated on the train/ folder beside valid/ (200 images: one answer is half a point)
     assert r.returncode == 0, r.stderr
     q = json.loads((run/'quantization.json').read_text())
-    assert q['kept'] and q['method'].startswith('static') and f"{q['main_metric']}: {-q['drop_points']:+.2f} points as int8" in r.stdout
+    assert q['kept'] and q['method'].startswith('static') and f"{q['main_metric']}: {0.0-q['drop_points']:+.2f} points as int8" in r.stdout
     assert q['int8']['valid_loss'] != q['fp32']['valid_loss']  # the int8 file was scored, not the weights again
     assert '## int8 model' in (run/'README.md').read_text()
     r = ftkit('predict', run, imgs, '--format', 'json', '--backend', 'int8')  # rows of the same shape, the unreadable files' errors included
