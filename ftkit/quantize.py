@@ -225,21 +225,12 @@ def _fold_bn(model:torch.nn.Module):
     g.recompile()
     return g
 
-def _end_modules(g)->list:
-    "Names of the first and the last layer with weights of graph module `g`, in the order it runs them: the two the static recipe keeps in float32 (`_end_layers`)"
-    from torch import nn
-    mods = dict(g.named_modules())
-    w = [n.target for n in g.graph.nodes if n.op=='call_module' and isinstance(mods[n.target], (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
-    return list(dict.fromkeys(w[:1]+w[-1:]))
-
-def _qconfig(keep_float=()):
-    "Fake quantisation as ONNX Runtime's static recipe rounds: uint8 activations with a zero point, their ranges tracked; int8 weights, symmetric, per output channel; none in the modules named in `keep_float`"
+def _qconfig():
+    "Fake quantisation as ONNX Runtime's static recipe rounds: uint8 activations with a zero point, their ranges tracked; int8 weights, symmetric, per output channel"
     from torch.ao.quantization import QConfig, QConfigMapping, FakeQuantize, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver
     act = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=torch.quint8, qscheme=torch.per_tensor_affine)
     wt = FakeQuantize.with_args(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-127, quant_max=127, dtype=torch.qint8, qscheme=torch.per_channel_symmetric, ch_axis=0)
-    m = QConfigMapping().set_global(QConfig(activation=act, weight=wt))
-    for n in keep_float: m.set_module_name(n, None)
-    return m
+    return QConfigMapping().set_global(QConfig(activation=act, weight=wt))
 
 def qat_model(
     path,               # Model folder (from `ftkit train` or `export_model`)
@@ -270,7 +261,7 @@ def qat_model(
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=DeprecationWarning)  # torch.ao.quantization's notice that it moves to the torchao package
         from torch.ao.quantization.quantize_fx import prepare_qat_fx
-        qm = prepare_qat_fx(deepcopy(folded).train(), _qconfig(_end_modules(folded)), (dl.one_batch()[0][:2],))
+        qm = prepare_qat_fx(deepcopy(folded).train(), _qconfig(), (dl.one_batch()[0][:2],))
     class FixRanges(Callback):  # the activations' ranges fixed halfway, so the weights settle on them (PyTorch's recipe fixes them late too)
         def before_batch(self):
             if self.training and self.pct_train >= 0.5: self.model.apply(disable_observer)
