@@ -12,7 +12,7 @@ weights (U8U8, which cannot saturate).
 
 Run: .venv/bin/python benchmarks/int8_layers.py
 Prints the CPU, a table (accuracy lost in points, int8 and fp32 ONNX latency at batch 1 and 32, file size) and writes benchmarks/int8_layers.csv."""
-import subprocess, sys, tempfile
+import argparse, subprocess, sys, tempfile
 from pathlib import Path
 import pandas as pd
 import onnxruntime.quantization as oq
@@ -20,8 +20,10 @@ import ftkit.quantize as Q
 from ftkit.vision.data import sample_data
 
 HERE = Path(__file__).resolve().parent
-MODELS = {'deploy tutorial (2 epochs, 64 px)': ['--epochs', '2', '--size', '64'],
-          'int8 chapter (1 epoch, 32 px)': ['--epochs', '1', '--size', '32']}
+MODELS = {'deploy tutorial (head only, 2 epochs, 64 px)': ('sample', ['--strategy', 'feature_extract', '--epochs', '2', '--size', '64']),
+          'int8 chapter (head only, 1 epoch, 32 px)': ('sample', ['--strategy', 'feature_extract', '--epochs', '1', '--size', '32']),
+          'sample, fine_tune 4 epochs, 64 px': ('sample', ['--strategy', 'fine_tune', '--epochs', '4', '--size', '64']),
+          'Fashion-MNIST 2,000/1,000, fine_tune 4 epochs, 64 px': ('fashion', ['--strategy', 'fine_tune', '--epochs', '4', '--size', '64'])}
 shipped_ends,shipped_static = Q._end_layers,oq.quantize_static
 CHOICES = {'every layer int8': dict(ends=lambda fn: []),
            'last layer float32': dict(ends=lambda fn: shipped_ends(fn)[-1:]),
@@ -35,15 +37,23 @@ def vnni()->str:
     return 'yes' if {'avx512_vnni', 'avx_vnni'} & set(flags) else 'no'
 
 def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--no-larger', action='store_true', help='the bundled sample only')
+    a = p.parse_args()
     tmp,rows = Path(tempfile.mkdtemp()),[]
-    for model,args in MODELS.items():
+    for model,(data,args) in MODELS.items():
+        if data=='fashion':
+            if a.no_larger: continue
+            sys.path.insert(0, str(HERE)); from fashion import fashion_folder
+            data = fashion_folder(Path.home()/'.cache'/'ftkit'/'benchmarks'/'fashion2000')
+        else: data = sample_data()
         d = tmp/f'm{len(rows)}'
-        subprocess.run([str(Path(sys.executable).parent/'ftkit'), 'train', str(sample_data()), '--strategy', 'feature_extract', *args,
+        subprocess.run([str(Path(sys.executable).parent/'ftkit'), 'train', str(data), *args,
                         '--out', str(d), '--quiet', '--no-forgetting'], check=True, capture_output=True)
         for choice,o in CHOICES.items():
             Q._end_layers = o['ends']
             oq.quantize_static = lambda *a, _w=o.get('weight_type'), **k: shipped_static(*a, **{**k, **({'weight_type': _w} if _w else {})})
-            try: r = Q.quantize_model(d, sample_data()/'valid', repeats=30, max_drop=100, verbose=False)
+            try: r = Q.quantize_model(d, Path(data)/'valid', repeats=30, max_drop=100, verbose=False)
             finally: Q._end_layers,oq.quantize_static = shipped_ends,shipped_static
             L = r['latency_ms']
             rows.append(dict(model=model, choice=choice, fp32=r['fp32']['accuracy'], int8=r['int8']['accuracy'], drop_points=r['drop_points'],
