@@ -64,7 +64,7 @@ nbtest: install
 	$(BIN)/nbdev_test --n_workers 1 --timing
 
 pytest: install browser
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests --durations=25
 
 # Notebook cells flagged `#| slow` (full-size runs); and on a CUDA GPU, the notebooks with their cells flagged `#| cuda` (mixed precision,
 # NCCL on every GPU, worker processes) and tests/test_cuda.py.

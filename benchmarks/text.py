@@ -42,7 +42,8 @@ def ftkit_train(d, name, *opts):
     out = d/name
     wall,_ = timed_run([BIN/'ftkit', 'train', d/'all.csv', '--quiet', '--out', out, *opts])
     m = json.loads((out/'metrics.json').read_text())
-    return dict(run=f"ftkit train {' '.join(opts) or '(default: lp_ft, 2 epochs, bs 16)'}", accuracy=m['accuracy'], f1_macro=m['f1_macro'],
+    default = f"(default: {m['strategy']['strategy']}, {m['epochs']} epochs, bs {m['bs']})"  # as the run recorded it
+    return dict(run=f"ftkit train {' '.join(opts) or default}", accuracy=m['accuracy'], f1_macro=m['f1_macro'],
                 wall_s=wall, train_s=m['wall_time_s'])
 
 def hf_trainer(d):
@@ -96,7 +97,7 @@ if __name__=='__main__':
     print(f"{(~df.is_valid).sum():,} training and {df.is_valid.sum():,} validation tweets, 3 classes; {os.cpu_count()} CPUs, torch threads {__import__('torch').get_num_threads()}\n")
     res = dict(n_train=int((~df.is_valid).sum()), n_valid=int(df.is_valid.sum()), cpus=os.cpu_count())
     if 'runs' in parts:
-        runs = pd.DataFrame([hf_trainer(d), ftkit_train(d, 'default'), ftkit_train(d, 'lp_ft4_bs64', '--epochs', '4', '--bs', '64'),
+        runs = pd.DataFrame([hf_trainer(d), ftkit_train(d, 'default'), ftkit_train(d, 'lp_ft2', '--epochs', '2'), ftkit_train(d, 'lp_ft4_bs64', '--epochs', '4', '--bs', '64'),
                              ftkit_train(d, 'fe5', '--strategy', 'feature_extract', '--epochs', '5')])
         runs['wall_vs_trainer'] = runs.wall_s/runs.wall_s.iloc[0]
         print('Whole process, side by side:'); print(runs.round(3).to_string(index=False))

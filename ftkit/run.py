@@ -135,7 +135,7 @@ def _fit(learn, strategy, s:TrainSettings, out:Path, ck, progress:bool, grace:fl
             learn.fit_strategy(strategy, cbs=[*cbs, stop], cache=s.cache, resume=ck)
         if ck is not None and ck.get('complete'): best.replay(learn)  # the run had ended: no epoch ran, so take its record from the history
     except TrainingInterrupted as e:
-        if not strategy.resumable: e.hint = f"{strategy.name} decides as it goes, so its runs are not resumable: run the same command again."; raise
+        if not strategy.resumable: e.hint = f"{strategy.name} decides as it goes, so its runs are not resumable: run the same command again (a fixed strategy, e.g. --strategy lp_ft, saves a checkpoint each epoch that --resume continues from)."; raise
         w = saver.written
         saved = (None if w is None and not ckpt.exists() else f"The last complete epoch ({len(learn.history.rows)} of {strategy.total_epochs})" if w is None or not w['batch'] else
                  f"Epoch {w['epochs']+1} of {strategy.total_epochs}, up to batch {w['batch']} of {w['n_batches']},")

@@ -41,7 +41,7 @@ class TrainSettings:
     weights:str|None='offline'  # Where the pretrained weights come from: offline (shipped, no network), hub (download), none (train from scratch), or a .safetensors/.pth file
     strategy:str|None=None      # How to adapt the network: lp_ft, fine_tune, gradual, feature_extract, scratch, or auto (chooses on a selection split carved from the training data; see --budget) (default: the task's, lp_ft, or fine_tune for segmentation, detection and multi-label; scratch with --weights none)
     budget:str|None=None        # auto only: a wall-time budget of the training, in seconds or as 90s, 2m, 1h (default: an epoch budget, --epochs)
-    epochs:int|None=None        # Epochs in all (default: the task's, 4 for images, 2 for texts, 10 for clips)
+    epochs:int|None=None        # Epochs in all (default: the task's, 4 for images and texts, 10 for clips and detection)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
     size:int=224                # Images are resized to SIZE x SIZE pixels (images)
     text_col:str|None=None      # Column of the texts in a CSV (texts; default: the task's, `Task.setting_defaults`)

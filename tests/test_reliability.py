@@ -234,3 +234,18 @@ def test_new_tasks_stop_early_on_their_figure(task, tmp_path):
     best = max(range(len(v)), key=lambda e: (v[e], -e))+1
     assert m['monitor'] == monitor and (m['stopped_epoch'], m['epochs_run'], len(v)) == (stop, stop, stop) and stop < 4
     assert m['best_epoch'] == m['restored_epoch'] == best and abs(m[monitor]-v[best-1]) < 1e-6  # the best epoch's weights restored and evaluated
+
+def test_interrupting_an_auto_run(data, tmp_path):
+    "auto decides as it goes and keeps no checkpoint: interrupted, it says so in one line, with how to get a run that resumes"
+    p = subprocess.Popen([str(BIN/'ftkit'), 'train', str(data), '--strategy', 'auto', '--size', '32', '--seed', '1', '--no-forgetting', '--out', str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in p.stdout:  # auto's own lines: once its first probe has scored, it is training
+        seen.append(line)
+        if line.startswith('auto: linear probe'): break
+    assert seen and seen[-1].startswith('auto: linear probe'), (seen, p.communicate())
+    p.send_signal(signal.SIGINT)
+    _,err = p.communicate(timeout=300)
+    assert p.returncode == 130 and 'Traceback' not in err, err
+    assert 'auto decides as it goes, so its runs are not resumable' in err and '--strategy lp_ft' in err, err
+    assert not (tmp_path/'checkpoint.pt').exists() and not (tmp_path/'model.safetensors').exists()
