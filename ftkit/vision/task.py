@@ -32,7 +32,7 @@ class ImageClassification(Task):
     forgetting_record = {'agreement':'imagenet_agreement', 'kl':'imagenet_kl'}
     config_keys = ('arch','classes','input_size','resize_method','mean','std')
     # benchmarks/defaults.py, seeds 0-2, on the sample, Fashion-MNIST 1,000/1,000 and the elpv solar cells: lp_ft is within one standard deviation of the best
-    # on all three (mean rank 2.00). So is auto (mean rank 1.89), at 1.16, 1.42 and 1.51 times lp_ft's whole-process time, over the 1.5 allowed on the solar
+    # on all three (mean rank 2.00). So is auto (mean rank 1.89), at 1.42, 1.16 and 1.51 times lp_ft's whole-process time, over the 1.5 allowed on the solar
     # cells, and its runs cannot resume: lp_ft stays the default
     default_strategy = 'lp_ft'
     int8 = 'static'
