@@ -124,10 +124,10 @@ def table(rows)->str:
     from ftkit.core import get_task
     out = []
     for task,epochs in dict.fromkeys((r['task'], str(r['epochs'])) for r in rows):
-        t = get_task(task)
-        default = t.default_strategy if int(epochs)==t.default_epochs else None  # (rows at other epochs: no run there is the default)
+        t,counts = get_task(task),{str(r['epochs']) for r in rows if r['task']==task}
+        default = t.default_strategy if len(counts)==1 or int(epochs)==t.default_epochs else None  # measured at several epoch counts: the default is the run at the task's own
         rs = [r for r in rows if r['task']==task and str(r['epochs'])==epochs]
-        if len({str(r['epochs']) for r in rows if r['task']==task}) > 1: task = f'{task}, {epochs} epochs'
+        if len(counts) > 1: task = f'{task}, {epochs} epochs'
         metric = rs[0]['metric']
         lines = [f'| {task}: set | run | seeds | {metric} | mean rank | gap to the best | within one sd | wall s |', '|---|---|---|---|---|---|---|---|']
         over = {}
