@@ -13,7 +13,7 @@ validation accuracy reached plain fastai's final figure (from the process's star
 GPU memory (PyTorch's allocator).
 
 Run: .venv/bin/python benchmarks/gpu.py [--epochs 4] [--train 4000] [--valid 1000] [--size 224] [--bs 64] [--device cuda]
-     .venv/bin/python benchmarks/gpu.py --smoke     (a few images and texts at 32 px, on whatever device: checks the script runs)
+     .venv/bin/python benchmarks/gpu.py --smoke     (a few images at 32 px and texts, on whatever device: checks the script runs)
 The CPU figures in the docs: .venv/bin/python benchmarks/gpu.py --device cpu --train 800 --valid 200 --epochs 2 --out benchmarks/gpu_cpu.csv
 Prints one table and the ratios to plain fastai, and writes them to --out (default gpu.csv, gpu_smoke.csv with --smoke, next to this script).
 One run at a time: never beside another benchmark or a test run.
@@ -63,15 +63,17 @@ def image_set(dest:Path, n_train:int, n_valid:int, px:int=256)->Path:
     done.write_text(key)
     return dest
 
-def text_set(dest:Path)->tuple:
-    "The tweet sample as train.csv and valid.csv (for the Trainer), and the sample itself (for ftkit)"
+def text_set(dest:Path, per_class:int|None=None)->tuple:
+    "The tweet sample (or its first `per_class` training and `per_class//2` validation texts of each class) as all.csv (for ftkit), and as train.csv and valid.csv (for the Trainer)"
     import pandas as pd
     from ftkit.text.model import sample_text
     df = pd.read_csv(sample_text())
+    if per_class: df = pd.concat([df[~df.is_valid].groupby('label').head(per_class), df[df.is_valid].groupby('label').head(per_class//2)])
     dest.mkdir(parents=True, exist_ok=True)
+    df.to_csv(dest/'all.csv', index=False)
     df[~df.is_valid][['text','label']].to_csv(dest/'train.csv', index=False)
     df[df.is_valid][['text','label']].to_csv(dest/'valid.csv', index=False)
-    return sample_text(),dest/'train.csv',dest/'valid.csv'
+    return dest/'all.csv',dest/'train.csv',dest/'valid.csv'
 
 # The plain fastai run, in a process of its own (`--fastai`): what a GPU user writes from fastai's documentation.
 def fastai_child(a):
@@ -152,9 +154,9 @@ def main(a):
     precisions = ['32'] + (['bf16'] if not gpu or gpu_has_bf16(dev) else []) + (['fp16'] if gpu else [])
     cache = Path.home()/'.cache'/'ftkit'/'benchmarks'
     data = image_set(cache/f'gpu_{a.train}_{a.valid}', a.train, a.valid, 64 if a.smoke else 256)
-    text,tr,va = text_set(cache/'gpu_texts')
+    text,tr,va = text_set(cache/('gpu_texts_smoke' if a.smoke else 'gpu_texts'), 32 if a.smoke else None)
     print(f"device: {torch.cuda.get_device_name(dev) if gpu else 'CPU, ' + str(os.cpu_count()) + ' cores'}; images: {a.train} + {a.valid} at {a.size} px, "
-          f"{a.epochs} epochs, batch {a.bs}; texts: the tweet sample, {a.text_epochs} epochs, batch 32", flush=True)
+          f"{a.epochs} epochs, batch {a.bs}; texts: {'96 + 48 of ' if a.smoke else ''}the tweet sample, {a.text_epochs} epochs, batch 32", flush=True)
     rows = [fastai_row(data, a, 'fp16' if gpu else '32')]
     target = rows[0]['accuracy']
     img = ('--size', a.size, '--bs', a.bs)
