@@ -63,13 +63,15 @@ export-check: install
 nbtest: install
 	$(BIN)/nbdev_test --n_workers 1 --timing
 
+# The tests marked `slow` (a minute or more on 2 cores, each beside a lighter test of the same code) are left to `make test-slow`.
 pytest: install browser
-	$(BIN)/pytest tests --durations=25
+	$(BIN)/pytest tests -m "not slow" --durations=25
 
-# Notebook cells flagged `#| slow` (full-size runs); and on a CUDA GPU, the notebooks with their cells flagged `#| cuda` (mixed precision,
-# NCCL on every GPU, worker processes) and tests/test_cuda.py.
-test-slow: install
+# Notebook cells flagged `#| slow` (full-size runs) and the tests marked `slow`; and on a CUDA GPU, the notebooks with their cells
+# flagged `#| cuda` (mixed precision, NCCL on every GPU, worker processes) and tests/test_cuda.py.
+test-slow: install browser
 	$(BIN)/nbdev_test --n_workers 1 --flags slow
+	$(BIN)/pytest tests -m slow --durations=25
 
 # On a machine without CUDA it says so in one line and runs nothing.
 test-cuda: install

@@ -1,10 +1,11 @@
 "The benchmarks that must not rot: run as their users run them, at their smallest."
 import subprocess, sys
 from pathlib import Path
-import pandas as pd, torch
+import pandas as pd, pytest, torch
 
 ROOT = Path(__file__).parents[1]
 
+@pytest.mark.slow  # (seven whole processes; the commands it times are tested on their own)
 def test_gpu_benchmark_smoke():
     "benchmarks/gpu.py --smoke on this machine's device: every run of the real table, at 32 px, in each precision the device has; the table printed and written"
     r = subprocess.run([sys.executable, ROOT/'benchmarks'/'gpu.py', '--smoke'], capture_output=True, text=True, timeout=900)

@@ -187,6 +187,7 @@ def test_two_machines_of_one_process_each_match_two_local_processes(reference, t
     assert m['processes'] == 2 and 'Validation metrics' in res[0][0] and res[1][0] == ''
     same_run(tmp_path/'node0', reference)
 
+@pytest.mark.slow  # (beside it: two machines of one process each, and a killed process restarted on one machine)
 def test_two_machines_restart_from_the_run_folder_they_share(reference, tmp_path):
     "A machine's process killed in epoch 2, with --max-restarts 1: both machines restart theirs, which continue from the run folder they share to the figures of 2 local processes; a run folder only machine 0 sees is refused in one line"
     out = tmp_path/'shared'
@@ -203,7 +204,7 @@ def test_two_machines_restart_from_the_run_folder_they_share(reference, tmp_path
 # In float32 the final model's evaluation on one process repeats the figures its epoch gathered over two to 1e-5. In bf16 the
 # epochs are scored in bf16 (each process its share, batched apart: a text's output depends on the batch it is padded in), and
 # the final model in float32, as its export predicts: macro F1 moved by 0.009 over 120 validation texts in a run on 2 CPU processes.
-@pytest.mark.parametrize('precision,tol', [('32', 1e-5), ('bf16', 0.03)])
+@pytest.mark.parametrize('precision,tol', [('32', 1e-5), pytest.param('bf16', 0.03, marks=pytest.mark.slow)])  # (bfloat16 is emulated on most CPUs, four times slower: `make test` has it on one process, in test_cli.py)
 def test_text_on_two_processes(tmp_path, precision, tol):
     "Texts on two processes; in bf16 too (on a CPU): DDP, the sharded feature cache and the evaluation under autocast"
     from ftkit.text.model import sample_text

@@ -198,7 +198,7 @@ def new_task_data(task):
     from ftkit.vision.segment import segmentation_sample
     return (segmentation_sample(), 'mean_iou') if task=='segmentation' else (multilabel_sample(), 'mAP')
 
-@pytest.mark.parametrize('task', ['segmentation', 'multilabel'])
+@pytest.mark.parametrize('task', [pytest.param('segmentation', marks=pytest.mark.slow), 'multilabel'])  # (the same code for both tasks: segmentation's runs take twice as long)
 def test_new_tasks_resume_and_stop_early(task, tmp_path):
     "Gradual unfreezing of a U-Net, and of a multi-label network, watched by the task's main figure: stopped early in its third epoch and resumed mid-epoch, it ends where the uninterrupted run ends"
     data,monitor = new_task_data(task)
