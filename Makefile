@@ -69,7 +69,7 @@ pytest: install browser
 
 # Notebook cells flagged `#| slow` (full-size runs) and the tests marked `slow`; and on a CUDA GPU, the notebooks with their cells
 # flagged `#| cuda` (mixed precision, NCCL on every GPU, worker processes) and tests/test_cuda.py.
-test-slow: install browser
+test-slow: install
 	$(BIN)/nbdev_test --n_workers 1 --flags slow
 	$(BIN)/pytest tests -m slow --durations=25
 
