@@ -332,7 +332,7 @@ def test_demo_of_the_text_task(tmp_path):
     m = json.loads((tmp_path/'metrics.json').read_text())
     assert (m['task'], m['max_len'], m['n_classes'], m.get('size')) == ('text_classification', 32, 3, None)
 
-@pytest.mark.parametrize('task', ['multilabel', 'segmentation'])
+@pytest.mark.parametrize('task', ['multilabel', pytest.param('segmentation', marks=pytest.mark.slow)])  # (the same options and code: the U-Net's run is twice as long)
 def test_bf16_and_workers_for_tags_and_masks(tmp_path, task):
     "Multi-label and segmentation in bf16 with two loader processes: trained, recorded, and written in float32"
     import torch

@@ -1,6 +1,7 @@
 "Object detection through the command line, as a user runs it, on the composited sample: COCO, YOLO and CSV data, bad input, the report, prediction with boxes drawn, and ONNX."
 import json, shutil, subprocess, sys
 from pathlib import Path
+import pytest
 from PIL import Image
 from conftest import evaluates_as_trained
 
@@ -75,6 +76,7 @@ def test_train_evaluate_predict_and_export_a_detector(tmp_path):
     ev = json.loads((tmp_path/'ev_onnx'/'metrics.json').read_text())
     assert abs(ev['map'] - m['map']) < 1e-3 and ev['backend'] == 'onnx', (ev['map'], m['map'])
 
+@pytest.mark.slow  # (two trainings; chapter 17 checks that the two forms give the same records, which is what training reads)
 def test_the_same_boxes_in_yolo_and_coco_form_train_the_same(tmp_path):
     "The sample as COCO and as YOLO: one epoch each with the same seed gives the same figures, to float rounding"
     from ftkit.vision.image import detection_sample
