@@ -63,7 +63,7 @@ export-check: install
 nbtest: install
 	$(BIN)/nbdev_test --n_workers 1 --timing
 
-# The tests marked `slow` (a minute or more on 2 cores, each beside a lighter test of the same code) are left to `make test-slow`.
+# The tests marked `slow` (half a minute or more on 2 cores, each beside a lighter test of the same code) are left to `make test-slow`.
 pytest: install browser
 	$(BIN)/pytest tests -m "not slow" --durations=25
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 def pytest_configure(config):
-    config.addinivalue_line('markers', "slow: a minute or more on 2 cores, beside a lighter test of the same code; `make test` leaves it to `make test-slow`")
+    config.addinivalue_line('markers', "slow: half a minute or more on 2 cores, beside a lighter test of the same code; `make test` leaves it to `make test-slow`")
 
 def implied_choice(tries, monitor):
     """The row of `auto`'s report (`tries`, as metrics.json records them) that its choice must be, from the rows alone, and
