@@ -21,7 +21,8 @@ Sets (offline once fetched):
   the same way from the Debian Fashion-MNIST items, with another seed, 96 px.
 - audio_classification: the bundled spoken-command sample; `voices`, 14 training voices and 4 others held out for
   validation (see benchmarks/audio.py).
-- text_classification: the bundled tweets (480 + 120), and 480 + 120 other tweets of the same corpus (benchmarks/text.py's selection).
+- text_classification: the bundled tweets (480 + 120), and 480 + 120 other tweets of the same corpus (benchmarks/text.py's selection);
+  `news`, 500 + 300 BBC News articles in 5 topics (benchmarks/text.py --set news, which says how to install them).
 Run: .venv/bin/python benchmarks/defaults.py --task segmentation [--sets sample,seg-other] [--seeds 0,1,2] [--epochs N]
      [--strategies lp_ft,...] [--out benchmarks/defaults]    (--table prints the last results again)
 Writes benchmarks/defaults.csv (rows of other tasks, sets, strategies and epochs are kept; a task measured at several epoch counts gets a table for each).
@@ -56,6 +57,15 @@ def other_tweets(dest):
         (dest/'.complete').write_text('ok')
     return dest/'all.csv'
 
+def news(dest):
+    "500 training and 300 validation BBC News articles, 100 and 60 of each topic (benchmarks/text.py --set news)"
+    if not (dest/'.complete').exists():
+        from text import make_news
+        dest.mkdir(parents=True, exist_ok=True)
+        make_news(dest, 100, 60, seed=1)
+        (dest/'.complete').write_text('ok')
+    return dest/'all.csv'
+
 def task_sets(task, cache):
     "name -> (data, size) of the task's sets"
     from ftkit.core import get_task
@@ -70,7 +80,7 @@ def task_sets(task, cache):
     if t.name=='audio_classification':
         from audio import data_of
         return {'sample': (t.sample(), None), 'voices': (lambda: data_of('voices'), None)}
-    if t.name=='text_classification': return {'tweets': (t.sample(), None), 'tweets-other': (lambda: other_tweets(cache/'tweets_other'), None)}
+    if t.name=='text_classification': return {'tweets': (t.sample(), None), 'tweets-other': (lambda: other_tweets(cache/'tweets_other'), None), 'news': (lambda: news(cache/'news'), None)}
     raise SystemExit(f"No sets for {task} here yet.")
 
 def ftkit_run(task, data, out, strategy, seed, size, epochs):

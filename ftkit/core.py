@@ -394,7 +394,7 @@ def has_features(self:Task)->bool: "Whether the task says what its body's pooled
 @patch
 def pretrained_model(self:Task, learn): "A fresh copy of the pretrained network `learn` started from, in `learn`'s memory layout"; self._todo('pretrained_model')
 @patch
-def forgetting(self:Task, learn, ref=None, feats=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model), reusing `feats` (the fine-tuned body's features of the validation set) when given; None: none"; return None
+def forgetting(self:Task, learn, ref=None, feats=None, ref_feats=None)->dict|None: "The task's own measure of what fine-tuning forgot, against `ref` (default: the pretrained model), reusing `feats` (the fine-tuned body's features of the validation set) and `ref_feats` (the pretrained body's, from a feature cache) when given; None: none"; return None
 
 
 # %% ../nbs/00_core.ipynb #55688ec9

@@ -30,10 +30,15 @@ def _store(shape, max_ram):
     fn = cache_dir('features')/f'{uuid.uuid4().hex}.f32'
     return torch.from_numpy(np.memmap(fn, np.float32, 'w+', shape=tuple(shape))), fn
 
-def _body_sum(learn)->float:
-    "Checksum of the body: every weight and buffer outside the head (the last layer group)"
+def _body_sum(learn, weights:nn.Module|None=None)->float|None:
+    "Checksum of the body: every weight and buffer outside the head (the last layer group); with `weights`, of its tensors of the body's names (the pretrained model's: None if one is missing)"
     head = {id(p) for p in learn.splitter(learn.model)[-1]}
-    return sum(float(t.detach().double().sum()) for t in [*learn.model.parameters(), *learn.model.buffers()] if id(t) not in head)
+    ts = [(n,t) for n,t in [*learn.model.named_parameters(), *learn.model.named_buffers()] if id(t) not in head]
+    if weights is not None:
+        w = {**dict(weights.named_parameters()), **dict(weights.named_buffers())}
+        if any(n not in w or w[n].shape!=t.shape for n,t in ts): return None
+        ts = [(n,w[n]) for n,_ in ts]
+    return sum(float(t.detach().double().sum()) for _,t in ts)
 
 def _task(learn):
     "The task of `learn`, which says how its model splits into body and head"
@@ -116,6 +121,11 @@ class FeatureCache:
     def matches(self, learn:Learner, views:int=1)->bool:
         "Whether this cache holds `learn`'s features: same loaders, same views, unchanged body, same precision"
         return views==self.views and self._key(learn)==self.key
+
+    def pretrained_valid(self, learn:Learner, ref:nn.Module)->Tensor|None:
+        "The validation items' features, in dataset order, if this cache holds `ref`'s (the pretrained model's): built in float32 on `learn`'s validation loader with a body equal to `ref`'s; else None"
+        if self.key[1]!=id(learn.dls.valid) or self.key[3]!='32' or self.valid_x.shape[0]!=1: return None
+        return self.valid_x[0] if _body_sum(learn, ref)==self.key[2] else None
 
     @property
     def nbytes(self)->int: return (self.train_x.numel()+self.valid_x.numel())*4

@@ -175,18 +175,20 @@ class _Clock:
         self.last = now
 
 # %% ../nbs/08c_run.ipynb #4af4fa7a
-def _takes_feats(task)->bool:
-    "Whether `task` measures forgetting and can reuse the evaluation's features for it (a task written before `feats` existed takes `ref` alone)"
-    return type(task).forgetting is not Task.forgetting and 'feats' in inspect.signature(task.forgetting).parameters
+def _takes_feats(task, arg='feats')->bool:
+    "Whether `task` measures forgetting and can reuse the evaluation's features (`arg`: or the pretrained body's, 'ref_feats') for it (a task written before they existed takes `ref` alone)"
+    return type(task).forgetting is not Task.forgetting and arg in inspect.signature(task.forgetting).parameters
 
 def _forgetting(learn, s:TrainSettings, strategy, ev:dict)->dict|None:
     "What `metrics.json` records of what the body forgot: the task's measure and the weight drift; None when not measured"
     if not (s.forgetting and strategy.pretrained and s.weights is not None): return None
     from ftkit.adapt import weight_drift, pretrained_model
     ref = pretrained_model(learn)  # built once, for both measures
-    feats = ev['preds'].feats
-    # the evaluation's features: only the pretrained network runs, and only if the body moved
-    fg = (learn.task.forgetting(learn, ref, feats=feats) if _takes_feats(learn.task) and feats is not None else learn.task.forgetting(learn, ref)) or {}
+    kw = dict(feats=ev['preds'].feats) if _takes_feats(learn.task) and ev['preds'].feats is not None else {}  # the evaluation's features: only the pretrained network runs, and only if the body moved
+    fc = getattr(learn, 'feature_cache', None)
+    if kw and fc is not None and _takes_feats(learn.task, 'ref_feats') and (rf := fc.pretrained_valid(learn, ref)) is not None:
+        kw['ref_feats'] = rf  # and the pretrained body's, which a head-only phase cached: then neither network runs
+    fg = learn.task.forgetting(learn, ref, **kw) or {}
     d = dict(body=fg['drift'], groups=fg['group_drift']) if 'drift' in fg else weight_drift(learn, ref)
     return dict(**{name:fg.get(k) for k,name in learn.task.forgetting_record.items()}, body_drift=d['body'],
                 group_drift=[None if x!=x else x for x in d['groups']],  # the head has no pretrained counterpart: null, valid JSON

@@ -86,6 +86,7 @@ def text_forgetting(
     probe=None, # A loader of token-id batches (default: the learner's validation texts, unshuffled)
     ref=None,   # The pretrained model (default: `pretrained_model(learn)`)
     feats=None, # The fine-tuned encoder's pooled features of the validation texts, in their order (`learn.evaluate(features=True)['preds'].feats`): they spare its pass
+    ref_feats=None, # The pretrained encoder's, in the same order (`FeatureCache.pretrained_valid`, from a head-only phase): they spare `ref`'s pass
     skip_unchanged:bool=True, # A learner whose encoder is the pretrained one (`body_unchanged`) forgot nothing: say so without running either network
 )->dict:
     "How far fine-tuning moved the encoder's sentence embeddings of `probe` (`similarity`, `neighbours`) and its weights (`drift`)"
@@ -93,15 +94,17 @@ def text_forgetting(
     if probe is None:
         if not isinstance(learn, Learner): raise FtkitError("Give `probe`, a loader of token-id batches, with a bare model.")
         probe = data_loaders(learn.dls)[1].new(shuffle=False, drop_last=False)
-    elif feats is not None: raise FtkitError("`feats` are the features of the validation texts: give them without `probe`.")
+    elif feats is not None or ref_feats is not None: raise FtkitError("`feats` and `ref_feats` are features of the validation texts: give them without `probe`.")
     d = weight_drift(learn, ref) if isinstance(learn, Learner) else dict(body=float('nan'), groups=[])
     if skip_unchanged and isinstance(learn, Learner) and body_unchanged(learn, ref):
         return dict(similarity=1., neighbours=1., forgetting=0., n=len(probe.dataset), drift=d['body'], group_drift=d['groups'], unchanged=True)
+    n = len(probe.dataset)
+    for what,f in (('feats', feats), ('ref_feats', ref_feats)):
+        if f is not None and len(f)!=n: raise FtkitError(f"`{what}` holds {len(f)} items, the validation set {n}: pass the features of this learner's validation set.")
     dev = next(model.parameters()).device
     with _evaluating(model), _evaluating(ref):
-        a = _embed(ref.to(dev), probe, dev)
+        a = ref_feats.float().cpu() if ref_feats is not None else _embed(ref.to(dev), probe, dev)
         b = feats.float().cpu() if feats is not None else _embed(model, probe, dev)
-    if len(a)!=len(b): raise FtkitError(f"`feats` holds {len(b)} items, the validation set {len(a)}: pass the features of this learner's validation set.")
     sim = F.cosine_similarity(a, b, dim=1)
     def nn_idx(e):
         e = F.normalize(e, dim=1); s = e@e.T

@@ -82,10 +82,10 @@ def pretrained_model(self:TextClassification, learn):
     "The pretrained encoder `learn` started from, under a fresh head"
     return TextClassifier(load_encoder(learn.dls.model), len(learn.dls.vocab), pool=learn.model.pool)
 @patch
-def forgetting(self:TextClassification, learn, ref=None, feats=None):
+def forgetting(self:TextClassification, learn, ref=None, feats=None, ref_feats=None):
     "How far the encoder's sentence embeddings of the validation texts moved (see `text_forgetting`)"
     from ftkit.text.learner import text_forgetting
-    return text_forgetting(learn, ref=ref, feats=feats)
+    return text_forgetting(learn, ref=ref, feats=feats, ref_feats=ref_feats)
 
 # %% ../../nbs/21_text.task.ipynb #e8d8ff41
 @patch

@@ -33,6 +33,7 @@ def forgetting(
     probe=None,  # Normalised images: a loader or one batch (default: the learner's validation images)
     ref=None,    # The pretrained model (default: `pretrained_model(learn)`)
     feats=None,  # The fine-tuned body's features of the validation images, in their order (`learn.evaluate(features=True)['preds'].feats`): they spare its pass
+    ref_feats=None, # The pretrained body's, in the same order (`FeatureCache.pretrained_valid`, from a head-only phase): they spare `ref`'s pass (with `feats`, no image is read)
     skip_unchanged:bool=True, # A learner whose body is the pretrained one (`body_unchanged`) forgot nothing: say so without running either network
 )->dict:
     "How far the pretrained network's own (ImageNet) predictions on `probe` moved in fine-tuning, and how far its weights did"
@@ -40,23 +41,30 @@ def forgetting(
     if probe is None:
         if not isinstance(learn, Learner): raise FtkitError("Give `probe`, a loader or a batch of images, with a bare model.")
         probe = data_loaders(learn.dls)[1].new(shuffle=False, drop_last=False)
-    elif feats is not None: raise FtkitError("`feats` are the features of the validation images: give them without `probe`.")
+    elif feats is not None or ref_feats is not None: raise FtkitError("`feats` and `ref_feats` are features of the validation images: give them without `probe`.")
     d = weight_drift(learn, ref)
     res = dict(drift=d['body'], group_drift=d['groups'])
     if skip_unchanged and isinstance(learn, Learner) and body_unchanged(learn, ref):
         return dict(agreement=1., forgetting=0., kl=0., n=_count(probe), **res, unchanged=True)
     dev,head = next(model.parameters()).device,ref.get_classifier()
     agree,kl,n = 0,0.,0
+    # with both features at hand no image is read: batches of their rows, as the loader's would be
+    total = len(feats) if feats is not None and ref_feats is not None else _count(probe)
+    for what,f in (('feats', feats), ('ref_feats', ref_feats)):
+        if f is not None and len(f)!=total: raise FtkitError(f"`{what}` holds {len(f)} items, the validation set {total}: pass the features of this learner's validation set.")
+    xs = _batches(probe) if feats is None or ref_feats is None else (None for _ in range(math.ceil(total/64)))
+    dtype = next(head.parameters()).dtype
     with _evaluating(model), _evaluating(ref):
-        for x in _batches(probe):
-            x = x.to(dev)
-            before = ref.forward_head(ref.forward_features(x)).float().log_softmax(1)
-            f = feats[n:n+len(x)].to(dev, before.dtype) if feats is not None else model.forward_head(model.forward_features(x), pre_logits=True)
+        for x in xs:
+            k = 64 if x is None else len(x)
+            if x is not None: x = x.to(dev)
+            before = (head(ref_feats[n:n+k].to(dev, dtype)) if ref_feats is not None else ref.forward_head(ref.forward_features(x))).float().log_softmax(1)
+            f = feats[n:n+k].to(dev, dtype) if feats is not None else model.forward_head(model.forward_features(x), pre_logits=True)
             after = head(f).float().log_softmax(1)
+            k = len(after)  # (the last batch of rows may be short)
             agree += int((before.argmax(1)==after.argmax(1)).sum())
             kl += float(F.kl_div(after, before, log_target=True, reduction='sum'))
-            n += len(x)
-    if feats is not None and n!=len(feats): raise FtkitError(f"`feats` holds {len(feats)} items, the validation set {n}: pass the features of this learner's validation set.")
+            n += k
     return dict(agreement=agree/n, forgetting=1-agree/n, kl=kl/n, n=n, **res, unchanged=False)
 
 # %% ../../nbs/14_vision.adapt.ipynb #f3137a51

@@ -59,10 +59,10 @@ class ImageClassification(Task):
     def head(self, model, f):
         p = getattr(model, 'drop_rate', 0.)  # timm applies its dropout between pooling and classifier
         return model.get_classifier()(F.dropout(f, p, model.training) if p>0 else f)
-    def forgetting(self, learn, ref=None, feats=None):
+    def forgetting(self, learn, ref=None, feats=None, ref_feats=None):
         "How far the ImageNet predictions on the validation images moved (see `forgetting`)"
         from ftkit.vision.adapt import forgetting
-        return forgetting(learn, ref=ref, feats=feats)
+        return forgetting(learn, ref=ref, feats=feats, ref_feats=ref_feats)
     def config(self, learn):
         p = learn.dls.prep
         return dict(arch=learn.arch, classes=[str(o) for o in learn.dls.vocab], num_classes=len(learn.dls.vocab),
