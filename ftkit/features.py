@@ -124,7 +124,7 @@ class FeatureCache:
 
     def pretrained_valid(self, learn:Learner, ref:nn.Module)->Tensor|None:
         "The validation items' features, in dataset order, if this cache holds `ref`'s (the pretrained model's): built in float32 on `learn`'s validation loader with a body equal to `ref`'s; else None"
-        if self.key[1]!=id(learn.dls.valid) or self.key[3]!='32' or self.valid_x.shape[0]!=1: return None
+        if len(self.key)<4 or self.key[1]!=id(learn.dls.valid) or self.key[3]!='32': return None  # (a cache keyed otherwise, as `auto`'s carved ones, is not the run's)
         return self.valid_x[0] if _body_sum(learn, ref)==self.key[2] else None
 
     @property

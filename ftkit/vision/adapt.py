@@ -48,15 +48,17 @@ def forgetting(
         return dict(agreement=1., forgetting=0., kl=0., n=_count(probe), **res, unchanged=True)
     dev,head = next(model.parameters()).device,ref.get_classifier()
     agree,kl,n = 0,0.,0
-    # with both features at hand no image is read: batches of their rows, as the loader's would be
-    total = len(feats) if feats is not None and ref_feats is not None else _count(probe)
-    for what,f in (('feats', feats), ('ref_feats', ref_feats)):
-        if f is not None and len(f)!=total: raise FtkitError(f"`{what}` holds {len(f)} items, the validation set {total}: pass the features of this learner's validation set.")
-    xs = _batches(probe) if feats is None or ref_feats is None else (None for _ in range(math.ceil(total/64)))
-    dtype = next(head.parameters()).dtype
+    # with both features at hand no image is read: batches of their rows, as the loader's are (the same sums, to the last bit)
+    if feats is not None or ref_feats is not None:  # (then `probe` is the validation loader)
+        total = _count(probe)
+        for what,f in (('feats', feats), ('ref_feats', ref_feats)):
+            if f is not None and len(f)!=total: raise FtkitError(f"`{what}` holds {len(f)} items, the validation set {total}: pass the features of this learner's validation set.")
+    step = getattr(probe, 'bs', None) or 64
+    xs = _batches(probe) if feats is None or ref_feats is None else (None for _ in range(math.ceil(total/step)))
+    dtype = next(ref.parameters()).dtype  # (the classifier may have none: a hub model's identity head)
     with _evaluating(model), _evaluating(ref):
         for x in xs:
-            k = 64 if x is None else len(x)
+            k = step if x is None else len(x)
             if x is not None: x = x.to(dev)
             before = (head(ref_feats[n:n+k].to(dev, dtype)) if ref_feats is not None else ref.forward_head(ref.forward_features(x))).float().log_softmax(1)
             f = feats[n:n+k].to(dev, dtype) if feats is not None else model.forward_head(model.forward_features(x), pre_logits=True)
