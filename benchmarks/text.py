@@ -11,6 +11,8 @@ among ftkit's installs), exact duplicates dropped. Balanced: --n-train and --n-v
 Run: .venv/bin/python benchmarks/text.py [--set tweets] [--n-train 400] [--n-valid 100] [--seeds 1]   (news: 100 and 60 by default)
 Prints the tables and writes them to text.json (news: text_news.json) next to this script. With several seeds the
 runs table has one row per run and seed, and a summary of each run's mean and standard deviation.
+On news the default runs twice, as it is and in float32 (`--precision 32`): on a CPU that computes bfloat16 natively,
+ftkit trains texts in bf16 by default (`Task.cpu_bf16`).
 """
 import argparse, csv, importlib.util, json, os, random, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -133,7 +135,9 @@ if __name__=='__main__':
     if 'runs' in parts:
         rows = []
         for seed in ([42] if a.seeds==1 else range(a.seeds)):
-            rs = [hf_trainer(d, seed), ftkit_train(d, f'default{seed}', seed=seed), ftkit_train(d, f'auto{seed}', '--strategy', 'auto', seed=seed)]
+            rs = [hf_trainer(d, seed), ftkit_train(d, f'default{seed}', seed=seed)]
+            if a.set=='news': rs.append(ftkit_train(d, f'default32_{seed}', '--precision', '32', seed=seed))  # the default in float32 (on a CPU that computes bf16 natively, texts train in bf16)
+            rs.append(ftkit_train(d, f'auto{seed}', '--strategy', 'auto', seed=seed))
             if a.set=='tweets': rs += [ftkit_train(d, f'lp_ft2_{seed}', '--epochs', '2', seed=seed), ftkit_train(d, f'lp_ft4_bs64_{seed}', '--epochs', '4', '--bs', '64', seed=seed)]
             rs.append(ftkit_train(d, f'fe5_{seed}', '--strategy', 'feature_extract', '--epochs', '5', seed=seed))
             r = pd.DataFrame(rs); r['seed'] = seed; r['wall_vs_trainer'] = r.wall_s/r.wall_s.iloc[0]

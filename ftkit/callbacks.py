@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 import matplotlib
 from safetensors.torch import save, load_file
-from .core import atomic_path, rng_states, FtkitError, MissingError, is_main, gather_objects, world_size
+from .core import atomic_path, rng_states, FtkitError, MissingError, is_main, gather_objects, world_size, get_task
 from .imports import *
 
 # %% auto #0
@@ -120,9 +120,10 @@ def gpu_has_bf16(device='cuda')->bool:
     "Whether CUDA GPU `device` computes bfloat16 natively (compute capability 8 and up: Ampere and later); PyTorch would emulate it on older ones, slowly"
     return torch.cuda.get_device_capability(torch.device(device))[0] >= 8
 
-def default_precision(device)->str:
-    "The precision a run on `device` takes when none is named: on a CUDA GPU bf16 where it has it (Ampere and later), else fp16; 32 on a CPU (see `benchmarks/precision_cpu.py` for when bf16 pays there) and on other devices"
+def default_precision(device, task=None)->str:
+    "The precision a run on `device` takes when none is named: on a CUDA GPU bf16 where it has it (Ampere and later), else fp16; on a CPU bf16 where it computes it natively and `task` asks for it (`Task.cpu_bf16`: text), else 32 (see `benchmarks/precision_cpu.py` for when bf16 pays there); 32 on other devices"
     device = torch.device(device or 'cpu')
+    if device.type=='cpu': return 'bf16' if task is not None and get_task(task).cpu_bf16 and cpu_has_bf16() else '32'
     if device.type!='cuda': return '32'
     return 'bf16' if gpu_has_bf16(device) else 'fp16'
 
@@ -130,10 +131,10 @@ def cpu_has_bf16()->bool:
     "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX): elsewhere PyTorch emulates it, slowly"
     return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
-def check_precision(precision:str|None, device)->str:
-    "`precision` (None: `default_precision`) when `device` trains in it; else a one-line `FtkitError` saying what it can"
+def check_precision(precision:str|None, device, task=None)->str:
+    "`precision` (None: `default_precision` for `task`) when `device` trains in it; else a one-line `FtkitError` saying what it can"
     device = torch.device(device or 'cpu')
-    p = default_precision(device) if precision is None else {'fp32':'32', 'float32':'32'}.get(str(precision).lower(), str(precision).lower())
+    p = default_precision(device, task) if precision is None else {'fp32':'32', 'float32':'32'}.get(str(precision).lower(), str(precision).lower())
     if p not in PRECISIONS: raise FtkitError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.")
     if p=='fp16' and device.type!='cuda': raise FtkitError(f"fp16 (with loss scaling) needs a CUDA GPU, and this run is on {device.type}: use --precision bf16 or 32 there.")
     if p=='bf16' and device.type=='cuda' and not gpu_has_bf16(device): raise FtkitError(f"This GPU ({torch.cuda.get_device_name(device)}) does not compute bfloat16 (it came with Ampere): use --precision fp16 or 32.")
@@ -156,6 +157,7 @@ class Precision(MixedPrecision):
         if self.scaler_state: self.learn.scaler.load_state_dict(self.scaler_state); self.scaler_state = None  # a resumed run's loss scale
     def before_batch(self):
         self.close()  # (one a batch that raised left open)
+        if not self.training and getattr(getattr(self.learn, 'last_pass', None), 'on', False): return  # the final validation pass, kept for the final evaluation: in float32, as the exported model predicts
         self.autocast = torch.autocast(_device_type(self.dls), dtype=self.dtype)  # a new one per batch: also in `get_preds` and `validate`, which run no `before_fit`
         self.autocast.__enter__()
     def close(self):
@@ -169,7 +171,7 @@ class Precision(MixedPrecision):
 @patch
 def to_precision(self:Learner, precision:str|None=None)->Learner:
     "Train and predict in `precision` ('32', 'bf16' or 'fp16'; default: the device's, `default_precision`), the weights kept in float32; returns the learner"
-    p = check_precision(precision, self.dls.device)
+    p = check_precision(precision, self.dls.device, getattr(self, 'task', None))
     self.remove_cbs([c for c in self.cbs if isinstance(c, MixedPrecision)])
     if p!='32': self.add_cb(Precision(p))
     self.precision = p
@@ -475,9 +477,10 @@ def weights_fingerprint(model:nn.Module)->Tensor:
     return torch.stack([two(t) for t in model.state_dict().values() if t.is_floating_point()]).cpu()
 
 def _mixed(learn)->bool: return any(isinstance(c, MixedPrecision) for c in learn.cbs)  # ftkit's `Precision`, or fastai's own `to_fp16`/`to_bf16`
+def _autocast_always(learn)->bool: return any(isinstance(c, MixedPrecision) and not hasattr(c, 'scaler_state') for c in learn.cbs)  # fastai's own `to_fp16`/`to_bf16` (ftkit's `Precision` runs the kept pass in float32)
 
 class LastPass(Callback):
-    "Keep the validation pass of a fit's last epoch (the last phase's, in a strategy): predictions, targets, each item's loss and, where the task has them, the body's pooled features, in the dataset's order, and the weights' fingerprint, for `Learner.evaluate` to reuse (`learn.last_pass.result`)"
+    "Keep the validation pass of a fit's last epoch (the last phase's, in a strategy): predictions, targets, each item's loss and, where the task has them, the body's pooled features, in the dataset's order, and the weights' fingerprint, for `Learner.evaluate` to reuse (`learn.last_pass.result`); in mixed precision, `Precision` runs that pass in float32, as the exported model predicts"
     order = Recorder.order+1
     _stateattrs = ('result','idxs','preds','targs','losses','feats')  # not pickled (`learn.export`) nor copied: the kept pass holds the validation loader
     result,on,trained,feats,_model,keep_features = None,False,False,None,None,False
@@ -491,7 +494,7 @@ class LastPass(Callback):
     def before_validate(self):
         self._unpatch()
         dl = self.learn.dl
-        self.on = (self._final_epoch() and world_size()==1 and not _mixed(self.learn) and getattr(dl, 'indexed', True)
+        self.on = (self._final_epoch() and world_size()==1 and not _autocast_always(self.learn) and getattr(dl, 'indexed', True)
                    and not getattr(dl, 'shuffle', False) and hasattr(dl, 'get_idxs'))
         if not self.on: return
         self.idxs,self.preds,self.targs,self.losses = list(dl.get_idxs()),[],[],[]  # (a loader that does not shuffle serves this order)
@@ -513,6 +516,8 @@ class LastPass(Callback):
         if m is None: return
         if vars(m).get('forward') == self._forward: del m.forward
         if 'forward' not in vars(m): self._model = None  # (while another forward is patched over this one, e.g. by `evaluate`, it stays known, to be removed later)
+    def after_pred(self):
+        if self.on and not self.training and torch.is_autocast_enabled(_device_type(self.dls)): self.on = False; self._drop()  # a pass under autocast is not float32's: nothing kept
     def after_batch(self):
         if self.training or not self.on: return
         bs = find_bs(self.learn.yb)

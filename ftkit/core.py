@@ -327,6 +327,7 @@ class Task:
     default_epochs:int = 4           # The epochs of `ftkit train` when none are given
     default_strategy:str = 'lp_ft'   # The strategy of `ftkit train` when none is named and the weights are pretrained (chosen by `benchmarks/defaults.py`; without pretrained weights: scratch)
     default_monitor:str = 'valid_loss' # What `ftkit train`'s early stopping and best-epoch restore watch when `--monitor` is not given: a loss, or a metric (higher is better)
+    cpu_bf16:bool = False            # Whether a run on a CPU that computes bfloat16 natively (AVX512-BF16 or AMX) trains in bf16 when no precision is named (`default_precision`): for networks measured faster there at the same accuracy
     dls_settings:tuple = ()          # Settings of `ftkit train` (beyond bs, valid_pct, seed, device and num_workers, which every task's `dls` takes: None lets it choose) that the task's `dls` takes
     learner_settings:tuple = ()      # Settings of `ftkit train` (beyond arch, weights, wd, cbs) that the task's `learner` takes
     demo_settings:dict = {}          # Settings of `ftkit demo` that differ from `ftkit train`'s for this task (e.g. a smaller image size)

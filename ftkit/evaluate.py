@@ -54,7 +54,7 @@ def _preds(learn, dl, features:bool):
 
 def _cached_preds(learn, fc):
     "What `_preds` gives for the validation set, computed by the head alone on the cached features"
-    with learn.on_features(fc):
+    with learn.on_features(fc, valid_only=True):
         dl = learn.dls.valid
         idxs = list(dl.get_idxs()); dl.get_idxs = _Fixed(idxs)
         probs,targs,losses = learn.get_preds(dl=dl, with_loss=True, reorder=False)
@@ -115,7 +115,7 @@ def evaluate(self:Learner,
     "The task's figures on `dl` from one prediction pass (`Task.score`: for classification, accuracy, macro and weighted precision/recall/F1, per-class figures and loss)"
     dl = ifnone(dl, self.dls.valid)
     fc = getattr(self, 'feature_cache', None)
-    use_cache = cached is not False and dl is self.dls.valid and fc is not None and fc.matches(self, fc.views)  # the checksum of the body proves it unchanged
+    use_cache = cached is not False and dl is self.dls.valid and fc is not None and fc.valid_matches(self)  # the checksum of the body proves it unchanged (the validation features are float32's in any precision)
     if cached and not use_cache: raise FtkitError("No feature cache matches this learner's validation set and body: evaluate on the inputs (cached=None or False).")
     ddp = [c for c in self.cbs if type(c).__name__ in ('DDPTrainer', 'SyncStep')]
     last = getattr(self, 'last_pass', None)

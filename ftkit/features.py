@@ -6,7 +6,7 @@
 from __future__ import annotations
 import random, time, uuid, weakref
 from types import MethodType
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from .core import cache_dir, FtkitError, distributed_active, world_size, get_task
 from .imports import *
 from .callbacks import autocast_of
@@ -74,8 +74,9 @@ class FeatureCache:
         state,tstate = random.getstate(),torch.get_rng_state()  # `DataLoader.new` draws from Python's RNG, each pass a seed from torch's: keep the run's streams as they were
         try:
             model.eval()
-            self.autocast = lambda: autocast_of(learn)  # the body's pass in the precision the run trains in (features kept in float32); the loader's augmentations outside it, as in training
+            self.autocast = lambda: autocast_of(learn)  # the body's pass over the training items in the precision the run trains in (features kept in float32); the loader's augmentations outside it, as in training
             self.train_x,self.train_y = self._run(model, dls.train.new(shuffle=False, drop_last=False), views, progress, max_ram, 'training')
+            self.autocast = nullcontext  # the validation items' in float32 whatever the run's precision: the final model's figures and the forgetting measure take them as the exported model would compute them
             self.valid_x,self.valid_y = self._run(model, dls.valid.new(shuffle=False, drop_last=False), 1, progress, max_ram, 'validation')
         finally:
             model.train(training)
@@ -83,7 +84,7 @@ class FeatureCache:
         self.seconds = time.perf_counter()-start  # the pass that built it
         weakref.finalize(self, _remove, list(self.files))
 
-    def _key(self, learn): return (id(learn.dls.train), id(learn.dls.valid), _body_sum(learn), getattr(learn, 'precision', '32'))  # (features computed in bf16 are not float32's)
+    def _key(self, learn): return (id(learn.dls.train), id(learn.dls.valid), _body_sum(learn), getattr(learn, 'precision', '32'))  # (training features computed in bf16 are not float32's)
 
     @torch.no_grad()
     def _run(self, model, dl, views, progress, max_ram, what):
@@ -122,9 +123,13 @@ class FeatureCache:
         "Whether this cache holds `learn`'s features: same loaders, same views, unchanged body, same precision"
         return views==self.views and self._key(learn)==self.key
 
+    def valid_matches(self, learn:Learner)->bool:
+        "Whether this cache's validation features are `learn`'s now, in float32: same validation loader, unchanged body (whatever the precision its training features were computed in)"
+        return len(self.key)>=4 and self.key[1]==id(learn.dls.valid) and _body_sum(learn)==self.key[2]  # (a cache keyed otherwise, as `auto`'s carved ones, is not the run's)
+
     def pretrained_valid(self, learn:Learner, ref:nn.Module)->Tensor|None:
-        "The validation items' features, in dataset order, if this cache holds `ref`'s (the pretrained model's): built in float32 on `learn`'s validation loader with a body equal to `ref`'s; else None"
-        if len(self.key)<4 or self.key[1]!=id(learn.dls.valid) or self.key[3]!='32': return None  # (a cache keyed otherwise, as `auto`'s carved ones, is not the run's)
+        "The validation items' features (float32), in dataset order, if this cache holds `ref`'s (the pretrained model's): built on `learn`'s validation loader with a body equal to `ref`'s; else None"
+        if len(self.key)<4 or self.key[1]!=id(learn.dls.valid): return None  # (a cache keyed otherwise, as `auto`'s carved ones, is not the run's)
         return self.valid_x[0] if _body_sum(learn, ref)==self.key[2] else None
 
     @property
@@ -152,9 +157,10 @@ class CachedDL(DataLoader):
 @contextmanager
 def on_features(self:Learner,
     cache:FeatureCache, # Features of `self`'s data and body
+    valid_only:bool=False, # Only predict the validation set: its features must match (`FeatureCache.valid_matches`), whatever the precision of the training ones
 ):
     "Train and validate `self`'s head on `cache` inside the block: the model takes features, the loaders serve them"
-    if not cache.matches(self, cache.views): raise FtkitError("This feature cache was computed for other data or another state of the body; compute it again with FeatureCache(learn).")
+    if not (cache.valid_matches(self) if valid_only else cache.matches(self, cache.views)): raise FtkitError("This feature cache was computed for other data or another state of the body; compute it again with FeatureCache(learn).")
     model,dls = self.model,self.dls
     model.forward = MethodType(lambda m, f: cache.task.head(m, f), model)  # the model itself stays in place, so callbacks see (and save) all of it
     self.dls = DataLoaders(CachedDL(dls.train, cache.train_x, cache.train_y), CachedDL(dls.valid, cache.valid_x, cache.valid_y), device=dls.device)

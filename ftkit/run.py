@@ -52,7 +52,7 @@ def _learner(s:TrainSettings, out:Path, clock=None, ck=None):
     else: device = s.device
     from ftkit.callbacks import check_precision
     device = get_device(device)
-    s.precision = check_precision(s.precision, device)  # (resolved before any work, and stored so that a resume trains as the run did)
+    s.precision = check_precision(s.precision, device, task)  # (resolved before any work, and stored so that a resume trains as the run did)
     dls = task.dls(s.data, bs=s.bs//n, valid_pct=s.valid_pct, seed=s.seed, device=device, num_workers=s.workers, **task.settings('dls',
                    arch=s.arch, size=s.size, aug=None if s.aug=='none' else s.aug, oversample=s.balance=='oversample', text_col=s.text_col, label_col=s.label_col, max_len=s.max_len,
                    sample_rate=s.sample_rate, clip_seconds=s.clip_seconds))
@@ -202,7 +202,7 @@ def _metrics(learn, dls, strategy, best, s:TrainSettings, ck, wall:float, ev:dic
     weights = None if not strategy.pretrained else s.weights
     m.update(wall_time_s=round(wall, 2), n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), n_classes=dls.c, arch=s.arch,
              weights=str(weights).lower() if weights in (None,'offline','hub') else str(weights),
-             cached_features=getattr(learn, 'feature_cache', None) is not None, evaluated_on_cached_features=ev['preds'].cached,
+             cached_features=getattr(learn, 'feature_cache', None) is not None, evaluated_on_cached_features=ev['preds'].cached, evaluated_on_last_pass=ev['preds'].reused,
              resumed_after_epoch=len(ck['history']) if ck else None, resumed_after_batch=(ck.get('batch') or None) if ck else None, strategy=strategy.to_dict(),
              epochs=strategy.total_epochs, epochs_run=len(learn.history.rows), monitor=s.monitor or strategy.chose_by(learn) or best.monitor, best_epoch=ep(best.best_epoch),
              restored_epoch=ep(getattr(learn, 'restored_epoch', None)), stopped_epoch=ep(best.stopped_epoch), patience=s.patience or None,
@@ -300,7 +300,7 @@ def train(
         fc = getattr(learn, 'feature_cache', None)
         if fc is not None: clock.stages['training'] -= fc.seconds; clock.stages['cache'] = fc.seconds  # the pass of the body that built it, apart
         learn.to_precision('32')  # the final model's figures in float32, as the exported model predicts (and `ftkit evaluate` scores it)
-        ev = learn.evaluate(features=need_feats, last_pass=True)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was (and they were computed in float32), or the last epoch's pass if the weights are still that epoch's
+        ev = learn.evaluate(features=need_feats, last_pass=True)  # the final model (the best epoch's, when restored) on the validation set: on cached features if the body is as it was (the cache computes the validation items' in float32), or the last epoch's pass if the weights are still that epoch's (a mixed-precision run makes that pass in float32)
         clock('evaluation')
         fg = _forgetting(learn, s, strategy, ev)
         clock('forgetting')
@@ -334,7 +334,7 @@ def compare(
     bs:int|None=None,            # Batch size (default: the task's, 64 for image classification and multi-label, 16 for segmentation and texts)
     out='runs/compare',          # Output folder
     device=None,                 # Device (default: best available)
-    precision:str|None=None,     # '32', 'bf16' or 'fp16' (default: the device's best: bf16 or fp16 on a GPU, 32 on a CPU)
+    precision:str|None=None,     # '32', 'bf16' or 'fp16' (default: the device's best for the task, `default_precision`: bf16 or fp16 on a GPU; on a CPU 32, or bf16 for texts where it computes bf16 natively)
     workers:int|None=None,       # Loader processes (default: 0 on a CPU, one per CPU core up to 8 on a GPU)
     progress:bool=True,          # Show progress bars (a line per run where the output is not a terminal)
     verbose:bool=False,          # Also print the settings in full
@@ -353,10 +353,10 @@ def compare(
         if not res: raise FtkitError(f"--{what} is empty: give at least one.")
         return res
     fr,seeds = parse(fractions, float, 'fractions'),parse(seeds, int, 'seeds')
-    from ftkit.callbacks import check_precision
-    precision = check_precision(precision, get_device(device))  # refused before any training
     if not all(0 < f <= 1 for f in fr): raise FtkitError(f"--fractions must lie in (0, 1], got {fractions}.")
     task = get_task(task) if task else infer_task(data)
+    from ftkit.callbacks import check_precision
+    precision = check_precision(precision, get_device(device), task)  # refused before any training
     bs = bs or task.default_bs
     if bs % world_size(): raise FtkitError(f"--bs is the batch size over all processes: {bs} does not split evenly over {world_size()}; make it a multiple of {world_size()}.")
     out = Path(out)

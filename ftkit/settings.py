@@ -55,7 +55,7 @@ class TrainSettings:
     valid_pct:float=0.2         # Share of images held out for validation when DATA has no valid/ folder
     out:str='runs/train'        # Output folder for the model, metrics, history and plots
     device:str|None=None        # cpu, cuda, cuda:1, mps (default: the best available)
-    precision:str|None=_choices(None,'32','bf16','fp16') # Mixed precision: bf16, fp16 (CUDA GPUs, with loss scaling) or 32 (full float32); the weights stay float32 (default: the device's best, bf16 on a GPU that has it, else fp16; 32 on a CPU)
+    precision:str|None=_choices(None,'32','bf16','fp16') # Mixed precision: bf16, fp16 (CUDA GPUs, with loss scaling) or 32 (full float32); the weights stay float32 (default: the device's best for the task, bf16 on a GPU that has it, else fp16; on a CPU 32, or bf16 for texts where the CPU computes it natively)
     workers:int|None=None       # Processes that read and resize the data while the model trains; 0: the training process reads (default: 0 on a CPU, one per CPU core up to 8 on a GPU; 0 for texts, tokenised up front)
     cache:bool|None=None        # Head-only phases on the frozen body's cached features (None: unless the data is augmented)
     forgetting:bool=True        # Measure what the body forgot of its pretraining: one pass of the pretrained network over the validation set, none when the body did not change
