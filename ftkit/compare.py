@@ -29,7 +29,7 @@ def run_strategy(
     train_frac:float=1.0,       # Share of the training items used (same classes, same validation set)
     data_seed:int=42,           # Seed of the validation split and of the `train_frac` subset
     device=None,                # Device (default: best available)
-    precision:str|None=None,    # '32', 'bf16' or 'fp16' (see `Learner.to_precision`; default: the device's)
+    precision:str|None=None,    # '32', 'bf16' or 'fp16' (see `Learner.to_precision`; default: the device's for the task)
     num_workers:int|None=None,  # Loader processes (default: `default_workers`, by device)
     progress:bool=False,        # Show fastai's progress bars
     cache:bool|None=None,       # Head-only phases on cached body features (see `Learner.fit_phase`)

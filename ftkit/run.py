@@ -81,7 +81,7 @@ def _device_line(dls, s:TrainSettings)->str:
     p = 'float32' if s.precision=='32' else f'mixed precision ({s.precision})'
     from ftkit.callbacks import cpu_has_bf16
     hint = ("\nThis CPU computes bf16 natively: --precision bf16 may train faster, as it did from 128 px images up in benchmarks/precision_cpu.py (the whole command 1.7x faster at 224 px; slower at 64 px)."
-            if dls.device.type=='cpu' and s.precision=='32' and cpu_has_bf16() else '')
+            if dls.device.type=='cpu' and s.precision=='32' and cpu_has_bf16() and not get_task(s.task).cpu_bf16 else '')  # (a task that trains in bf16 there by default was given 32 on purpose)
     return f"Training on {dls.device} in {p}; " + (f"{plural(s.workers, 'worker process', 'worker processes')} read the data." if s.workers else "the training process reads the data.") + hint
 
 def _interactive()->bool:

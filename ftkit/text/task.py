@@ -30,7 +30,7 @@ class TextClassification(Task):
     # on 1,200 tweets (benchmarks/text.py, one seed) 4 epochs at 64 scored 0.837, at 16 0.833
     default_bs,default_epochs = 16,4
     cpu_bf16 = True  # bf16 on a CPU that computes it natively: a transformer's matrix products take most of its time, and bf16 speeds them up. benchmarks/text.py --set news, seeds 0-2:
-    # the whole default run 86.7 s in bf16 against 116.6 s in float32, the same accuracy in every seed (0.960); benchmarks/text_precision.py, seeds 0-2: on the bundled tweets
+    # the whole default run 86.7 s in bf16 against 116.6 s in float32, bf16's accuracy float32's in every seed (mean 0.960); benchmarks/text_precision.py, seeds 0-2: on the bundled tweets
     # 33.2 s against 39.8 s (accuracy 0.775 and 0.772), on 480 + 120 other tweets 32.3 s against 38.8 s (0.875 both)
     config_keys = ('classes','encoder','pool','max_len')
     dls_settings = ('arch','text_col','label_col','max_len','oversample')
