@@ -257,7 +257,7 @@ def _cache(self:Auto, r:_Run):
         clean = r.tr if not is_augmented(r.tr, task=task) else dls.valid.new(dataset=task.subset(dls.train.dataset, r.keep, 1))  # unaugmented: the items the tries train on, decoded once for both
         learn.dls = DataLoaders(clean, r.sl, device=dls.device)
         r.fc = FeatureCache(learn, progress=hasattr(learn, 'progress'))
-        r.fc.key = (id(r.tr), id(r.sl), r.fc.key[2])  # served in the order `tr` draws its items
+        r.fc.key = (id(r.tr), id(r.sl), *r.fc.key[2:])  # served in the order `tr` draws its items (the body's checksum and the precision kept: the probes train on it, no pass of the body again)
         r.rep.add(stage='cache', name='body features', seconds=round(r.fc.seconds, 2), batches=None, chosen=False, note=f'{len(r.keep)+len(r.sel)} items, one pass of the body')
     learn.dls,learn.feature_cache = DataLoaders(r.tr, r.sl, device=dls.device),r.fc
     r.init = _snap(learn.model)
@@ -430,7 +430,7 @@ def _refit(self:Auto, r:_Run, ph:Phase):
     y = fc.train_y.new_empty((len(keep)+len(sel), *fc.train_y.shape[1:]))  # (a multi-label target is a row of labels)
     x[0, keep],x[0, sel],y[keep],y[sel] = fc.train_x[0],fc.valid_x[0],fc.train_y,fc.valid_y
     full = _shallow(fc)
-    full.train_x,full.train_y,full.key = x,y,(id(dls.train), id(r.sl), fc.key[2])
+    full.train_x,full.train_y,full.key = x,y,(id(dls.train), id(r.sl), *fc.key[2:])  # (the selection items' rows are the cache's validation features: float32's in any precision)
     r.learn.model.load_state_dict(r.init)
     r.learn.dls,r.learn.feature_cache = DataLoaders(dls.train, r.sl, device=dls.device),full
     h,t,_ = self._try(r.learn, ph, r.cbs)
