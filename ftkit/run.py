@@ -41,7 +41,7 @@ def _learner(s:TrainSettings, out:Path, clock=None, ck=None):
     "The strategy, data and learner a run's settings describe; resuming (`ck`), the strategy as the checkpoint recorded it"
     from ftkit.callbacks import History
     task = get_task(s.task)
-    strategy = _resumed_strategy(ck) or make_strategy(s.strategy, s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor, seed=s.seed, patience=s.patience)
+    strategy = _resumed_strategy(ck) or make_strategy(s.strategy, s.epochs, s.freeze_epochs, s.lr, task=s.task, budget=s.budget, monitor=s.monitor, seed=s.seed, patience=s.patience, ft_groups=s.ft_groups)
     weights = s.weights if strategy.pretrained else None
     if s.l2sp and weights is None: raise FtkitError("L2-SP pulls the body towards its pretrained weights: it needs pretrained weights (not --weights none or --strategy scratch).")
     seed_everything(s.seed)

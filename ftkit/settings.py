@@ -22,12 +22,15 @@ def make_strategy(
     monitor:str|None=None,     # For auto: what its choices compare on the selection split (default: the task's main figure: accuracy, mAP or mean_iou)
     seed:int|None=None,        # For auto: the seed of its selection split
     patience:int|None=None,    # For auto: epochs of its continuation without improvement before it stops (0: never)
+    ft_groups:int|None=None,   # For lp_ft: layer groups that fine-tune, counted from the head; 0: all (default: the task's)
 ):
     "The strategy `ftkit train` runs: `name` with `epochs` in all, and those of the other settings that are fields of that strategy"
     from ftkit.strategies import get_strategy, strategy_class
-    opts = dict(lr=lr, freeze_epochs=freeze_epochs, budget=budget, monitor=monitor, seed=seed, patience=patience)
+    opts = dict(lr=lr, freeze_epochs=freeze_epochs, budget=budget, monitor=monitor, seed=seed, patience=patience, ft_groups=ft_groups)
     takes = {f.name for f in fields(strategy_class(name))}  # (a strategy is a dataclass: its fields are its settings)
-    return get_strategy(name, epochs, task=task, **{k:v for k,v in opts.items() if k in takes and v is not None})
+    kw = {k:v for k,v in opts.items() if k in takes and v is not None}
+    if kw.get('ft_groups')==0: kw['ft_groups'] = None  # every group, whatever the task's default
+    return get_strategy(name, epochs, task=task, **kw)
 
 # %% ../nbs/08b_settings.ipynb #59d3ac89
 def _choices(*o): return field(default=o[0], metadata=dict(choices=list(o)))
@@ -43,6 +46,7 @@ class TrainSettings:
     budget:str|None=None        # auto only: a wall-time budget of the training, in seconds or as 90s, 2m, 1h (default: an epoch budget, --epochs)
     epochs:int|None=None        # Epochs in all (default: the task's, 4 for images and texts, 10 for clips and detection)
     freeze_epochs:int=1         # fine_tune only: how many of the epochs train the new head alone first
+    ft_groups:int|None=None     # lp_ft only: how many layer groups fine-tune after the probe, counted from the head (the head is one, each transformer block or stage of a CNN another); the ones below stay as pretrained; 0: all (default: the task's: for texts 4, the top three of the six blocks of the offline MiniLM-L6 and the head; all for the other tasks)
     size:int=224                # Images are resized to SIZE x SIZE pixels (images)
     text_col:str|None=None      # Column of the texts in a CSV (texts; default: the task's, `Task.setting_defaults`)
     label_col:str|None=None     # Column of the labels in a CSV (default: label; labels for multi-label data, labels separated by spaces)
@@ -78,7 +82,7 @@ class TrainSettings:
             ch = f.metadata.get('choices')
             if ch and getattr(self, f.name) not in ch: raise FtkitError(f"{f.name} must be one of {', '.join(map(str, ch))}, not {getattr(self, f.name)!r}.")
         if self.weights not in (None,'offline','hub') and Path(self.weights).exists(): self.weights = str(Path(self.weights).resolve())  # a resume may run elsewhere
-        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('workers',0,None), ('size',8,None), ('max_len',2,None), ('sample_rate',1000,None), ('clip_seconds',0.01,None), ('freeze_epochs',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
+        for k,lo,hi in (('epochs',1,None), ('bs',1,None), ('workers',0,None), ('size',8,None), ('max_len',2,None), ('sample_rate',1000,None), ('clip_seconds',0.01,None), ('freeze_epochs',0,None), ('ft_groups',0,None), ('patience',0,None), ('valid_pct',0,1), ('ps',0,1), ('label_smoothing',0,1)):
             v = getattr(self, k)
             if v is not None and (v < lo or (hi is not None and v >= hi)): raise FtkitError(f"{k} must be at least {lo}" + (f" and below {hi}" if hi is not None else '') + f", not {v}.")
         if self.budget is not None:
@@ -103,6 +107,7 @@ def _for_task(s:TrainSettings)->TrainSettings:
     task = get_task(s.task) if s.task else infer_task(s.data)
     s.task,s.arch,s.bs,s.epochs = task.name,s.arch or task.default_arch,s.bs or task.default_bs,s.epochs or task.default_epochs
     s.strategy = s.strategy or (task.default_strategy if s.weights is not None else 'scratch')  # written into the settings a checkpoint keeps: a resume runs what the run began with
+    if s.ft_groups is not None and s.strategy!='lp_ft': raise FtkitError(f"--ft-groups says how many layer groups lp_ft fine-tunes; {s.strategy} does not take it (the default strategy of {task.name} is {task.default_strategy}).")
     takes = set(task.dls_settings) | set(task.learner_settings)
     defaults = {f.name:f.default for f in fields(TrainSettings)}
     for k in _TASK_FIELDS:

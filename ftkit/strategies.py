@@ -239,10 +239,15 @@ class LPFT(Strategy):
     probe_lr:float=1e-2   # Peak learning rate of the probe
     bn_stats:bool=False   # Let BatchNorm statistics follow the new data during fine-tuning (False keeps the pretrained ones, which the probe was trained on)
     body_div:float=1.0    # During fine-tuning, every group but the head trains at `lr/body_div`: above 1 for a head that is more than a linear layer (a U-Net's decoder, a detector's pyramid and heads), which the probe leaves far from trained
+    ft_groups:int|None=None # Layer groups that fine-tune, counted from the head; None: all. The groups below stay as pretrained, fixed functions (eval mode: BatchNorm statistics kept, dropout off), and the backward pass stops above them
     name = 'lp_ft'
+    def __post_init__(self):
+        if self.ft_groups is not None and self.ft_groups < 1: raise FtkitError(f"ft_groups is how many layer groups fine-tune, counted from the head: at least 1 (None: all), not {self.ft_groups}.")
     def phases(self, n):
         pe = min(self.epochs, self.probe_epochs if self.probe_epochs is not None else max(1, self.epochs//2))
-        return [p for p in (Phase(pe, 1, self.probe_lr, freeze_bn=True), Phase(self.epochs-pe, None, self.lr, schedule='flat', bn_stats=self.bn_stats, body_div=self.body_div)) if p.epochs>0]
+        part = self.ft_groups is not None and self.ft_groups < n
+        return [p for p in (Phase(pe, 1, self.probe_lr, freeze_bn=True),
+                            Phase(self.epochs-pe, self.ft_groups if part else None, self.lr, schedule='flat', bn_stats=self.bn_stats, body_div=self.body_div, freeze_bn=part)) if p.epochs>0]
 
 strategy_names = [c.name for c in (LPFT, FineTune, GradualUnfreeze, FeatureExtract, Scratch)]
 

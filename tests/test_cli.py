@@ -332,6 +332,17 @@ def test_demo_of_the_text_task(tmp_path):
     m = json.loads((tmp_path/'metrics.json').read_text())
     assert (m['task'], m['max_len'], m['n_classes'], m.get('size')) == ('text_classification', 32, 3, None)
 
+def test_ft_groups_fine_tunes_the_top_groups_alone(tmp_path):
+    "`--ft-groups 2`: lp_ft's fine-tuning moves the last transformer block and the head, and no group below; the run records it"
+    r = ftkit('demo', '--task', 'text', '--epochs', 2, '--max-len', 32, '--ft-groups', 2, '--out', tmp_path, '--quiet')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'metrics.json').read_text())
+    assert m['strategy']['ft_groups'] == 2 and m['epochs_run'] == 2
+    drift = m['forgetting']['group_drift']  # embeddings, six blocks, head (which has no pretrained counterpart: null)
+    assert drift[:6] == [0.]*6 and drift[6] > 0 and drift[7] is None, drift
+    r = ftkit('train', tmp_path/'x.csv', '--task', 'text', '--strategy', 'fine_tune', '--ft-groups', 2, '--out', tmp_path/'no')
+    assert r.returncode == 2 and 'fine_tune does not take it' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+
 @pytest.mark.parametrize('task', ['multilabel', pytest.param('segmentation', marks=pytest.mark.slow)])  # (the same options and code: the U-Net's run is twice as long)
 def test_bf16_and_workers_for_tags_and_masks(tmp_path, task):
     "Multi-label and segmentation in bf16 with two loader processes: trained, recorded, and written in float32"
