@@ -6,7 +6,8 @@ process with the task's default epochs (or --epochs), over --seeds, on each of t
 main one (accuracy; mAP for multi-label; mean IoU for segmentation; COCO mAP for detection) on the validation set. Per set: each strategy's mean and standard deviation
 over the seeds, its rank averaged over the seeds, its gap to the best mean, and its wall time. Over the sets: the mean rank
 and the largest gap. The rule a default must meet: on every set, its mean is within one standard deviation (the best
-strategy's, over the seeds) of the best mean. The task's default is marked; plain fastai's recipe, where there is one,
+strategy's, over the seeds) of the best mean; among those that meet it, the default is the best by mean rank unless it
+takes more than 1.5 times the wall time of another that meets it (the tables give the wall times this is read from). The task's default is marked; plain fastai's recipe, where there is one,
 runs beside (same epochs, each seed).
 
 Sets (offline once fetched):

@@ -69,6 +69,12 @@ def timed_run(cmd):
     if r.returncode: sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
     return wall,r.stdout
 
+def _json_safe(o):
+    "`o` with every NaN as None (null): pandas fills the Trainer's missing precision with NaN, which strict JSON has no word for"
+    if isinstance(o, dict): return {k:_json_safe(v) for k,v in o.items()}
+    if isinstance(o, list): return [_json_safe(v) for v in o]
+    return None if isinstance(o, float) and o!=o else o
+
 def ftkit_train(d, name, *opts, seed=None):
     out = d/name
     wall,_ = timed_run([BIN/'ftkit', 'train', d/'all.csv', '--quiet', '--out', out, *opts, *([] if seed is None else ['--seed', str(seed)])])
@@ -169,4 +175,4 @@ if __name__=='__main__':
         res['padding'] = pad.to_dict('records')
     fn = Path(a.out) if a.out else HERE/('text_news.json' if a.set=='news' else 'text.json')
     old = json.loads(fn.read_text()) if fn.exists() else {}
-    fn.write_text(json.dumps({**old, **res}, indent=2))
+    fn.write_text(json.dumps(_json_safe({**old, **res}), indent=2))

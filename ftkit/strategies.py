@@ -232,7 +232,7 @@ class GradualUnfreeze(Strategy):
 
 @dataclass
 class LPFT(Strategy):
-    "Linear probe, then fine-tune (Kumar et al. 2022): train the head on fixed features first, then everything at a low learning rate"
+    "Linear probe, then fine-tune (Kumar et al. 2022): train the head on fixed features first, then everything (or the top `ft_groups` groups) at a low learning rate"
     epochs:int=4          # Epochs in all; with one, the probe runs alone
     probe_epochs:int|None=None # Epochs of linear probing (fixed body, BatchNorm included); None: half of `epochs`, at least one
     lr:float=1e-4         # Learning rate of the head (last group) during fine-tuning (flat); every other group's too, unless `body_div`

@@ -24,14 +24,14 @@ class TextClassification(Task):
     input_key = 'text'
     modules = ('ftkit.text.data', 'ftkit.text.learner', 'transformers')
     default_arch = 'offline'
-    # `ftkit train`'s text recipe: LP-FT, 4 epochs (two of probe on cached features, two of fine-tuning), batches of 16. benchmarks/defaults.py, seeds 0-2,
-    # on the bundled tweets and 480 + 120 other tweets: within one standard deviation of the best on both (as fine_tune and gradual, in 0.67-0.88 of their time);
+    # `ftkit train`'s text recipe: LP-FT, 4 epochs (two of probe on cached features, two of fine-tuning), batches of 16. benchmarks/defaults.py, seeds 0-2, float32, every group
+    # fine-tuned (the recipe then), on the bundled tweets and 480 + 120 other tweets: within one standard deviation of the best on both (as fine_tune and gradual, in 0.67-0.88 of their time);
     # at 2 epochs no strategy was, and LP-FT scored 0.733 and 0.861 against 0.772 and 0.875 at 4. Batches of 16 give 480 texts 30 updates an epoch (64: 8);
-    # on 1,200 tweets (benchmarks/text.py, one seed) 4 epochs at 64 scored 0.837, at 16 0.833
+    # on 1,200 tweets (benchmarks/text.py, one seed) 4 epochs at 64 scored 0.837, at 16 0.833. The top groups alone since: see `strategy_defaults` below
     default_bs,default_epochs = 16,4
     cpu_bf16 = True  # bf16 on a CPU that computes it natively: a transformer's matrix products take most of its time, and bf16 speeds them up. benchmarks/text.py --set news, seeds 0-2:
-    # the whole default run 86.7 s in bf16 against 116.6 s in float32, bf16's accuracy float32's in every seed (mean 0.960); benchmarks/text_precision.py, seeds 0-2: on the bundled tweets
-    # 33.2 s against 39.8 s (accuracy 0.775 and 0.772), on 480 + 120 other tweets 32.3 s against 38.8 s (0.875 both)
+    # the whole default run, every group fine-tuned then, 86.7 s in bf16 against 116.6 s in float32, bf16's accuracy float32's in every seed (mean 0.960); benchmarks/text_precision.py, seeds 0-2,
+    # the same recipe: on the bundled tweets 33.2 s against 39.8 s (accuracy 0.775 and 0.772), on 480 + 120 other tweets 32.3 s against 38.8 s (0.875 both)
     config_keys = ('classes','encoder','pool','max_len')
     dls_settings = ('arch','text_col','label_col','max_len','oversample')
     setting_defaults = {'label_col':'label', 'text_col':'text'}
@@ -40,8 +40,8 @@ class TextClassification(Task):
     # from scratch a transformer needs a far lower rate than a CNN: on the sample, 4 epochs, 1e-2 (the images' default) stayed at chance, 1e-3 reached 0.57 accuracy, 3e-4 0.63
     # lp_ft fine-tunes the top 4 of the 8 groups (the offline MiniLM-L6's top three blocks and the head); the embeddings and blocks below stay as pretrained, and the backward pass stops above them.
     # Seeds 0-2, whole `ftkit train` runs in bf16: on 500 + 300 news articles 0.961 accuracy in 66.0 s, 0.47 of the HF Trainer's time at its 0.962 (benchmarks/text.py); with every group 0.960 in 86.7 s
-    # in an earlier run; on the bundled tweets 0.775 in 24.5 s (every group 0.775 in 33.2 s), on 480 + 120 other tweets 0.856 in 22.9 s (every group 0.875 in 32.3 s): within one standard
-    # deviation of the best strategy on both (benchmarks/defaults.py), at half the time of fine_tune and gradual
+    # in an earlier run (whose Trainer took 130.0 s); on the bundled tweets 0.775 in 24.5 s (every group 0.775 in 33.2 s), on 480 + 120 other tweets 0.856 in 22.9 s (every group 0.875 in 32.3 s):
+    # within one standard deviation of the best strategy on both (benchmarks/defaults.py), in 0.50-0.53 of fine_tune's time and 0.56-0.64 of gradual's
     strategy_defaults = {'scratch': dict(lr=3e-4), 'lp_ft': dict(ft_groups=4)}
     int8 = 'dynamic'  # a transformer's linear layers, the recipe ONNX Runtime advises for them
     qat_why = 'a transformer is quantised dynamically, its activations measured as it runs: there are no fixed ranges to fine-tune towards'
