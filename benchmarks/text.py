@@ -11,8 +11,9 @@ among ftkit's installs), exact duplicates dropped. Balanced: --n-train and --n-v
 Run: .venv/bin/python benchmarks/text.py [--set tweets] [--n-train 400] [--n-valid 100] [--seeds 1] [--runs default,auto] [--out F]   (news: 100 and 60 by default)
 Prints the tables and writes them to text.json (news: text_news.json) next to this script. With several seeds the
 runs table has one row per run and seed, and a summary of each run's mean and standard deviation.
-On news the default runs twice, as it is and in float32 (`--precision 32`): on a CPU that computes bfloat16 natively,
-ftkit trains texts in bf16 by default (`Task.cpu_bf16`).
+On news the default also runs in float32 (`default32`, `--precision 32`: on a CPU that computes bfloat16 natively,
+ftkit trains texts in bf16 by default, `Task.cpu_bf16`) and with more of the encoder fine-tuned than its top four groups
+(`ft_groups5`, `--ft-groups 5`; `ft_groups_all`, `--ft-groups 0`). --runs picks among the runs by these names.
 """
 import argparse, csv, importlib.util, json, os, random, subprocess, sys, tempfile, time
 from pathlib import Path
