@@ -5,8 +5,9 @@ __version__ = "0.0.1"
 # does not pull in fastai, while `from ftkit import *` still gives the whole kit via `ftkit.all`.
 import importlib
 from pathlib import Path
-from .core import defer_dynamo
+from .core import defer_dynamo, defer_unused
 defer_dynamo()  # torchvision and timm, when imported, leave PyTorch's compiler unimported until it is used (`ftkit.core`)
+defer_unused()  # fastai's first modules, when imported, leave scikit-learn, SciPy's statistics and image filters and `requests` unimported until they are used (`ftkit.core`)
 
 _submodules = {p.stem for p in Path(__file__).parent.glob('[a-z]*.py')} | {p.parent.name for p in Path(__file__).parent.glob('[a-z]*/__init__.py')}
 

@@ -14,10 +14,10 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'DiskFullError', 'plural', 'cache_dir', 'parse_budget', 'parse_grace',
-           'atomic_path', 'file_size_limit', 'get_device', 'hub_reachable', 'defer_dynamo', 'seed_everything',
-           'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main', 'distributed_active', 'gather_objects',
-           'broadcast_object', 'one_process', 'Task', 'csv_columns', 'file_suffixes', 'infer_task', 'get_task',
-           'parse_weights']
+           'atomic_path', 'file_size_limit', 'get_device', 'hub_reachable', 'defer_dynamo', 'deferred_module',
+           'defer_unused', 'seed_everything', 'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main',
+           'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'Task', 'csv_columns',
+           'file_suffixes', 'infer_task', 'get_task', 'parse_weights']
 
 # %% ../nbs/00_core.ipynb #95754eac
 class _Lazy:
@@ -213,22 +213,96 @@ def _without_dynamo():
                 _window -= 1
                 if _window == 0: torch.compiler.disable = _torch_disable; _drop_stubs(); _stubs = ()
 
-class _DeferDynamo(importlib.abc.MetaPathFinder):
-    "Finds torchvision and timm as the other finders do, and runs their import inside `_without_dynamo`"
-    names = ('torchvision', 'timm')
+class _ImportWindow(importlib.abc.MetaPathFinder):
+    "Finds the modules `names` as the other finders do, and runs the import of each inside the context manager `window(name)` gives (as it is, where that is None)"
+    names = ()
+    def window(self, name): return None
     def find_spec(self, name, path=None, target=None):
-        if name not in self.names or 'torch._dynamo' in sys.modules: return None  # (inside the window, the stand-in is there: an import within one runs in it)
+        if name not in self.names or (w := self.window(name)) is None: return None
         spec = next((s for f in sys.meta_path if f is not self and hasattr(f, 'find_spec') and (s := f.find_spec(name, path, target)) is not None), None)
         if spec is None or not hasattr(spec.loader, 'exec_module'): return spec
         run = spec.loader.exec_module
         def exec_module(module):
-            with _without_dynamo(): run(module)
+            with w: run(module)
         spec.loader.exec_module = exec_module
         return spec
 
+class _DeferDynamo(_ImportWindow):
+    "Runs the import of torchvision and timm inside `_without_dynamo`"
+    names = ('torchvision', 'timm')
+    def window(self, name): return None if 'torch._dynamo' in sys.modules else _without_dynamo()  # (inside the window, the stand-in is there: an import within one runs in it)
+
 def defer_dynamo():
     "Import torchvision and timm, from now on in this process, without importing TorchDynamo until it is used (once; `import ftkit` calls it)"
-    if not any(isinstance(f, _DeferDynamo) for f in sys.meta_path): sys.meta_path.insert(0, _DeferDynamo())
+    if not any(type(f) is _DeferDynamo for f in sys.meta_path): sys.meta_path.insert(0, _DeferDynamo())
+
+# %% ../nbs/00_core.ipynb #ecfdc007
+_UNUSED = {  # a fastai module -> what it imports at start that a run may never use: library -> the names it takes from it at import (each a function that imports the library when first called)
+    'fastai.imports': {'requests':(), 'scipy.ndimage':()},
+    'fastai.data.transforms': {'sklearn.model_selection':('train_test_split',)},
+    'fastai.metrics': {'sklearn.metrics':(), 'scipy.stats':()},
+    'fastai.interpret': {'sklearn.metrics':()},
+}
+_UNUSED_PACKAGES = ('sklearn',)  # packages whose own import is the cost (scikit-learn's imports SciPy's statistics): stood in for as well; any other package of a stood-in module is imported (SciPy's own is light)
+_unused_lock = threading.Lock()
+
+class _Deferred(types.ModuleType):
+    "Stands in for module `__name__`, not imported yet: an attribute asked of it imports the module, then comes from it (`defer_unused`)"
+    def __getattr__(self, attr):
+        if attr.startswith('__'): raise AttributeError(attr)  # (a module attribute probed, e.g. `__file__` by `inspect.getmodule`: not a use)
+        return getattr(_real(self.__name__), attr)
+    def __dir__(self): return dir(_real(self.__name__))
+    def __repr__(self): return f"<module {self.__name__!r} (imported at its first use)>"
+
+def _real(name):
+    "Module `name`, imported now if it is not yet (any stand-ins first taken out of `sys.modules`)"
+    m = sys.modules.get(name)
+    if m is not None and not isinstance(m, _Deferred): return m
+    with _unused_lock:
+        for k in [k for k,v in sys.modules.items() if isinstance(v, _Deferred)]: del sys.modules[k]
+    return importlib.import_module(name)
+
+def deferred_module(
+    name:str, # A module's full name, e.g. 'sklearn.metrics'
+)->types.ModuleType:
+    "Module `name`, imported when one of its attributes is first used: for a module-level name that only some functions use"
+    return _Deferred(name)
+
+def _deferred_function(module, name):
+    "Function `name` of `module`, which imports `module` when it is first called"
+    def call(*args, **kwargs): return getattr(_real(module), name)(*args, **kwargs)
+    call.__name__ = call.__qualname__ = name; call.__module__ = module
+    return call
+
+@contextmanager
+def _stand_ins(mods:dict):
+    "Within: a `_Deferred` in `sys.modules` for each module of `mods` (name -> functions it is asked for at import) that is not imported, and for its packages that are not either"
+    made = {}
+    with _unused_lock:
+        for name,funcs in mods.items():
+            if name in sys.modules: continue
+            m = made[name] = _Deferred(name)
+            for f in funcs: setattr(m, f, _deferred_function(name, f))
+            while '.' in name:  # `import sklearn.metrics as skm` asks the package for its attribute
+                pkg,_,attr = name.rpartition('.')
+                if pkg in sys.modules and pkg not in made: break  # (a package imported already: `import a.b` finds the stand-in in `sys.modules`)
+                if pkg not in _UNUSED_PACKAGES: importlib.import_module(pkg); break
+                setattr(made.setdefault(pkg, _Deferred(pkg)), attr, made[name]); name = pkg
+        sys.modules.update(made)
+    try: yield
+    finally:
+        with _unused_lock:
+            for k,m in made.items():
+                if sys.modules.get(k) is m: del sys.modules[k]
+
+class _DeferUnused(_ImportWindow):
+    "Runs the import of each fastai module of `_UNUSED` with stand-ins for the libraries it imports that a run may never use"
+    names = tuple(_UNUSED)
+    def window(self, name): return _stand_ins(_UNUSED[name])
+
+def defer_unused():
+    "Import fastai's first modules, from now on in this process, without the libraries they import for functions a run may never call (scikit-learn, SciPy's statistics and image filters, `requests`); each is imported when first used (once; `import ftkit` calls it)"
+    if not any(type(f) is _DeferUnused for f in sys.meta_path): sys.meta_path.insert(0, _DeferUnused())
 
 # %% ../nbs/00_core.ipynb #7871bafa
 def seed_everything(

@@ -5,9 +5,9 @@
 # %% ../nbs/05_evaluate.ipynb #05e3434a
 from __future__ import annotations
 from typing import NamedTuple
-import sklearn.metrics as skm
 from types import MethodType
 from .core import atomic_path, FtkitError, Task, one_process
+from .learner import precision_recall_f1
 from .imports import *
 from fastai.interpret import ClassificationInterpretation
 
@@ -69,13 +69,16 @@ def classification_scores(
     losses:Tensor,  # One loss per item
 )->dict:
     "Accuracy, macro and weighted precision/recall/F1, per-class figures, the confusion matrix, the mean loss and the number of items"
-    y,p = targs.numpy(),probs.argmax(1).numpy()
-    labels = list(range(len(vocab)))
-    rep = skm.classification_report(y, p, labels=labels, output_dict=True, zero_division=0)  # keyed by index: a class may be called 'accuracy'
-    res = dict(accuracy=float(skm.accuracy_score(y, p)), valid_loss=float(losses.mean()), n=len(y))
-    for avg in ('macro','weighted'): res.update({f'{k}_{avg}':float(rep[f'{avg} avg'][m]) for k,m in (('precision','precision'), ('recall','recall'), ('f1','f1-score'))})
-    res['per_class'] = {c:dict(precision=float(r['precision']), recall=float(r['recall']), f1=float(r['f1-score']), support=int(r['support'])) for c,r in zip(vocab, (rep[str(i)] for i in labels))}
-    res['confusion'] = skm.confusion_matrix(y, p, labels=labels).tolist()
+    y,p = targs.numpy().astype(np.int64),probs.argmax(1).numpy()
+    n = len(vocab)
+    figs = dict(zip(('precision','recall','f1'), precision_recall_f1(y, p, np.arange(n))))
+    sup = np.bincount(y, minlength=n)[:n]
+    res = dict(accuracy=float((y==p).mean()) if len(y) else 0., valid_loss=float(losses.mean()), n=len(y))
+    for k,v in figs.items():  # (scikit-learn's `classification_report`, in the same operations)
+        res[f'{k}_macro'] = float(np.average(v))
+        res[f'{k}_weighted'] = float(np.average(v, weights=sup)) if sup.sum() else 0.
+    res['per_class'] = {c:dict(precision=float(figs['precision'][i]), recall=float(figs['recall'][i]), f1=float(figs['f1'][i]), support=int(sup[i])) for i,c in enumerate(vocab)}
+    res['confusion'] = np.bincount(y*n+p, minlength=n*n).reshape(n, n).tolist()  # true classes in rows
     return res
 
 

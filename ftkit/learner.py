@@ -4,23 +4,40 @@
 
 # %% ../nbs/01_learner.ipynb #6aa690e6
 from __future__ import annotations
-import sklearn.metrics as skm
-from sklearn.utils.class_weight import compute_class_weight
-from .core import FtkitError, parse_weights
+from .core import FtkitError, parse_weights, deferred_module
 from .imports import *
 from fastai.metrics import ActivationType
 from .callbacks import History, NanGuard, LastPass
 
 # %% auto #0
-__all__ = ['default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss', 'finish_learner',
-           'multilabel_metrics', 'TrainPosWeightedBCE', 'multilabel_loss']
+__all__ = ['skm', 'precision_recall_f1', 'default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss',
+           'finish_learner', 'multilabel_metrics', 'TrainPosWeightedBCE', 'multilabel_loss']
 
 # %% ../nbs/01_learner.ipynb #ee4ef758
-def _skm(func, name, **kwargs): return skm_to_fastai(func, average='macro', zero_division=0, name=name, **kwargs)
+skm = deferred_module('sklearn.metrics')  # for multi-label figures: imported when first used (a run of a single-label task never imports scikit-learn)
+
+def precision_recall_f1(
+    y,            # True class indices
+    p,            # Predicted class indices
+    labels=None,  # The classes to score, in order (default: every class in `y` or `p`, sorted)
+)->tuple:
+    "Per-class precision, recall, F1 and support (true items) over `labels`, arrays in `labels`' order, from the confusion counts; a class with nothing to divide by scores 0. scikit-learn's `precision_recall_fscore_support(y, p, labels=labels, zero_division=0)`, without its import"
+    y,p = np.asarray(y, dtype=np.int64).ravel(),np.asarray(p, dtype=np.int64).ravel()
+    labels = np.union1d(y, p) if labels is None else np.asarray(labels, dtype=np.int64)
+    n = int(max(labels.max(initial=-1), y.max(initial=-1), p.max(initial=-1)))+1
+    tp,true,pred = (np.bincount(v, minlength=n)[labels] for v in (y[y==p], y, p))
+    div = lambda a,b: np.divide(a, b, out=np.zeros(len(labels)), where=b>0)
+    return div(tp, pred),div(tp, true),div(2*tp, true+pred),true
+
+def _macro(i, name):
+    "A fastai metric: the mean over classes of figure `i` of `precision_recall_f1` (0 precision, 1 recall, 2 F1), over the classes the epoch's targets or predictions hold"
+    def f(y, p): return float(precision_recall_f1(y, p)[i].mean()) if len(y) else 0.
+    f.__name__ = name
+    return skm_to_fastai(f, name=name)
 
 def default_metrics()->list:
-    "Accuracy and macro precision, recall and F1"
-    return [accuracy, _skm(skm.precision_score, 'precision_macro'), _skm(skm.recall_score, 'recall_macro'), _skm(skm.f1_score, 'f1_macro')]
+    "Accuracy and macro precision, recall and F1 (as scikit-learn's `precision_score` etc. with `average='macro', zero_division=0`)"
+    return [accuracy, _macro(0, 'precision_macro'), _macro(1, 'recall_macro'), _macro(2, 'f1_macro')]
 
 def balanced_weights(
     dls:DataLoaders, # With `class_counts` (training items per class, as `image_dls` and `text_dls` count them), or a labelled training set
@@ -31,8 +48,8 @@ def balanced_weights(
     else: counts = {i:counts[str(c)] for i,c in enumerate(dls.vocab)}
     missing = [str(dls.vocab[i]) for i in range(len(dls.vocab)) if not counts.get(i)]
     if missing: raise FtkitError(f"Class(es) {missing} have no training items: they cannot be weighted.")
-    y = np.repeat(np.arange(len(dls.vocab)), [counts[i] for i in range(len(dls.vocab))])
-    return compute_class_weight('balanced', classes=np.arange(len(dls.vocab)), y=y).tolist()
+    n = np.array([counts[i] for i in range(len(dls.vocab))], dtype=np.float64)
+    return (n.sum()/(len(n)*n)).tolist()  # items / (classes x the class's items)
 
 class TrainWeightedLoss(CrossEntropyLossFlat):
     "Cross-entropy weighted by class while gradients are computed (training), unweighted otherwise: `valid_loss` stays comparable across runs"
