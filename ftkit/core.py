@@ -16,7 +16,7 @@ from fastcore.basics import patch
 __all__ = ['FtkitError', 'MissingError', 'OfflineError', 'DiskFullError', 'plural', 'cache_dir', 'parse_budget', 'parse_grace',
            'atomic_path', 'file_size_limit', 'get_device', 'hub_reachable', 'defer_dynamo', 'deferred_module',
            'defer_unused', 'seed_everything', 'rng_states', 'set_rng_states', 'world_size', 'rank', 'is_main',
-           'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'Task', 'csv_columns',
+           'distributed_active', 'gather_objects', 'broadcast_object', 'one_process', 'can_fork', 'Task', 'csv_columns',
            'file_suffixes', 'infer_task', 'get_task', 'parse_weights']
 
 # %% ../nbs/00_core.ipynb #95754eac
@@ -387,6 +387,10 @@ def one_process():
     try: yield
     finally: os.environ['WORLD_SIZE'] = old
 
+def can_fork()->bool:
+    "Whether this process may fork a helper to work beside it (`DecodeAhead`, `save_figures`): on Linux, with at least two CPU cores for it, and one Python thread running (a fork copies only the calling thread: another's locks could stay taken in the child)"
+    return sys.platform=='linux' and len(os.sched_getaffinity(0))>=2 and threading.active_count()==1
+
 # %% ../nbs/00_core.ipynb #f8a4bcec
 class Task:
     "What a task supplies to the core; subclass it and set `name` (see the list above). Each hook below has a default that serves most tasks, or fails naming itself"
@@ -438,6 +442,8 @@ def dls(self:Task, source, **kwargs): "`DataLoaders` from `source`"; self._todo(
 def learner(self:Task, dls, weights='offline', **kwargs): "A `Learner` on `dls`: head in the last layer group, `learn.task` set"; self._todo('learner')
 @patch
 def accepts(self:Task, source)->bool: "Whether `source` looks like this task's data (the command line infers `--task` from it)"; return False
+@patch
+def read_ahead(self:Task, source, **settings): "Start reading `source` while the run imports its modules, e.g. decoding images in another process; `ftkit train` calls it as the command, in one process, before it imports `modules`, with the data settings of `dls_settings`, and calls `close()` on what it gives when the run ends; default: nothing (None)"; return None
 @patch
 def sample(self:Task)->Path: "The bundled sample data that `ftkit demo` trains on"; self._todo('sample')
 @patch

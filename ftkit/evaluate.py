@@ -6,14 +6,14 @@
 from __future__ import annotations
 from typing import NamedTuple
 from types import MethodType
-from .core import atomic_path, FtkitError, Task, one_process
+from .core import atomic_path, FtkitError, Task, one_process, can_fork
 from .learner import precision_recall_f1
 from .imports import *
 from fastai.interpret import ClassificationInterpretation
 
 # %% auto #0
 __all__ = ['classification_scores', 'Predictions', 'report_table', 'plot_confusion', 'plot_confusions', 'plot_class_f1',
-           'show_top_losses', 'save_report', 'figure_keys']
+           'show_top_losses', 'save_report', 'save_figures', 'figure_keys']
 
 # %% ../nbs/05_evaluate.ipynb #26d65560
 class _Fixed:
@@ -241,19 +241,40 @@ def save_report(
     "Write report.csv, the task's plots (`Task.report_plots`: for classification confusion.png, class_f1.png and top_losses.png) and history.png to `out`, from the one prediction pass of `ev`; the paths written"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if ev is None: ev = learn.evaluate()  # (not `ifnone`, which would evaluate it whether needed or not)
-    res = []
-    def _save(fig, name):
-        with atomic_path(out/name) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches='tight', format='png')
-        plt.close(fig); res.append(out/name)
     df = _task(learn).report_table(ev)
     with atomic_path(out/'report.csv') as tmp: df.to_csv(tmp, index_label='class')
-    res.append(out/'report.csv')
-    for name,fig in _task(learn).report_plots(learn, ev, k).items(): _save(fig, name)
+    figs = _task(learn).report_plots(learn, ev, k)
     h = getattr(learn, 'history', None)
     if h is not None and h.rows:
         ms = [m for m in _task(learn).curve_metrics if m in h.df.columns]
-        _save(np.atleast_1d(h.plot(metrics=ms or None))[0].figure, 'history.png')
-    return res
+        figs['history.png'] = np.atleast_1d(h.plot(metrics=ms or None))[0].figure
+    return [out/'report.csv', *save_figures(figs, out, dpi)]
+
+def save_figures(
+    figs:dict,     # File name -> matplotlib figure
+    out,           # Folder to write to
+    dpi:int=100,
+    parallel:bool|None=None, # Draw them in two processes, this one and a fork of it, each about half (default: where `can_fork`); the files are the same either way
+)->list:
+    "Save each figure of `figs` to `out` as a PNG (atomically), and close it; the paths, in the order of `figs`"
+    items = list(figs.items())
+    def save(part):
+        for name,fig in part:
+            with atomic_path(Path(out)/name) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches='tight', format='png')
+    if len(items)>1 and (can_fork() if parallel is None else parallel):
+        bins = ([], []); load = [0., 0.]
+        for it in sorted(items, key=lambda o: -np.prod(o[1].get_size_inches())):  # the larger figures first, each to the lighter half (drawing time grows with a figure's area)
+            j = int(load[1] < load[0]); bins[j].append(it); load[j] += np.prod(it[1].get_size_inches())
+        pid = os.fork()
+        if pid==0:  # the child: its half, then out at once (no exit handlers of this process run in it)
+            ok = False
+            try: save(bins[1]); ok = True
+            finally: os._exit(0 if ok else 1)
+        save(bins[0])
+        if os.waitpid(pid, 0)[1]: save(bins[1])  # the child failed: drawn here, where an error shows
+    else: save(items)
+    for _,fig in items: plt.close(fig)
+    return [Path(out)/name for name,_ in items]
 
 
 # %% ../nbs/05_evaluate.ipynb #35a4abd7

@@ -226,15 +226,12 @@ def _strategy_note(strategy):
 
 def _write_run(learn, strategy, s:TrainSettings, out:Path, m:dict, ev:dict, clock):
     "Write the run folder: the model, the report, the strategy's own plots"
-    import matplotlib.pyplot as plt
     from ftkit.export import export_model
-    from ftkit.evaluate import save_report, figure_keys
+    from ftkit.evaluate import save_report, figure_keys, save_figures
     export_model(learn, out, metrics={k:m[k] for k in figure_keys(learn.task, ev)}, extra=dict(seed=s.seed, versions=m['versions']))
     clock('export')
     save_report(learn, out, ev)
-    for name,fig in strategy.plots(learn).items():  # e.g. what auto tried
-        with atomic_path(out/name) as tmp: fig.savefig(tmp, dpi=100, bbox_inches='tight', format='png')
-        plt.close(fig)
+    save_figures(strategy.plots(learn), out)  # e.g. what auto tried
     clock('report')
 
 # %% ../nbs/08c_run.ipynb #75953f83
@@ -280,19 +277,24 @@ def train(
     if (line := _restart_line(ck)) and is_main(): print(line, file=sys.stderr, flush=True)
     out = Path(s.out)
     if is_main(): out.mkdir(parents=True, exist_ok=True)  # (with several processes, rank 0 writes every file)
+    task = get_task(s.task)
+    ahead = task.read_ahead(s.data, **task.settings('dls', size=s.size)) if s.data is not None and world_size()==1 else None  # reading the data while the modules import (`Task.read_ahead`)
     clock('checks')
-    for mod in ('ftkit.strategies', 'ftkit.evaluate', 'ftkit.export', *get_task(s.task).modules): importlib.import_module(mod)
-    clock('imports')
-    strategy,dls,learn = _learner(s, out, clock, ck)
-    if verbose and is_main(): _print_plan(s, strategy, learn)
-    if (progress or verbose) and is_main(): print(_device_line(dls, s), flush=True)
-    if (note := _strategy_note(strategy)) and is_main(): print(note)
-    start = time.perf_counter()
-    ends = _EpochEnds(clock.t0 - (started or 0))
-    if dls.device.type=='cuda': torch.cuda.reset_peak_memory_stats(dls.device)
-    need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
-    if (lp := getattr(learn, 'last_pass', None)) is not None: lp.keep_features = need_feats  # the forgetting measure's input, from the last epoch's pass
-    best = _fit(learn, strategy, s, out, ck, progress, grace, ends)
+    try:
+        for mod in ('ftkit.strategies', 'ftkit.evaluate', 'ftkit.export', *task.modules): importlib.import_module(mod)
+        clock('imports')
+        strategy,dls,learn = _learner(s, out, clock, ck)
+        if verbose and is_main(): _print_plan(s, strategy, learn)
+        if (progress or verbose) and is_main(): print(_device_line(dls, s), flush=True)
+        if (note := _strategy_note(strategy)) and is_main(): print(note)
+        start = time.perf_counter()
+        ends = _EpochEnds(clock.t0 - (started or 0))
+        if dls.device.type=='cuda': torch.cuda.reset_peak_memory_stats(dls.device)
+        need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
+        if (lp := getattr(learn, 'last_pass', None)) is not None: lp.keep_features = need_feats  # the forgetting measure's input, from the last epoch's pass
+        best = _fit(learn, strategy, s, out, ck, progress, grace, ends)
+    finally:
+        if ahead is not None: ahead.close()  # (every item has been read by now; what is still read later is decoded as before)
     n = world_size()  # (inside `one_process` it reads 1)
     with one_process():  # the final model, the same on every process, evaluated in full by each (rank 0 writes)
         wall = time.perf_counter()-start
@@ -306,6 +308,7 @@ def train(
         clock('forgetting')
         m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, _versions(learn.task))
         m['forgetting'],m['processes'] = fg,n  # (--bs, as `bs` records it, is over all of them)
+        m['decoded_ahead'] = getattr(ahead, 'served', 0)  # items the run took from what `read_ahead` read while it imported
         m['epoch_end_s'] = ends.ends  # when each epoch this process trained ended, in seconds from the command's start (as time_s counts)
         m['gpu_memory_peak_gb'] = round(torch.cuda.max_memory_allocated(dls.device)/2**30, 3) if dls.device.type=='cuda' else None
         if not is_main(): return m  # every process evaluated the same model on the whole validation set; rank 0 writes

@@ -11,7 +11,7 @@ import pandas as pd, timm, PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
 from ..data import loader_kwargs, NonBlockingCopy, plural as _plural, skip_summary, Source as _Source, folder_roots, class_folder, subsample, checked_split, skew_note, stratified, rarest_label, read_csv
 from ..core import cache_dir, get_device, FtkitError, MissingError
-from .image import to_rgb, resize_square, sample_data, multilabel_sample
+from .image import to_rgb, resize_square, sample_data, multilabel_sample, decoded_ahead, _ahead as _open_ahead
 from ..imports import *
 from fastai.vision.all import *
 
@@ -230,10 +230,19 @@ class _DecodedItems:
         kept = self.dataset.__dict__.setdefault('_decoded', _Kept(self.keep_decoded))
         key = (s or 0, *plain)  # (fastai's own first pass asks for item None: the first)
         if key in kept: return kept[key]
-        img,*rest = self.create_item(s)
-        res = (TensorImage(torch.from_numpy(np.array(resize_square(img, *plain), dtype=np.uint8)).permute(2,0,1)), *rest)  # what `Resize` then `ToTensor` give
+        if (x := self._ahead(key[0], plain)) is not None: res = (TensorImage(torch.from_numpy(x).permute(2,0,1)), *(tl[key[0]] for tl in self.dataset.tls[1:]))  # decoded while the command imported (`DecodeAhead`); the labels as `create_item` gives them
+        else:
+            img,*rest = self.create_item(s)
+            res = (TensorImage(torch.from_numpy(np.array(resize_square(img, *plain), dtype=np.uint8)).permute(2,0,1)), *rest)  # what `Resize` then `ToTensor` give
         if self.fake_l.num_workers==0: kept.add(key, res)  # (a worker process's memory is gone after each epoch)
         return res
+
+    def _ahead(self, i, plain):
+        "Item `i`'s image from an open `DecodeAhead` (`image_dls` reads a list of files as `RGBImage`, as it does), or None"
+        if not _open_ahead: return None
+        tls = getattr(self.dataset, 'tls', None)
+        if not tls or len(tls)<2 or not isinstance(f := tls[0].items[i], (str, Path)): return None  # (a table's rows, not files)
+        return decoded_ahead(f, *plain)
 
 class ImageDL(NonBlockingCopy, _DecodedItems, TfmdDL):
     "fastai's `TfmdDL`, with items read faster and kept decoded when nothing random happens per item (see `plain_resize`)"

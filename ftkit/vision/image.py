@@ -4,15 +4,16 @@
 
 # %% ../../nbs/11a_vision.image.ipynb #c20eae5e
 from __future__ import annotations
-import importlib.resources
+import importlib.resources, mimetypes, mmap, os, signal, sys, threading
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image
-from ..core import FtkitError, MissingError
+from ..core import FtkitError, MissingError, can_fork
 
 # %% auto #0
 __all__ = ['BOX_COLORS', 'to_rgb', 'resize_square', 'image_tensor', 'sample_data', 'multilabel_sample', 'segmentation_sample',
-           'detection_sample', 'draw_boxes', 'choose_threshold', 'pixel_confusion', 'seg_scores', 'image_iou']
+           'detection_sample', 'draw_boxes', 'image_files', 'DecodeAhead', 'decoded_ahead', 'choose_threshold',
+           'pixel_confusion', 'seg_scores', 'image_iou']
 
 # %% ../../nbs/11a_vision.image.ipynb #8ce25f89
 def to_rgb(
@@ -93,6 +94,88 @@ def draw_boxes(
     out = draw_bounding_boxes(x, torch.tensor([b['box'] for b in boxes], dtype=torch.float32), [f"{b['label']} {b['score']:.2f}" if 'score' in b else b['label'] for b in boxes],
                               colors=[colors[b['label']] for b in boxes], width=width)
     return Image.fromarray(out.permute(1,2,0).numpy())
+
+# %% ../../nbs/11a_vision.image.ipynb #b5f066d6
+_ahead = []  # the `DecodeAhead`s open in this process
+
+def image_files(
+    path, # A folder
+)->list:
+    "The image files under `path`, at any depth, as fastai's `get_image_files` finds them (by the extensions of the system's image types; hidden files and folders left out), in a stable order"
+    if not mimetypes.inited: mimetypes.init()  # (fastai's `image_extensions`, read once the system's types are known)
+    image_extensions = {k for k,v in mimetypes.types_map.items() if v.startswith('image/')}
+    res = []
+    for root,dirs,files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+        res += [os.path.join(root, f) for f in sorted(files) if not f.startswith('.') and os.path.splitext(f)[1].lower() in image_extensions]
+    return res
+
+class DecodeAhead:
+    "Images decoded and made square by a child process, into memory shared with this one, while this one does other work (a command's imports)"
+    max_bytes:int = 2**29  # The most decoded pixels it holds (beyond that, `ftkit train` does not start one)
+    def __init__(self,
+        files:list,   # Image files
+        size:int,     # The side of the square (`resize_square`)
+        method:str,   # 'squish', 'crop' or 'pad'
+    ):
+        self.index = {os.path.abspath(f):i for i,f in enumerate(files)}
+        self.size,self.method,n,self.served = size,method,len(self.index),0  # (served: images taken from it)
+        self.nbytes = n*size*size*3
+        buf = mmap.mmap(-1, max(self.nbytes+n, 1))  # anonymous and shared: the pixels, then one byte per image (1: decoded)
+        self.pixels = np.frombuffer(buf, np.uint8, count=self.nbytes).reshape(n, size, size, 3)
+        self.ok = np.frombuffer(buf, np.uint8, count=n, offset=self.nbytes)
+        self.pid = os.fork()
+        if self.pid==0: self._decode(list(self.index))  # (never returns)
+        _ahead.append(self)
+
+    def _decode(self, files):
+        "In the child: decode every file it can, then leave at once (none of the parent's exit handlers run, nothing it printed is flushed twice)"
+        try:
+            for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_DFL)
+            for i,f in enumerate(files):
+                try:
+                    with Image.open(f) as im: self.pixels[i] = np.asarray(resize_square(to_rgb(im), self.size, self.method), dtype=np.uint8)
+                    self.ok[i] = 1
+                except Exception: pass  # (the parent decodes it as it would have, and says what is wrong with it)
+        finally: os._exit(0)
+
+    def wait(self):
+        "Wait for the child to finish"
+        if self.pid: os.waitpid(self.pid, 0); self.pid = 0
+
+    def get(self,
+        f,            # An image file
+        size:int,     # The side of the square asked for
+        method:str,   # Its resize method
+    )->np.ndarray|None:
+        "Image `f` (height x width x RGB, uint8, a copy) as `resize_square` makes it, once the child is done; None if `f` is not among its files, the child could not decode it, or the square asked for is another"
+        if (size, method)!=(self.size, self.method): return None
+        i = self.index.get(os.path.abspath(f))
+        if i is None: return None
+        self.wait()
+        if not self.ok[i]: return None
+        self.served += 1
+        return self.pixels[i].copy()
+
+    def close(self):
+        "Wait for the child; the loaders stop asking this one, and its memory goes with the last reference"
+        self.wait()
+        if self in _ahead: _ahead.remove(self)
+
+    @classmethod
+    def allowed(cls, n_bytes:int)->bool:
+        "Whether a `DecodeAhead` of `n_bytes` of pixels may start here: where this process `can_fork`, within `max_bytes`"
+        return can_fork() and n_bytes<=cls.max_bytes
+
+def decoded_ahead(
+    f,           # An image file
+    size:int,    # The side of the square
+    method:str,  # 'squish', 'crop' or 'pad'
+)->np.ndarray|None:
+    "Image `f`, decoded and made square by an open `DecodeAhead`, or None"
+    for a in _ahead:
+        if (x := a.get(f, size, method)) is not None: return x
+    return None
 
 # %% ../../nbs/11a_vision.image.ipynb #f2237296
 def choose_threshold(

@@ -11,7 +11,7 @@ from PIL import Image
 from fastcore.basics import patch
 from ..core import Task, csv_columns, file_suffixes, atomic_path, FtkitError, _draws, _transforms
 from collections import Counter
-from .image import image_tensor, draw_boxes, sample_data, multilabel_sample, segmentation_sample, detection_sample, choose_threshold, pixel_confusion, seg_scores, image_iou
+from .image import DecodeAhead, image_files, image_tensor, draw_boxes, sample_data, multilabel_sample, segmentation_sample, detection_sample, choose_threshold, pixel_confusion, seg_scores, image_iou
 
 # %% auto #0
 __all__ = ['ImageClassification', 'ImageMultiLabel', 'Segmentation', 'Detection']
@@ -50,6 +50,11 @@ class ImageClassification(Task):
         "`image_dls(source, **kwargs)`"
         from ftkit.vision.data import image_dls  # (fastai: imported when first used)
         return image_dls(source, **kwargs)
+    def read_ahead(self, source, size:int=224, **kwargs):
+        "The images of folder `source`, decoded and squished to `size` by a child process while the run imports fastai (`DecodeAhead`), where that is allowed; else None (a table, or not allowed here)"
+        p = Path(source)
+        fs = image_files(p) if p.is_dir() else []
+        return DecodeAhead(fs, size, 'squish') if fs and DecodeAhead.allowed(len(fs)*size*size*3) else None
     def learner(self, dls, weights='offline', **kwargs):
         "`ft_learner(dls, weights=weights, **kwargs)`, serving this task"
         from ftkit.vision.learner import ft_learner
