@@ -443,7 +443,7 @@ def learner(self:Task, dls, weights='offline', **kwargs): "A `Learner` on `dls`:
 @patch
 def accepts(self:Task, source)->bool: "Whether `source` looks like this task's data (the command line infers `--task` from it)"; return False
 @patch
-def read_ahead(self:Task, source, **settings): "Start reading `source` while the run imports its modules, e.g. decoding images in another process; `ftkit train` calls it as the command, in one process, before it imports `modules`, with the data settings of `dls_settings`, and calls `close()` on what it gives when the run ends; default: nothing (None)"; return None
+def read_ahead(self:Task, source, **settings): "Start reading `source` while the run imports its modules, e.g. decoding images in another process; `ftkit train` (and `ftkit.run.train`) calls it in a run of one process, before it imports `modules`, with the data settings of `dls_settings`, and calls `close()` on what it gives once training is over; default: nothing (None)"; return None
 @patch
 def sample(self:Task)->Path: "The bundled sample data that `ftkit demo` trains on"; self._todo('sample')
 @patch
