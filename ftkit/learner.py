@@ -10,11 +10,11 @@ from fastai.metrics import ActivationType
 from .callbacks import History, NanGuard, LastPass
 
 # %% auto #0
-__all__ = ['skm', 'precision_recall_f1', 'default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss',
+__all__ = ['precision_recall_f1', 'default_metrics', 'balanced_weights', 'TrainWeightedLoss', 'classification_loss',
            'finish_learner', 'multilabel_metrics', 'TrainPosWeightedBCE', 'multilabel_loss']
 
 # %% ../nbs/01_learner.ipynb #ee4ef758
-skm = deferred_module('sklearn.metrics')  # for multi-label figures: imported when first used (a run of a single-label task never imports scikit-learn)
+_skm = deferred_module('sklearn.metrics')  # for multi-label figures: imported when first used (a run of a single-label task never imports scikit-learn)
 
 def precision_recall_f1(
     y,            # True class indices
@@ -98,11 +98,11 @@ def finish_learner(
 def _mean_ap(y, p):
     "Mean over labels with at least one positive of scikit-learn's average precision (a label without positives has none)"
     has = y.sum(0) > 0
-    return float(skm.average_precision_score(y[:, has], p[:, has], average='macro')) if has.any() else 0.
+    return float(_skm.average_precision_score(y[:, has], p[:, has], average='macro')) if has.any() else 0.
 
 def multilabel_metrics(thresh:float=0.5)->list:
     "Micro, macro and samples F1 at `thresh`, and mAP, over sigmoid outputs"
-    f1 = lambda avg: AccumMetric(partial(skm.f1_score, average=avg, zero_division=0), activation=ActivationType.Sigmoid, thresh=thresh, flatten=False, to_np=True, invert_arg=True, name=f'f1_{avg}')
+    f1 = lambda avg: AccumMetric(partial(_skm.f1_score, average=avg, zero_division=0), activation=ActivationType.Sigmoid, thresh=thresh, flatten=False, to_np=True, invert_arg=True, name=f'f1_{avg}')
     return [f1('micro'), f1('macro'), f1('samples'), AccumMetric(_mean_ap, activation=ActivationType.Sigmoid, flatten=False, to_np=True, invert_arg=True, name='mAP')]
 
 class TrainPosWeightedBCE(BCEWithLogitsLossFlat):
