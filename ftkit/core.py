@@ -6,7 +6,7 @@
 from __future__ import annotations
 import errno, functools, inspect, os, random, re, socket, sys, tempfile, threading, types
 import importlib.abc
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 import importlib
 from fastcore.basics import patch
@@ -218,12 +218,12 @@ class _ImportWindow(importlib.abc.MetaPathFinder):
     names = ()
     def window(self, name): return None
     def find_spec(self, name, path=None, target=None):
-        if name not in self.names or (w := self.window(name)) is None: return None
+        if name not in self.names or self.window(name) is None: return None
         spec = next((s for f in sys.meta_path if f is not self and hasattr(f, 'find_spec') and (s := f.find_spec(name, path, target)) is not None), None)
         if spec is None or not hasattr(spec.loader, 'exec_module'): return spec
         run = spec.loader.exec_module
         def exec_module(module):
-            with w: run(module)
+            with (self.window(name) or nullcontext()): run(module)  # (a window of its own for each run)
         spec.loader.exec_module = exec_module
         return spec
 
@@ -249,7 +249,7 @@ _unused_lock = threading.Lock()
 class _Deferred(types.ModuleType):
     "Stands in for module `__name__`, not imported yet: an attribute asked of it imports the module, then comes from it (`defer_unused`)"
     def __getattr__(self, attr):
-        if attr.startswith('__'): raise AttributeError(attr)  # (a module attribute probed, e.g. `__file__` by `inspect.getmodule`: not a use)
+        if attr.startswith('__'): raise AttributeError(attr)  # (a module attribute probed, e.g. `__file__` by `inspect.getmodule`, or `__path__` by `from a import b`: not a use)
         return getattr(_real(self.__name__), attr)
     def __dir__(self): return dir(_real(self.__name__))
     def __repr__(self): return f"<module {self.__name__!r} (imported at its first use)>"

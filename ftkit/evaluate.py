@@ -5,6 +5,7 @@
 # %% ../nbs/05_evaluate.ipynb #05e3434a
 from __future__ import annotations
 from typing import NamedTuple
+import os, signal
 from types import MethodType
 from .core import atomic_path, FtkitError, Task, one_process, can_fork
 from .learner import precision_recall_f1
@@ -261,19 +262,29 @@ def save_figures(
     def save(part):
         for name,fig in part:
             with atomic_path(Path(out)/name) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches='tight', format='png')
-    if len(items)>1 and (can_fork() if parallel is None else parallel):
-        bins = ([], []); load = [0., 0.]
-        for it in sorted(items, key=lambda o: -np.prod(o[1].get_size_inches())):  # the larger figures first, each to the lighter half (drawing time grows with a figure's area)
-            j = int(load[1] < load[0]); bins[j].append(it); load[j] += np.prod(it[1].get_size_inches())
-        pid = os.fork()
-        if pid==0:  # the child: its half, then out at once (no exit handlers of this process run in it)
-            ok = False
-            try: save(bins[1]); ok = True
-            finally: os._exit(0 if ok else 1)
-        save(bins[0])
-        if os.waitpid(pid, 0)[1]: save(bins[1])  # the child failed: drawn here, where an error shows
-    else: save(items)
-    for _,fig in items: plt.close(fig)
+    pid = 0
+    try:
+        if len(items)>1 and (can_fork() if parallel is None else parallel):
+            bins = ([], []); load = [0., 0.]
+            for it in sorted(items, key=lambda o: -np.prod(o[1].get_size_inches())):  # the larger figures first, each to the lighter half (drawing time grows with a figure's area)
+                j = int(load[1] < load[0]); bins[j].append(it); load[j] += np.prod(it[1].get_size_inches())
+            try: pid = os.fork()
+            except OSError: bins = (items, [])  # (no memory for a fork: all drawn here)
+            if pid==0 and bins[1]:  # the child: its half, then out at once (no exit handlers of this process run in it)
+                ok = False
+                try: save(bins[1]); ok = True
+                finally: os._exit(0 if ok else 1)
+            save(bins[0])
+            if pid:
+                failed = os.waitpid(pid, 0)[1]; pid = 0
+                if failed: save(bins[1])  # the child failed: drawn here, where an error shows
+        else: save(items)
+    finally:
+        if pid:  # this process failed while the child drew: stop it and reap it
+            try: os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError: pass
+            os.waitpid(pid, 0)
+        for _,fig in items: plt.close(fig)
     return [Path(out)/name for name,_ in items]
 
 

@@ -29,11 +29,11 @@ def precision_recall_f1(
     div = lambda a,b: np.divide(a, b, out=np.zeros(len(labels)), where=b>0)
     return div(tp, pred),div(tp, true),div(2*tp, true+pred),true
 
-def _macro(i, name):
-    "A fastai metric: the mean over classes of figure `i` of `precision_recall_f1` (0 precision, 1 recall, 2 F1), over the classes the epoch's targets or predictions hold"
-    def f(y, p): return float(precision_recall_f1(y, p)[i].mean()) if len(y) else 0.
-    f.__name__ = name
-    return skm_to_fastai(f, name=name)
+def _macro_figure(i, y, p)->float:
+    "The mean over classes of figure `i` of `precision_recall_f1` (0 precision, 1 recall, 2 F1), over the classes targets `y` or predictions `p` hold"
+    return float(precision_recall_f1(y, p)[i].mean()) if len(y) else 0.
+
+def _macro(i, name): return skm_to_fastai(partial(_macro_figure, i), name=name)  # a fastai metric (it pickles, as `Learner.export` needs)
 
 def default_metrics()->list:
     "Accuracy and macro precision, recall and F1 (as scikit-learn's `precision_score` etc. with `average='macro', zero_division=0`)"

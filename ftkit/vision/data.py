@@ -241,7 +241,7 @@ class _DecodedItems:
         "Item `i`'s image from an open `DecodeAhead` (`image_dls` reads a list of files as `RGBImage`, as it does), or None"
         if not _open_ahead: return None
         tls = getattr(self.dataset, 'tls', None)
-        if not tls or len(tls)<2 or not isinstance(f := tls[0].items[i], (str, Path)): return None  # (a table's rows, not files)
+        if not tls or len(tls)<2 or isinstance(items := tls[0].items, pd.DataFrame) or not isinstance(f := items[i], (str, Path)): return None  # (a table's rows, not files)
         return decoded_ahead(f, *plain)
 
 class ImageDL(NonBlockingCopy, _DecodedItems, TfmdDL):

@@ -105,7 +105,7 @@ def image_files(
     if not mimetypes.inited: mimetypes.init()  # (fastai's `image_extensions`, read once the system's types are known)
     image_extensions = {k for k,v in mimetypes.types_map.items() if v.startswith('image/')}
     res = []
-    for root,dirs,files in os.walk(path):
+    for root,dirs,files in os.walk(path, followlinks=True):  # (linked folders followed, as fastai's `get_files` does)
         dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
         res += [os.path.join(root, f) for f in sorted(files) if not f.startswith('.') and os.path.splitext(f)[1].lower() in image_extensions]
     return res
@@ -124,7 +124,9 @@ class DecodeAhead:
         buf = mmap.mmap(-1, max(self.nbytes+n, 1))  # anonymous and shared: the pixels, then one byte per image (1: decoded)
         self.pixels = np.frombuffer(buf, np.uint8, count=self.nbytes).reshape(n, size, size, 3)
         self.ok = np.frombuffer(buf, np.uint8, count=n, offset=self.nbytes)
-        self.pid = os.fork()
+        self.owner,self.pid,self.finished = os.getpid(),0,False
+        try: self.pid = os.fork()
+        except OSError: self.close(); return  # (no child, e.g. no memory for one: every image is read as before)
         if self.pid==0: self._decode(list(self.index))  # (never returns)
         _ahead.append(self)
 
@@ -139,27 +141,36 @@ class DecodeAhead:
                 except Exception: pass  # (the parent decodes it as it would have, and says what is wrong with it)
         finally: os._exit(0)
 
+    def _here(self)->bool: return os.getpid()==self.owner  # (a loader's worker process, forked later, reads its images itself)
+
+    def ready(self)->bool:
+        "Whether the child has finished (it is reaped then), without waiting for it"
+        if not self.finished and self.pid and self._here() and os.waitpid(self.pid, os.WNOHANG)[0]: self.pid,self.finished = 0,True
+        return self.finished and self.pixels is not None
+
     def wait(self):
         "Wait for the child to finish"
-        if self.pid: os.waitpid(self.pid, 0); self.pid = 0
+        if self.pid and self._here(): os.waitpid(self.pid, 0); self.pid,self.finished = 0,True
 
     def get(self,
         f,            # An image file
         size:int,     # The side of the square asked for
         method:str,   # Its resize method
     )->np.ndarray|None:
-        "Image `f` (height x width x RGB, uint8, a copy) as `resize_square` makes it, once the child is done; None if `f` is not among its files, the child could not decode it, or the square asked for is another"
-        if (size, method)!=(self.size, self.method): return None
+        "Image `f` (height x width x RGB, uint8, a copy) as `resize_square` makes it, if the child is done; None if it is not (nothing waits for it), `f` is not among its files, the child could not decode it, the square asked for is another, or this is another process than the one that started it"
+        if (size, method)!=(self.size, self.method) or not self._here(): return None
         i = self.index.get(os.path.abspath(f))
-        if i is None: return None
-        self.wait()
-        if not self.ok[i]: return None
+        if i is None or not self.ready() or not self.ok[i]: return None
         self.served += 1
         return self.pixels[i].copy()
 
     def close(self):
-        "Wait for the child; the loaders stop asking this one, and its memory goes with the last reference"
-        self.wait()
+        "Stop the child if it is still decoding (nothing needs it: what it has not done is read as before), reap it, and let its memory go; the loaders stop asking this one"
+        if self.pid and self._here():
+            try: os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError: pass
+            os.waitpid(self.pid, 0)
+        self.pid,self.finished,self.pixels,self.ok = 0,True,None,None
         if self in _ahead: _ahead.remove(self)
 
     @classmethod

@@ -51,7 +51,8 @@ class ImageClassification(Task):
         from ftkit.vision.data import image_dls  # (fastai: imported when first used)
         return image_dls(source, **kwargs)
     def read_ahead(self, source, size:int=224, **kwargs):
-        "The images of folder `source`, decoded and squished to `size` by a child process while the run imports fastai (`DecodeAhead`), where that is allowed; else None (a table, or not allowed here)"
+        "The images of folder `source`, decoded and squished to `size` by a child process while the run imports fastai (`DecodeAhead`), where that is allowed; else None (a table, not allowed here, or a subclass whose data `image_dls` does not read)"
+        if type(self).dls is not ImageClassification.dls: return None  # (multi-label images, clips: their own loaders)
         p = Path(source)
         fs = image_files(p) if p.is_dir() else []
         return DecodeAhead(fs, size, 'squish') if fs and DecodeAhead.allowed(len(fs)*size*size*3) else None
