@@ -39,9 +39,9 @@ def main():
             "fastai's unused libraries imported first (before)": 'import sklearn.metrics, sklearn.model_selection, scipy.stats, scipy.ndimage, requests; ',
             'TorchDynamo imported first (before)': 'import torch._dynamo; '}
     runs = {}
-    for how,first in ways.items():
+    for i,(how,first) in enumerate(ways.items()):
         runs[('imports of `ftkit train`', how)] = lambda r, first=first: [sys.executable, '-c', first + IMPORTS]
-        runs[('`ftkit train --strategy feature_extract --epochs 5`', how)] = lambda r, first=first, how=how: [sys.executable, '-c', first + CLI, *train, '--out', tmp/f'{len(how)}_{r}']
+        runs[('`ftkit train --strategy feature_extract --epochs 5`', how)] = lambda r, first=first, i=i: [sys.executable, '-c', first + CLI, *train, '--out', tmp/f'way{i}_{r}']
     rows = []
     for r in range(a.repeats):
         for (what,how),cmd in runs.items(): rows.append(dict(what=what, how=how, repeat=r, wall_s=timed(list(map(str, cmd(r))))))

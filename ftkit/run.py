@@ -6,6 +6,7 @@
 from __future__ import annotations
 import dataclasses, importlib, inspect, json, os, platform, sys, time
 from contextlib import ExitStack, contextmanager
+from types import SimpleNamespace
 from dataclasses import asdict
 from pathlib import Path
 from . import __version__
@@ -277,24 +278,8 @@ def train(
     if (line := _restart_line(ck)) and is_main(): print(line, file=sys.stderr, flush=True)
     out = Path(s.out)
     if is_main(): out.mkdir(parents=True, exist_ok=True)  # (with several processes, rank 0 writes every file)
-    task = get_task(s.task)
-    ahead = task.read_ahead(s.data, **task.settings('dls', size=s.size)) if s.data is not None and world_size()==1 else None  # reading the data while the modules import (`Task.read_ahead`)
-    clock('checks')
-    try:
-        for mod in ('ftkit.strategies', 'ftkit.evaluate', 'ftkit.export', *task.modules): importlib.import_module(mod)
-        clock('imports')
-        strategy,dls,learn = _learner(s, out, clock, ck)
-        if verbose and is_main(): _print_plan(s, strategy, learn)
-        if (progress or verbose) and is_main(): print(_device_line(dls, s), flush=True)
-        if (note := _strategy_note(strategy)) and is_main(): print(note)
-        start = time.perf_counter()
-        ends = _EpochEnds(clock.t0 - (started or 0))
-        if dls.device.type=='cuda': torch.cuda.reset_peak_memory_stats(dls.device)
-        need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
-        if (lp := getattr(learn, 'last_pass', None)) is not None: lp.keep_features = need_feats  # the forgetting measure's input, from the last epoch's pass
-        best = _fit(learn, strategy, s, out, ck, progress, grace, ends)
-    finally:
-        if ahead is not None: ahead.close()  # (every item has been read by now; what is still read later is decoded as before)
+    r = _trained(s, out, ck, clock, started, progress, verbose, grace)
+    strategy,dls,learn,need_feats,start,ends = r.strategy,r.dls,r.learn,r.need_feats,r.start,r.ends
     n = world_size()  # (inside `one_process` it reads 1)
     with one_process():  # the final model, the same on every process, evaluated in full by each (rank 0 writes)
         wall = time.perf_counter()-start
@@ -306,23 +291,48 @@ def train(
         clock('evaluation')
         fg = _forgetting(learn, s, strategy, ev)
         clock('forgetting')
-        m = _metrics(learn, dls, strategy, best, s, ck, wall, ev, _versions(learn.task))
+        m = _metrics(learn, dls, strategy, r.best, s, ck, wall, ev, _versions(learn.task))
         m['forgetting'],m['processes'] = fg,n  # (--bs, as `bs` records it, is over all of them)
-        m['decoded_ahead'] = getattr(ahead, 'served', 0)  # items the run took from what `read_ahead` read while it imported
+        m['decoded_ahead'] = r.decoded_ahead  # items the run took from what `read_ahead` read while it imported
         m['epoch_end_s'] = ends.ends  # when each epoch this process trained ended, in seconds from the command's start (as time_s counts)
         m['gpu_memory_peak_gb'] = round(torch.cuda.max_memory_allocated(dls.device)/2**30, 3) if dls.device.type=='cuda' else None
-        if not is_main(): return m  # every process evaluated the same model on the whole validation set; rank 0 writes
-        try:
-            _write_run(learn, strategy, s, out, m, ev, clock)
-            m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
-                           'total':round((started or 0) + sum(clock.stages.values()), 2)}  # start: the interpreter and `ftkit.cli`, when run as the command
-            _write_json(m, out/'metrics.json')
-        except DiskFullError as e:  # training is over and its checkpoint says so: a resume writes the folder without training
-            if strategy.resumable: e.msg = e.message(f"Training is complete and kept in {out/'checkpoint.pt'}: once there is room, write the model with: ftkit train --resume {out}")
-            raise
-        from ftkit.callbacks import checkpoint_files
-        for f in [*checkpoint_files(out/'checkpoint.pt'), out/'best.safetensors']: f.unlink(missing_ok=True)  # the run is complete and written: the model folder is what stays
+        if is_main(): _save_run(learn, strategy, s, out, m, ev, clock, started)  # every process evaluated the same model on the whole validation set; rank 0 writes
         return m
+
+def _trained(s:TrainSettings, out:Path, ck, clock, started, progress, verbose, grace):
+    "Import the task's modules while the data is read ahead (`Task.read_ahead`), build the learner, train it: what evaluating it needs"
+    import torch
+    task = get_task(s.task)
+    ahead = task.read_ahead(s.data, **task.settings('dls', size=s.size)) if s.data is not None and world_size()==1 else None
+    clock('checks')
+    try:
+        for mod in ('ftkit.strategies', 'ftkit.evaluate', 'ftkit.export', *task.modules): importlib.import_module(mod)
+        clock('imports')
+        strategy,dls,learn = _learner(s, out, clock, ck)
+        if verbose and is_main(): _print_plan(s, strategy, learn)
+        if (progress or verbose) and is_main(): print(_device_line(dls, s), flush=True)
+        if (note := _strategy_note(strategy)) and is_main(): print(note)
+        start,ends = time.perf_counter(),_EpochEnds(clock.t0 - (started or 0))
+        if dls.device.type=='cuda': torch.cuda.reset_peak_memory_stats(dls.device)
+        need_feats = s.forgetting and strategy.pretrained and s.weights is not None and _takes_feats(learn.task)
+        if (lp := getattr(learn, 'last_pass', None)) is not None: lp.keep_features = need_feats  # the forgetting measure's input, from the last epoch's pass
+        best = _fit(learn, strategy, s, out, ck, progress, grace, ends)
+    finally:
+        if ahead is not None: ahead.close()  # (every item has been read by now; what is still read later is decoded as before)
+    return SimpleNamespace(strategy=strategy, dls=dls, learn=learn, best=best, need_feats=need_feats, start=start, ends=ends, decoded_ahead=getattr(ahead, 'served', 0))
+
+def _save_run(learn, strategy, s:TrainSettings, out:Path, m:dict, ev:dict, clock, started):
+    "Write the run folder and metrics.json (with where the time went), then remove the checkpoint: the model folder is what stays"
+    try:
+        _write_run(learn, strategy, s, out, m, ev, clock)
+        m['time_s'] = {'start':None if started is None else round(started, 2), **{k:round(v, 2) for k,v in clock.stages.items()},
+                       'total':round((started or 0) + sum(clock.stages.values()), 2)}  # start: the interpreter and `ftkit.cli`, when run as the command
+        _write_json(m, out/'metrics.json')
+    except DiskFullError as e:  # training is over and its checkpoint says so: a resume writes the folder without training
+        if strategy.resumable: e.msg = e.message(f"Training is complete and kept in {out/'checkpoint.pt'}: once there is room, write the model with: ftkit train --resume {out}")
+        raise
+    from ftkit.callbacks import checkpoint_files
+    for f in [*checkpoint_files(out/'checkpoint.pt'), out/'best.safetensors']: f.unlink(missing_ok=True)
 
 # %% ../nbs/08c_run.ipynb #ab7947c0
 def compare(
