@@ -5,6 +5,8 @@
 # %% ../nbs/03_features.ipynb #2a558e2b
 from __future__ import annotations
 import random, time, uuid, weakref
+from copy import deepcopy
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from types import MethodType
 from contextlib import contextmanager, nullcontext
 from .core import cache_dir, FtkitError, distributed_active, world_size, get_task
@@ -12,7 +14,7 @@ from .imports import *
 from .callbacks import autocast_of
 
 # %% auto #0
-__all__ = ['is_augmented', 'FeatureCache', 'CachedDL']
+__all__ = ['is_augmented', 'fold_batchnorm', 'FeatureCache', 'CachedDL']
 
 # %% ../nbs/03_features.ipynb #142b5075
 def is_augmented(
@@ -58,9 +60,40 @@ def _all_gather(t:Tensor)->list:
 def _remove(files):
     for f in files: Path(f).unlink(missing_ok=True)
 
+# %% ../nbs/03_features.ipynb #39423ff3
+def _foldable(bn)->bool:
+    "Whether `bn` is a BatchNorm layer with running statistics whose inference `fold_batchnorm` can write as a convolution's weights (then, for timm's `BatchNormAct2d`, its activation)"
+    kind = type(bn)
+    known = kind is nn.BatchNorm2d or (kind.__name__=='BatchNormAct2d' and kind.__module__.startswith('timm.'))
+    return known and bn.running_mean is not None and bn.running_var is not None
+
+def _conv_bn_pairs(model:nn.Module)->list:
+    "`(parent, conv name, bn name)` for each foldable BatchNorm layer that directly follows a `Conv2d` of as many channels among the children of a module of `model`"
+    res = []
+    for mod in model.modules():
+        ch = list(mod.named_children())
+        res += [(mod, a, b) for (a,c),(b,bn) in zip(ch, ch[1:]) if isinstance(c, nn.Conv2d) and _foldable(bn) and c.out_channels==bn.num_features]
+    return res
+
+def fold_batchnorm(
+    model:nn.Module, # A model whose BatchNorm layers use their running statistics (eval mode)
+)->nn.Module|None:
+    "A copy of `model` in eval mode with each BatchNorm layer that directly follows a convolution among a module's children folded into that convolution (timm's `BatchNormAct2d` keeps its activation); None when there is none. Whether `forward` applies each pair in sequence is not checked: compare outputs"
+    if not _conv_bn_pairs(model): return None
+    res = deepcopy(model).eval()
+    for mod,a,b in _conv_bn_pairs(res):
+        conv,bn = getattr(mod, a),getattr(mod, b)
+        fmt = torch.channels_last if conv.weight.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+        fused = fuse_conv_bn_eval(conv, bn)
+        fused.weight.data = fused.weight.data.contiguous(memory_format=fmt)  # (the layout the model's weights had: channels-last's convolutions are the fast ones on a CPU)
+        setattr(mod, a, fused)
+        setattr(mod, b, nn.Sequential(bn.drop, bn.act) if type(bn) is not nn.BatchNorm2d else nn.Identity())
+    return res
+
 # %% ../nbs/03_features.ipynb #4b1b3862
 class FeatureCache:
     "Pooled features of a frozen body, for every training item (`views` passes) and validation item"
+    fold = staticmethod(fold_batchnorm)  # The faster copy of the body the batches after the first are computed with, if it agrees on the first (None: the model computes every batch)
     def __init__(self,
         learn:Learner,          # A learner with a `task` (which splits its model into body and head)
         views:int=1,            # Passes over the training set (more than one makes sense with augmentation)
@@ -74,12 +107,14 @@ class FeatureCache:
         state,tstate = random.getstate(),torch.get_rng_state()  # `DataLoader.new` draws from Python's RNG, each pass a seed from torch's: keep the run's streams as they were
         try:
             model.eval()
+            self.fast,self.folded = (self.fold(model) if self.fold is not None else None),None  # (`_features`: the folded copy, once it has been checked)
             self.autocast = lambda: autocast_of(learn)  # the body's pass over the training items in the precision the run trains in (features kept in float32); the loader's augmentations outside it, as in training
             self.train_x,self.train_y = self._run(model, dls.train.new(shuffle=False, drop_last=False), views, progress, max_ram, 'training')
             self.autocast = nullcontext  # the validation items' in float32 whatever the run's precision: the final model's figures and the forgetting measure take them as the exported model would compute them
             self.valid_x,self.valid_y = self._run(model, dls.valid.new(shuffle=False, drop_last=False), 1, progress, max_ram, 'validation')
         finally:
-            model.train(training)
+            model.train(training); self.fast = None
+            self.folded = bool(self.folded)  # whether the folded copy computed the batches after the first
             random.setstate(state); torch.set_rng_state(tstate)
         self.seconds = time.perf_counter()-start  # the pass that built it
         weakref.finalize(self, _remove, list(self.files))
@@ -110,14 +145,23 @@ class FeatureCache:
         for v in range(views):
             i,fs,ts = 0,[],[]
             for xb,yb in dl:
-                with self.autocast(): f = self.task.features(model, xb)
-                f,yb = f.float().cpu(),yb.cpu()
+                f,yb = self._features(model, xb).float().cpu(),yb.cpu()
                 if distributed_active(): fs.append(f); ts.append(yb)
                 else: put(v, order[i:i+len(f)], f, yb); i += len(f)
                 next(it, None)
             if distributed_active(): put(v, *(torch.cat(_all_gather(o)) for o in (order, torch.cat(fs), torch.cat(ts))))
         for _ in it: pass  # the bar's end: its last frame is drawn and, with leave=False, cleared (not left at 29/30)
         return feats,ys
+
+    def _features(self, model, xb):
+        "The body's features of batch `xb`: by the copy with BatchNorm folded (`fold_batchnorm`) if its features of the first batch were `model`'s within float rounding"
+        if isinstance(xb, TensorBase): xb = xb.as_subclass(Tensor)  # (fastai's tensor types send each operation of the pass through Python: a tenth of the pass, for MobileNetV2 at 64 px)
+        with self.autocast():
+            if self.folded is None and self.fast is not None:  # the first batch: computed both ways, in float32 whatever the run's precision (the choice, so the validation features, the same in every precision)
+                with torch.autocast(xb.device.type, enabled=False): f,g = self.task.features(model, xb),self.task.features(self.fast, xb)
+                self.folded = f.dtype==torch.float32 and g.shape==f.shape and bool((g-f).abs().max() <= 1e-4*max(1., float(f.abs().max())))
+                if not torch.is_autocast_enabled(xb.device.type): return f
+            return self.task.features(self.fast if self.folded else model, xb)
 
     def matches(self, learn:Learner, views:int=1)->bool:
         "Whether this cache holds `learn`'s features: same loaders, same views, unchanged body, same precision"
