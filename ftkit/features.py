@@ -6,12 +6,13 @@
 from __future__ import annotations
 import random, time, uuid, weakref
 from copy import deepcopy
+from torch.nn.utils import parametrize
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 from types import MethodType
 from contextlib import contextmanager, nullcontext
 from .core import cache_dir, FtkitError, distributed_active, world_size, get_task
 from .imports import *
-from .callbacks import autocast_of
+from .callbacks import autocast_of, _device_type
 
 # %% auto #0
 __all__ = ['is_augmented', 'fold_batchnorm', 'FeatureCache', 'CachedDL']
@@ -61,26 +62,35 @@ def _remove(files):
     for f in files: Path(f).unlink(missing_ok=True)
 
 # %% ../nbs/03_features.ipynb #39423ff3
+def _timm(o, name:str)->bool: return type(o).__name__==name and type(o).__module__.startswith('timm.')
+
+def _as_weighted(m)->bool:
+    "Whether `m` computes with its weights as they are: no parametrization (weight or spectral normalisation) and no hook"
+    return not (parametrize.is_parametrized(m) or m._forward_pre_hooks or m._forward_hooks)
+
 def _foldable(bn)->bool:
     "Whether `bn` is a BatchNorm layer with running statistics whose inference `fold_batchnorm` can write as a convolution's weights (then, for timm's `BatchNormAct2d`, its activation)"
-    kind = type(bn)
-    known = kind is nn.BatchNorm2d or (kind.__name__=='BatchNormAct2d' and kind.__module__.startswith('timm.'))
-    return known and bn.running_mean is not None and bn.running_var is not None
+    return (type(bn) is nn.BatchNorm2d or _timm(bn, 'BatchNormAct2d')) and bn.running_mean is not None and bn.running_var is not None and _as_weighted(bn)
+
+def _foldable_conv(c)->bool:
+    "Whether `c` is a convolution that applies its weights as they are: PyTorch's `Conv2d` or timm's `Conv2dSame` (which pads first), not one that standardises them (timm's `StdConv2d`)"
+    return (type(c) is nn.Conv2d or _timm(c, 'Conv2dSame')) and _as_weighted(c)
 
 def _conv_bn_pairs(model:nn.Module)->list:
     "`(parent, conv name, bn name)` for each foldable BatchNorm layer that directly follows a `Conv2d` of as many channels among the children of a module of `model`"
     res = []
     for mod in model.modules():
         ch = list(mod.named_children())
-        res += [(mod, a, b) for (a,c),(b,bn) in zip(ch, ch[1:]) if isinstance(c, nn.Conv2d) and _foldable(bn) and c.out_channels==bn.num_features]
+        res += [(mod, a, b) for (a,c),(b,bn) in zip(ch, ch[1:]) if _foldable_conv(c) and _foldable(bn) and c.out_channels==bn.num_features]
     return res
 
 def fold_batchnorm(
     model:nn.Module, # A model whose BatchNorm layers use their running statistics (eval mode)
 )->nn.Module|None:
-    "A copy of `model` in eval mode with each BatchNorm layer that directly follows a convolution among a module's children folded into that convolution (timm's `BatchNormAct2d` keeps its activation); None when there is none. Whether `forward` applies each pair in sequence is not checked: compare outputs"
-    if not _conv_bn_pairs(model): return None
-    res = deepcopy(model).eval()
+    "A copy of `model` in eval mode with each BatchNorm layer that directly follows a convolution among a module's children folded into that convolution (timm's `BatchNormAct2d` keeps its activation); None when there is none, or when `model` has hooks (they would run on the copy) or cannot be copied. Whether `forward` applies each pair in sequence is not checked: compare outputs"
+    if not _conv_bn_pairs(model) or any(m._forward_pre_hooks or m._forward_hooks for m in model.modules()): return None
+    try: res = deepcopy(model).eval()
+    except Exception: return None  # (e.g. a module holding a tensor with a gradient history: the model computes its features itself)
     for mod,a,b in _conv_bn_pairs(res):
         conv,bn = getattr(mod, a),getattr(mod, b)
         fmt = torch.channels_last if conv.weight.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
@@ -89,6 +99,10 @@ def fold_batchnorm(
         setattr(mod, a, fused)
         setattr(mod, b, nn.Sequential(bn.drop, bn.act) if type(bn) is not nn.BatchNorm2d else nn.Identity())
     return res
+
+def _agrees(f:Tensor, g:Tensor, rtol:float=1e-4)->bool:
+    "Whether `g` is float32 features `f` within float rounding: the same shape, and no element further from `f`'s than `rtol` of `f`'s largest"
+    return isinstance(f, Tensor) and isinstance(g, Tensor) and f.dtype==torch.float32 and g.shape==f.shape and bool((g-f).abs().max() <= rtol*f.abs().max())
 
 # %% ../nbs/03_features.ipynb #4b1b3862
 class FeatureCache:
@@ -107,7 +121,7 @@ class FeatureCache:
         state,tstate = random.getstate(),torch.get_rng_state()  # `DataLoader.new` draws from Python's RNG, each pass a seed from torch's: keep the run's streams as they were
         try:
             model.eval()
-            self.fast,self.folded = (self.fold(model) if self.fold is not None else None),None  # (`_features`: the folded copy, once it has been checked)
+            self.fast,self.folded = (self.fold(model) if self.fold is not None and _device_type(dls)=='cpu' else None),None  # (`_features`: the folded copy, once it has been checked; on a CPU, where BatchNorm weighs, and float32 convolutions are not a GPU's TF32)
             self.autocast = lambda: autocast_of(learn)  # the body's pass over the training items in the precision the run trains in (features kept in float32); the loader's augmentations outside it, as in training
             self.train_x,self.train_y = self._run(model, dls.train.new(shuffle=False, drop_last=False), views, progress, max_ram, 'training')
             self.autocast = nullcontext  # the validation items' in float32 whatever the run's precision: the final model's figures and the forgetting measure take them as the exported model would compute them
@@ -158,9 +172,10 @@ class FeatureCache:
         if isinstance(xb, TensorBase): xb = xb.as_subclass(Tensor)  # (fastai's tensor types send each operation of the pass through Python: a tenth of the pass, for MobileNetV2 at 64 px)
         with self.autocast():
             if self.folded is None and self.fast is not None:  # the first batch: computed both ways, in float32 whatever the run's precision (the choice, so the validation features, the same in every precision)
-                with torch.autocast(xb.device.type, enabled=False): f,g = self.task.features(model, xb),self.task.features(self.fast, xb)
-                self.folded = f.dtype==torch.float32 and g.shape==f.shape and bool((g-f).abs().max() <= 1e-4*max(1., float(f.abs().max())))
-                if not torch.is_autocast_enabled(xb.device.type): return f
+                dev = _device_type(self.dls)
+                with torch.autocast(dev, enabled=False): f,g = self.task.features(model, xb),self.task.features(self.fast, xb)
+                self.folded = _agrees(f, g)
+                if not torch.is_autocast_enabled(dev): return f
             return self.task.features(self.fast if self.folded else model, xb)
 
     def matches(self, learn:Learner, views:int=1)->bool:
