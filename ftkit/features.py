@@ -173,7 +173,10 @@ class FeatureCache:
         with self.autocast():
             if self.folded is None and self.fast is not None:  # the first batch: computed both ways, in float32 whatever the run's precision (the choice, so the validation features, the same in every precision)
                 dev = _device_type(self.dls)
-                with torch.autocast(dev, enabled=False): f,g = self.task.features(model, xb),self.task.features(self.fast, xb)
+                with torch.autocast(dev, enabled=False):
+                    f = self.task.features(model, xb)
+                    try: g = self.task.features(self.fast, xb)
+                    except Exception: g = None  # (a copy that does not run as its model does: the model computes every batch)
                 self.folded = _agrees(f, g)
                 if not torch.is_autocast_enabled(dev): return f
             return self.task.features(self.fast if self.folded else model, xb)
